@@ -1,0 +1,112 @@
+import type { ExecutionProgress, Outcome, StepStatus } from './progress.ts';
+
+/** Formats a duration the way people read it: 0.4s, 42s, 3m 05s, 1h 02m. */
+export function formatDuration(ms: number | undefined): string {
+  if (ms === undefined) return '-';
+  if (ms < 1000) return `${(ms / 1000).toFixed(1)}s`;
+  const seconds = Math.round(ms / 1000);
+  if (seconds < 60) return `${seconds}s`;
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 60) return `${minutes}m ${String(seconds % 60).padStart(2, '0')}s`;
+  return `${Math.floor(minutes / 60)}h ${String(minutes % 60).padStart(2, '0')}m`;
+}
+
+/** ISO-8601 in UTC without milliseconds: stable and sortable. */
+export function formatTime(epochMs: number | undefined): string {
+  if (epochMs === undefined) return '-';
+  return new Date(epochMs).toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+/** Renders rows as a left-aligned table with a header line; cells are single-line. */
+export function table(headers: readonly string[], rows: readonly (readonly string[])[]): string {
+  const clean = rows.map((row) => row.map((cell) => cell.replace(/\s+/g, ' ').trim()));
+  const widths = headers.map((header, column) =>
+    Math.max(header.length, ...clean.map((row) => (row[column] ?? '').length)),
+  );
+  const line = (cells: readonly string[]) =>
+    cells
+      .map((cell, column) =>
+        column === cells.length - 1 ? cell : cell.padEnd(widths[column] ?? 0),
+      )
+      .join('  ')
+      .trimEnd();
+  return [line(headers), ...clean.map(line)].join('\n');
+}
+
+/** Shortens text to `max` characters with an ellipsis, for table cells. */
+export function truncate(text: string, max: number): string {
+  const single = text.replace(/\s+/g, ' ').trim();
+  return single.length <= max ? single : `${single.slice(0, max - 1)}…`;
+}
+
+const STATUS_MARK: Record<StepStatus, string> = {
+  succeeded: '✓',
+  failed: '✗',
+  running: '▶',
+  interrupted: '■',
+};
+
+const OUTCOME_LABEL: Record<Outcome, string> = {
+  running: 'RUNNING',
+  succeeded: 'SUCCEEDED',
+  failed: 'FAILED',
+  'rolled-back': 'ROLLED BACK (failed; service back on the last known-good revision)',
+  'failure-dirty': 'FAILURE DIRTY (rollback failed: the service needs a person now)',
+  'timed-out': 'TIMED OUT',
+  aborted: 'ABORTED',
+};
+
+/** Human label for an outcome, used by `status`, `history` and notifications. */
+export function outcomeLabel(outcome: Outcome): string {
+  return OUTCOME_LABEL[outcome];
+}
+
+/** Header facts shown above the step table. */
+export interface ProgressHeader {
+  readonly title: string;
+  readonly name: string;
+  readonly consoleUrl?: string;
+}
+
+/** Renders `status`: a few header lines, then one table row per step. */
+export function renderProgress(header: ProgressHeader, progress: ExecutionProgress): string {
+  const lines = [`${header.title} ${header.name}`];
+  lines.push(`  outcome   ${outcomeLabel(progress.outcome)}`);
+  lines.push(`  started   ${formatTime(progress.startedAt)}`);
+  lines.push(
+    `  duration  ${formatDuration(progress.durationMs)}${progress.status === 'RUNNING' ? ' so far' : ''}`,
+  );
+  if (progress.currentSteps.length > 0) {
+    lines.push(`  current   ${progress.currentSteps.join(', ')}`);
+  }
+  if (progress.failure) {
+    const reason = progress.failure.cause ? `: ${progress.failure.cause}` : '';
+    lines.push(`  failed at ${progress.failure.step} — ${progress.failure.error}${reason}`);
+  } else if (progress.error) {
+    const reason = progress.cause ? `: ${progress.cause}` : '';
+    lines.push(`  error     ${progress.error}${reason}`);
+  }
+  if (header.consoleUrl) lines.push(`  console   ${header.consoleUrl}`);
+  lines.push('');
+  const rows = progress.steps.map((row) => {
+    const notes: string[] = [];
+    if (row.visits > 1) notes.push(`${row.visits} visits`);
+    if (row.retries > 0) notes.push(`${row.retries} retries`);
+    if (row.error) notes.push(truncate(`${row.error}${row.cause ? `: ${row.cause}` : ''}`, 100));
+    return [
+      `${STATUS_MARK[row.status]} ${row.step}`,
+      row.status,
+      formatDuration(row.durationMs),
+      notes.join('; '),
+    ];
+  });
+  lines.push(
+    progress.steps.length === 0
+      ? '  (no step has started yet)'
+      : table(['STEP', 'STATUS', 'DURATION', 'NOTE'], rows)
+          .split('\n')
+          .map((line) => `  ${line}`)
+          .join('\n'),
+  );
+  return lines.join('\n');
+}

@@ -1,0 +1,11 @@
+import { z } from 'zod';
+
+/** AcquireLock input. */
+export const acquireLockSchema = z.object({
+  service: z.string().min(1),
+  releaseId: z.string().min(1),
+  startedBy: z.string().min(1),
+});
+
+/** AcquireLock input type. */
+export type AcquireLockEvent = z.infer<typeof acquireLockSchema>;

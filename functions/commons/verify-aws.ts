@@ -1,0 +1,40 @@
+/** Thin AWS helpers of the verify-restore steps: the database secret and the snapshot manifest. */
+import { GetObjectCommand, NoSuchKey } from '@aws-sdk/client-s3';
+import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
+import { s3Client } from '#commons/clients/s3.ts';
+import { secretsManagerClient } from '#commons/clients/secrets-manager.ts';
+import type { SnapshotManifest } from './verify-data-checks.ts';
+import { parseManifest } from './verify-manifest.ts';
+
+/** Database login from an RDS-generated secret; never log it. */
+export interface DatabaseLogin {
+  readonly username: string;
+  readonly password: string;
+  readonly dbname?: string;
+}
+
+/** Reads the RDS secret (JSON with username/password) by ARN. */
+export async function readDatabaseLogin(secretArn: string): Promise<DatabaseLogin> {
+  const out = await secretsManagerClient.send(new GetSecretValueCommand({ SecretId: secretArn }));
+  const parsed = JSON.parse(out.SecretString ?? '{}') as Partial<DatabaseLogin>;
+  if (typeof parsed.username !== 'string' || typeof parsed.password !== 'string') {
+    // Name the secret, never its content.
+    throw new Error(`secret ${secretArn} has no username/password fields`);
+  }
+  return { username: parsed.username, password: parsed.password, dbname: parsed.dbname };
+}
+
+/** The manifest stored at s3://bucket/key, or undefined when there is none. */
+export async function readManifestObject(
+  bucket: string,
+  key: string,
+): Promise<SnapshotManifest | undefined> {
+  try {
+    const out = await s3Client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    return parseManifest((await out.Body?.transformToString('utf8')) ?? '');
+  } catch (error) {
+    if (error instanceof NoSuchKey) return undefined;
+    if (error instanceof Error && error.name === 'NoSuchKey') return undefined;
+    throw error;
+  }
+}

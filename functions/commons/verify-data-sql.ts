@@ -1,0 +1,120 @@
+/**
+ * The thin SQL side of VerifyData: gathers table names, row counts, `CHECKSUM TABLE` and
+ * `CHECK TABLE` results from a MySQL/MariaDB database. No decisions here (see verify-data-checks.ts).
+ */
+import type { Connection, ConnectionOptions, RowDataPacket } from 'mysql2/promise';
+import { createConnection } from 'mysql2/promise';
+import type { CheckTableResult, ObservedDatabase, TableStat } from './verify-data-checks.ts';
+
+/** Where and as whom to connect; the password never leaves this object (no logging). */
+export interface DatabaseEndpoint {
+  readonly host: string;
+  readonly port: number;
+  readonly user: string;
+  readonly password: string;
+  readonly database: string;
+}
+
+/** Opens one connection; numbers as strings so 64-bit checksums survive. */
+export function connectDatabase(
+  endpoint: DatabaseEndpoint,
+  extra: Partial<ConnectionOptions> = {},
+): Promise<Connection> {
+  return createConnection({
+    host: endpoint.host,
+    port: endpoint.port,
+    user: endpoint.user,
+    password: endpoint.password,
+    database: endpoint.database,
+    connectTimeout: 10_000,
+    supportBigNumbers: true,
+    bigNumberStrings: true,
+    ...extra,
+  });
+}
+
+/** Backtick-quotes an identifier for MySQL. */
+export function quoteIdentifier(name: string): string {
+  return `\`${name.replaceAll('`', '``')}\``;
+}
+
+/** Every base table of the connection's current schema. */
+export async function listTables(conn: Connection): Promise<string[]> {
+  const [rows] = await conn.query<RowDataPacket[]>(
+    "SELECT TABLE_NAME AS name FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE = 'BASE TABLE' ORDER BY TABLE_NAME",
+  );
+  return rows.map((row) => String(row.name));
+}
+
+function bareName(qualified: string): string {
+  // CHECK/CHECKSUM TABLE report `schema.table`.
+  const dot = qualified.indexOf('.');
+  return dot >= 0 ? qualified.slice(dot + 1) : qualified;
+}
+
+/** Row counts (exact `COUNT(*)`, not the estimate in information_schema) and checksums. */
+export async function tableStats(
+  conn: Connection,
+  tables: readonly string[],
+): Promise<Record<string, TableStat>> {
+  const stats: Record<string, TableStat> = {};
+  if (tables.length === 0) return stats;
+  const checksums = new Map<string, string | null>();
+  const [sums] = await conn.query<RowDataPacket[]>(
+    `CHECKSUM TABLE ${tables.map(quoteIdentifier).join(', ')}`,
+  );
+  for (const row of sums) {
+    checksums.set(bareName(String(row.Table)), row.Checksum === null ? null : String(row.Checksum));
+  }
+  for (const table of tables) {
+    const [counted] = await conn.query<RowDataPacket[]>(
+      `SELECT COUNT(*) AS n FROM ${quoteIdentifier(table)}`,
+    );
+    stats[table] = { rows: Number(counted[0]?.n), checksum: checksums.get(table) ?? null };
+  }
+  return stats;
+}
+
+/** `CHECK TABLE` per table: OK only when the server's final status row says `OK`. */
+export async function checkTables(
+  conn: Connection,
+  tables: readonly string[],
+): Promise<Record<string, CheckTableResult>> {
+  const results: Record<string, CheckTableResult> = {};
+  if (tables.length === 0) return results;
+  const [rows] = await conn.query<RowDataPacket[]>(
+    `CHECK TABLE ${tables.map(quoteIdentifier).join(', ')}`,
+  );
+  const byTable = new Map<string, { type: string; text: string }[]>();
+  for (const row of rows) {
+    const name = bareName(String(row.Table));
+    const list = byTable.get(name) ?? [];
+    list.push({ type: String(row.Msg_type), text: String(row.Msg_text) });
+    byTable.set(name, list);
+  }
+  for (const table of tables) {
+    const messages = byTable.get(table) ?? [];
+    const status = messages.filter((m) => m.type === 'status').at(-1);
+    const error = messages.find((m) => m.type === 'error');
+    const ok = status?.text === 'OK' && !error;
+    results[table] = { ok, message: ok ? 'OK' : (error?.text ?? status?.text ?? 'no result') };
+  }
+  return results;
+}
+
+/** Everything the decisions need about the named tables of the connected database. */
+export async function observeDatabase(
+  conn: Connection,
+  inspect: readonly string[],
+): Promise<ObservedDatabase> {
+  const tables = await listTables(conn);
+  const existing = new Set(tables);
+  const present = inspect.filter((t) => existing.has(t));
+  const checks = await checkTables(conn, present);
+  // A damaged table can make COUNT/CHECKSUM error out; its CHECK TABLE failure already names it.
+  const stats = await tableStats(
+    conn,
+    present.filter((t) => checks[t]?.ok),
+  );
+  return { tables, stats, checks };
+}

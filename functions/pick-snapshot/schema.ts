@@ -1,0 +1,24 @@
+import { z } from 'zod';
+
+/** PickSnapshot input: an explicit snapshot (a release's pre-deploy one), or none for the latest automated. */
+export const PickSnapshotInputSchema = z.object({
+  runId: z.string().min(1).max(80),
+  request: z.object({
+    snapshotId: z
+      .string()
+      .regex(/^[A-Za-z][A-Za-z0-9-:]{0,254}$/, 'snapshotId must be an RDS snapshot identifier')
+      .optional(),
+  }),
+});
+
+/** What the restore and the checks need about the chosen snapshot and the scratch instance. */
+export const PickSnapshotOutputSchema = z.object({
+  snapshotId: z.string(),
+  snapshotArn: z.string(),
+  snapshotCreateTime: z.string(),
+  source: z.enum(['given', 'latest-automated']),
+  scratch: z.object({ instanceId: z.string(), expiresAt: z.string() }),
+});
+
+export type PickSnapshotInput = z.infer<typeof PickSnapshotInputSchema>;
+export type PickSnapshotOutput = z.infer<typeof PickSnapshotOutputSchema>;

@@ -1,0 +1,56 @@
+/** PublishMetrics: measured RTO (restore duration), RPO (snapshot age) and the result, as CloudWatch metrics. */
+import {
+  type CloudWatchClient,
+  type MetricDatum,
+  PutMetricDataCommand,
+} from '@aws-sdk/client-cloudwatch';
+import type { PublishMetricsInput, PublishMetricsOutput } from './schema.ts';
+
+/** Metric names; the alarms in the CDK construct refer to these. */
+export const METRIC_NAMES = {
+  rto: 'RestoreDurationSeconds',
+  rpo: 'SnapshotAgeSeconds',
+  succeeded: 'VerificationSucceeded',
+  failed: 'VerificationFailed',
+} as const;
+
+function seconds(from?: string, to?: string): number | undefined {
+  if (!from || !to) return undefined;
+  const ms = Date.parse(to) - Date.parse(from);
+  return Number.isFinite(ms) && ms >= 0 ? Math.round(ms / 1000) : undefined;
+}
+
+/**
+ * The data points of one run. RTO only when the restore finished; RPO is the snapshot's age at
+ * the start of the run; success and failure are both published (0/1) so either can be alarmed on.
+ */
+export function buildMetrics(
+  input: PublishMetricsInput,
+  dimensions: { DatabaseInstance: string },
+): { data: MetricDatum[]; summary: PublishMetricsOutput } {
+  const Dimensions = [{ Name: 'DatabaseInstance', Value: dimensions.DatabaseInstance }];
+  const { run } = input;
+  const passed = run.failure === undefined;
+  const rtoSeconds = seconds(run.timing?.restoreStartedAt, run.scratch?.availableAt);
+  const rpoSeconds = seconds(run.snapshot?.snapshotCreateTime, input.executionStartTime);
+  const data: MetricDatum[] = [
+    { MetricName: METRIC_NAMES.succeeded, Value: passed ? 1 : 0, Unit: 'Count', Dimensions },
+    { MetricName: METRIC_NAMES.failed, Value: passed ? 0 : 1, Unit: 'Count', Dimensions },
+  ];
+  if (rtoSeconds !== undefined) {
+    data.push({ MetricName: METRIC_NAMES.rto, Value: rtoSeconds, Unit: 'Seconds', Dimensions });
+  }
+  if (rpoSeconds !== undefined) {
+    data.push({ MetricName: METRIC_NAMES.rpo, Value: rpoSeconds, Unit: 'Seconds', Dimensions });
+  }
+  return { data, summary: { passed, rtoSeconds, rpoSeconds } };
+}
+
+/** Publishes the data points (thin I/O). */
+export async function putMetrics(
+  cloudwatch: CloudWatchClient,
+  namespace: string,
+  data: MetricDatum[],
+): Promise<void> {
+  await cloudwatch.send(new PutMetricDataCommand({ Namespace: namespace, MetricData: data }));
+}

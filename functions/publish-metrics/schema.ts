@@ -1,0 +1,25 @@
+import { z } from 'zod';
+
+/**
+ * PublishMetrics input: the execution start and the whole run state, whose parts are present
+ * only as far as the run got (a run that failed at PickSnapshot has no snapshot).
+ */
+export const PublishMetricsInputSchema = z.object({
+  executionStartTime: z.string(),
+  run: z.object({
+    snapshot: z.object({ snapshotCreateTime: z.string() }).optional(),
+    timing: z.object({ restoreStartedAt: z.string() }).optional(),
+    scratch: z.object({ availableAt: z.string() }).optional(),
+    failure: z.object({ step: z.string() }).optional(),
+  }),
+});
+
+/** What was published. */
+export const PublishMetricsOutputSchema = z.object({
+  passed: z.boolean(),
+  rtoSeconds: z.number().optional(),
+  rpoSeconds: z.number().optional(),
+});
+
+export type PublishMetricsInput = z.infer<typeof PublishMetricsInputSchema>;
+export type PublishMetricsOutput = z.infer<typeof PublishMetricsOutputSchema>;

@@ -1,0 +1,19 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { parser } from '@aws-lambda-powertools/parser/middleware';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
+import middy from '@middy/core';
+import { readEnv } from '#commons/env.ts';
+import { logger, metrics, tracer } from '#commons/powertools.ts';
+import { releaseLock } from './release-lock.ts';
+import { type ReleaseLockEvent, releaseLockSchema } from './schema.ts';
+
+const env = readEnv({ LOCK_TABLE_NAME: 'string' });
+
+/** ReleaseLock step: frees the service lock this release holds. */
+export const handler = middy()
+  .use(injectLambdaContext(logger))
+  .use(captureLambdaHandler(tracer))
+  .use(logMetrics(metrics))
+  .use(parser({ schema: releaseLockSchema }))
+  .handler((event: ReleaseLockEvent) => releaseLock(event, env.LOCK_TABLE_NAME));

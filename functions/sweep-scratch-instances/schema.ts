@@ -1,0 +1,12 @@
+import { z } from 'zod';
+
+/** The sweeper runs on a schedule; its input is ignored. */
+export const SweepInputSchema = z.unknown();
+
+/** What the sweep deleted and what it left for a person (no parseable expiry). */
+export const SweepOutputSchema = z.object({
+  deleted: z.array(z.string()),
+  unparseable: z.array(z.string()),
+});
+
+export type SweepOutput = z.infer<typeof SweepOutputSchema>;

@@ -1,0 +1,59 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { parser } from '@aws-lambda-powertools/parser/middleware';
+import middy from '@middy/core';
+import { readEnv } from '#commons/env.ts';
+import { logger } from '#commons/powertools.ts';
+import { readDatabaseLogin, readManifestObject } from '#commons/verify-aws.ts';
+import { connectDatabase } from '#commons/verify-data-sql.ts';
+import { manifestKey } from '#commons/verify-manifest.ts';
+import { type VerifyDataInput, VerifyDataInputSchema, type VerifyDataOutput } from './schema.ts';
+import { verifyData } from './verify-data.ts';
+
+const env = readEnv({
+  DATABASE_SECRET_ARN: 'string',
+  DATABASE_NAME: 'string',
+  LIVE_DATABASE_HOST: 'string',
+  LIVE_DATABASE_PORT: 'number',
+  MANIFEST_BUCKET: 'string',
+  MANIFEST_PREFIX: 'string',
+  TABLE_PREFIX: 'string',
+  ROW_COUNT_TOLERANCE: 'number',
+});
+
+const verify = async (event: VerifyDataInput): Promise<VerifyDataOutput> => {
+  // A restored instance keeps the master login it had at snapshot time: the same secret.
+  const login = await readDatabaseLogin(env.DATABASE_SECRET_ARN);
+  const endpoint = (host: string, port: number) => ({
+    host,
+    port,
+    user: login.username,
+    password: login.password,
+    database: env.DATABASE_NAME,
+  });
+  const verdict = await verifyData(
+    event.snapshotId,
+    { tablePrefix: env.TABLE_PREFIX, rowCountTolerance: env.ROW_COUNT_TOLERANCE },
+    {
+      openScratch: () => connectDatabase(endpoint(event.scratch.host, event.scratch.port)),
+      openLive: () => connectDatabase(endpoint(env.LIVE_DATABASE_HOST, env.LIVE_DATABASE_PORT)),
+      loadManifest: (id) =>
+        readManifestObject(env.MANIFEST_BUCKET, manifestKey(env.MANIFEST_PREFIX, id)),
+    },
+  );
+  logger.info('restored data verified', {
+    snapshotId: event.snapshotId,
+    mode: verdict.mode,
+    tables: verdict.checkedTables.length,
+  });
+  return {
+    passed: true,
+    mode: verdict.mode,
+    checkedTables: [...verdict.checkedTables],
+    failures: [],
+  };
+};
+
+/** VerifyData Lambda (in the VPC, verifier security group). */
+export const handler = middy(verify)
+  .use(injectLambdaContext(logger))
+  .use(parser({ schema: VerifyDataInputSchema }));

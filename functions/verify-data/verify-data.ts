@@ -1,0 +1,89 @@
+/**
+ * VerifyData: proves a restored database holds what the snapshot should hold. The same function
+ * runs in the Lambda (RDS scratch instance) and locally (scratch MariaDB container); only the
+ * three dependencies differ.
+ */
+import type { Connection } from 'mysql2/promise';
+import {
+  type DataVerdict,
+  evaluateAgainstLive,
+  evaluateAgainstManifest,
+  type SnapshotManifest,
+  tablesToInspect,
+} from '#commons/verify-data-checks.ts';
+import { listTables, observeDatabase, tableStats } from '#commons/verify-data-sql.ts';
+import { DataVerificationError, ScratchUnreachableError } from '#commons/verify-errors.ts';
+
+/** Where VerifyData gets its facts. */
+export interface VerifyDataDeps {
+  /** Opens a connection to the restored (scratch) database. */
+  openScratch(): Promise<Connection>;
+  /** Opens a connection to the live database (only used when there is no manifest). */
+  openLive(): Promise<Connection>;
+  /** The manifest recorded for the snapshot, or undefined. */
+  loadManifest(snapshotId: string): Promise<SnapshotManifest | undefined>;
+}
+
+/** Tunables of VerifyData. */
+export interface VerifyDataSettings {
+  /** WordPress table prefix, `wp_` by default. */
+  readonly tablePrefix: string;
+  /** Allowed relative row-count difference from live when there is no manifest (0.1 = 10 %). */
+  readonly rowCountTolerance: number;
+}
+
+async function withConnection<T>(conn: Connection, use: (c: Connection) => Promise<T>): Promise<T> {
+  try {
+    return await use(conn);
+  } finally {
+    await conn.end().catch(() => undefined);
+  }
+}
+
+/**
+ * Runs the checks and returns a passing verdict, or throws DataVerificationError listing every
+ * failed check by name (ScratchUnreachableError when the scratch database cannot be reached).
+ */
+export async function verifyData(
+  snapshotId: string,
+  settings: VerifyDataSettings,
+  deps: VerifyDataDeps,
+): Promise<DataVerdict> {
+  const manifest = await deps.loadManifest(snapshotId);
+  let scratch: Connection;
+  try {
+    scratch = await deps.openScratch();
+  } catch (error) {
+    const detail = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    throw new ScratchUnreachableError(`cannot connect to the scratch database: ${detail}`, {
+      cause: error,
+    });
+  }
+  const inspect = tablesToInspect(settings.tablePrefix, manifest);
+  const observed = await withConnection(scratch, (c) => observeDatabase(c, inspect));
+  let verdict: DataVerdict;
+  if (manifest) {
+    verdict = evaluateAgainstManifest({
+      snapshotId,
+      prefix: settings.tablePrefix,
+      manifest,
+      observed,
+    });
+  } else {
+    const live = await withConnection(await deps.openLive(), async (c) => {
+      const present = new Set(await listTables(c));
+      return tableStats(
+        c,
+        inspect.filter((t) => present.has(t)),
+      );
+    });
+    verdict = evaluateAgainstLive({
+      prefix: settings.tablePrefix,
+      tolerance: settings.rowCountTolerance,
+      live,
+      observed,
+    });
+  }
+  if (!verdict.passed) throw new DataVerificationError(verdict.failures);
+  return verdict;
+}

@@ -1,0 +1,125 @@
+import { execFile, spawn } from 'node:child_process';
+import { openSync } from 'node:fs';
+import { access, readFile } from 'node:fs/promises';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+
+/** The Docker engine is unavailable and cannot be started here; the message says what to do. */
+export class EngineUnavailableError extends Error {
+  constructor(message: string, cause?: unknown) {
+    super(message, { cause });
+    this.name = 'EngineUnavailableError';
+  }
+}
+
+async function dockerInfoOk(): Promise<boolean> {
+  try {
+    await run('docker', ['info', '--format', '{{.ServerVersion}}'], { timeout: 20_000 });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function commandExists(cmd: string): Promise<boolean> {
+  try {
+    await run('sh', ['-c', 'command -v "$1"', 'sh', cmd]);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function isDebian(): Promise<boolean> {
+  try {
+    await access('/etc/debian_version');
+    const osRelease = await readFile('/etc/os-release', 'utf8').catch(() => '');
+    return /^ID(_LIKE)?=.*debian/m.test(osRelease) || osRelease === '';
+  } catch {
+    return false;
+  }
+}
+
+/** Options for {@link ensureEngine}. */
+export interface EnsureEngineOptions {
+  /** Where dockerd's output goes when we start it. */
+  readonly logFile?: string;
+  /** How long to wait for a started dockerd to answer. */
+  readonly readyTimeoutMs?: number;
+  /** Progress lines (never secrets). */
+  readonly log?: (line: string) => void;
+}
+
+/**
+ * Makes sure a Docker engine answers `docker info`. On Debian as root it installs `docker.io`
+ * when missing and starts `dockerd` in the background; elsewhere it throws
+ * EngineUnavailableError saying what to install or start.
+ */
+export async function ensureEngine(opts: EnsureEngineOptions = {}): Promise<'running' | 'started'> {
+  const log = opts.log ?? (() => {});
+  if (await dockerInfoOk()) return 'running';
+
+  const root = process.getuid?.() === 0;
+  const debian = await isDebian();
+  if (!root || !debian) {
+    throw new EngineUnavailableError(
+      debian
+        ? 'The Docker engine is not reachable. Install and start it as root: apt-get install -y docker.io && dockerd & (or run stepdeploy with sudo)'
+        : 'The Docker engine is not reachable. Install Docker Engine for your system and start it, then retry (`docker info` must succeed).',
+    );
+  }
+
+  if (!(await commandExists('dockerd'))) {
+    log('installing docker.io with apt-get');
+    try {
+      await run('apt-get', ['update'], { timeout: 600_000 });
+      await run('apt-get', ['install', '-y', 'docker.io'], {
+        timeout: 900_000,
+        env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+      });
+    } catch (err) {
+      throw new EngineUnavailableError(
+        `apt-get install docker.io failed: ${(err as Error).message}`,
+        err,
+      );
+    }
+    // A package install may have started the service already (systemd hosts).
+    if (await dockerInfoOk()) return 'started';
+  }
+
+  const logFile = opts.logFile ?? '/tmp/stepdeploy-dockerd.log';
+  log(`starting dockerd (log: ${logFile})`);
+  const fd = openSync(logFile, 'a');
+  const child = spawn('dockerd', [], { detached: true, stdio: ['ignore', fd, fd] });
+  child.unref();
+
+  const deadline = Date.now() + (opts.readyTimeoutMs ?? 60_000);
+  while (Date.now() < deadline) {
+    if (await dockerInfoOk()) return 'started';
+    if (child.exitCode !== null)
+      throw new EngineUnavailableError(`dockerd exited with ${child.exitCode}; see ${logFile}`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw new EngineUnavailableError(`dockerd did not become ready in time; see ${logFile}`);
+}
+
+/** Makes the base image with scripts/base-image.sh unless it exists. */
+export async function ensureBaseImage(scriptPath: string, tag: string): Promise<void> {
+  try {
+    await run('docker', ['image', 'inspect', '--format', '{{.Id}}', tag]);
+    return;
+  } catch {
+    // absent: make it below
+  }
+  const suite = tag.split(':')[1] ?? 'trixie';
+  try {
+    await run(scriptPath, [suite, tag], { timeout: 1_800_000, maxBuffer: 64 * 1024 * 1024 });
+  } catch (err) {
+    const e = err as { stderr?: string; message: string };
+    throw new EngineUnavailableError(
+      `could not make the base image ${tag}: ${(e.stderr ?? e.message).trim()}`,
+      err,
+    );
+  }
+}

@@ -1,0 +1,190 @@
+import { open, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+
+/** A conditional put or delete found the item not in the expected state (DynamoDB's name). */
+export class ConditionalCheckFailedError extends Error {
+  constructor(table: string, key: string) {
+    super(`condition failed for ${table} item ${key}`);
+    this.name = 'ConditionalCheckFailedError';
+  }
+}
+
+/** The table's lock file could not be taken in time. */
+export class TableLockTimeoutError extends Error {
+  constructor(path: string) {
+    super(`could not lock ${path} in time (another stepdeploy process holds it)`);
+    this.name = 'TableLockTimeoutError';
+  }
+}
+
+/** An item is a JSON object; its key is one or two of its attributes. */
+export type Item = Record<string, unknown>;
+
+/** The key schema of a table: a partition key and optionally a sort key, like DynamoDB. */
+export interface KeySchema {
+  readonly partitionKey: string;
+  readonly sortKey?: string;
+}
+
+/** Decides whether a write may go ahead, given the item currently stored (or undefined). */
+export type Condition<T extends Item> = (current: T | undefined) => boolean;
+
+interface TableFile<T> {
+  readonly items: Record<string, T>;
+}
+
+const LOCK_STALE_MS = 30_000;
+
+/**
+ * A small file-backed table: one JSON file per table, written atomically (temp file + rename),
+ * guarded by a lock file so concurrent processes serialise their read-modify-write. The local
+ * stand-in for DynamoDB (release ledger and release lock).
+ */
+export class FileTable<T extends Item> {
+  readonly path: string;
+  readonly name: string;
+  private readonly schema: KeySchema;
+
+  constructor(stateDir: string, name: string, schema: KeySchema) {
+    if (!/^[A-Za-z0-9_.-]+$/.test(name)) throw new Error(`invalid table name ${name}`);
+    this.name = name;
+    this.path = join(stateDir, 'tables', `${name}.json`);
+    this.schema = schema;
+  }
+
+  /** The storage key of an item (or key object); throws when a key attribute is missing. */
+  keyOf(item: Item): string {
+    const parts = [this.schema.partitionKey, this.schema.sortKey].filter(
+      (k): k is string => k !== undefined,
+    );
+    return JSON.stringify(
+      parts.map((k) => {
+        const v = item[k];
+        if (typeof v !== 'string' && typeof v !== 'number')
+          throw new Error(`${this.name}: key attribute ${k} must be a string or number`);
+        return v;
+      }),
+    );
+  }
+
+  private async load(): Promise<TableFile<T>> {
+    try {
+      return JSON.parse(await readFile(this.path, 'utf8')) as TableFile<T>;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { items: {} };
+      throw err;
+    }
+  }
+
+  private async save(data: TableFile<T>): Promise<void> {
+    const tmp = `${this.path}.${process.pid}.${Date.now()}.tmp`;
+    await writeFile(tmp, `${JSON.stringify(data, null, 2)}\n`, { mode: 0o600 });
+    await rename(tmp, this.path);
+  }
+
+  // O_EXCL lock file holding our pid; a lock older than LOCK_STALE_MS is taken over (its
+  // holder crashed mid-write: writes are tiny, so a live holder never takes that long).
+  private async withLock<R>(body: () => Promise<R>, timeoutMs = 10_000): Promise<R> {
+    await mkdir(dirname(this.path), { recursive: true, mode: 0o700 });
+    const lock = `${this.path}.lock`;
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      try {
+        const fh = await open(lock, 'wx', 0o600);
+        await fh.writeFile(String(process.pid));
+        await fh.close();
+        break;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+        const st = await stat(lock).catch(() => undefined);
+        if (st && Date.now() - st.mtimeMs > LOCK_STALE_MS) {
+          await rm(lock, { force: true });
+          continue;
+        }
+        if (Date.now() > deadline) throw new TableLockTimeoutError(lock);
+        await new Promise((r) => setTimeout(r, 10 + Math.random() * 20));
+      }
+    }
+    try {
+      return await body();
+    } finally {
+      await rm(lock, { force: true });
+    }
+  }
+
+  /** The item with this key, or undefined. */
+  async get(key: Item): Promise<T | undefined> {
+    const data = await this.load();
+    return data.items[this.keyOf(key)];
+  }
+
+  /** Stores an item; with a condition, throws ConditionalCheckFailedError when it is false. */
+  async put(item: T, condition?: Condition<T>): Promise<void> {
+    await this.withLock(async () => {
+      const data = await this.load();
+      const key = this.keyOf(item);
+      if (condition && !condition(data.items[key]))
+        throw new ConditionalCheckFailedError(this.name, key);
+      await this.save({ items: { ...data.items, [key]: item } });
+    });
+  }
+
+  /**
+   * Read-modify-write of one item under the lock: `fn` gets the current item and returns the
+   * new one (or undefined to delete). Returns what was stored.
+   */
+  async update(key: Item, fn: (current: T | undefined) => T | undefined): Promise<T | undefined> {
+    return this.withLock(async () => {
+      const data = await this.load();
+      const k = this.keyOf(key);
+      const next = fn(data.items[k]);
+      const items = { ...data.items };
+      if (next === undefined) delete items[k];
+      else {
+        if (this.keyOf(next) !== k) throw new Error(`${this.name}: update may not change the key`);
+        items[k] = next;
+      }
+      await this.save({ items });
+      return next;
+    });
+  }
+
+  /** Deletes an item; with a condition, throws ConditionalCheckFailedError when it is false. */
+  async delete(key: Item, condition?: Condition<T>): Promise<void> {
+    await this.withLock(async () => {
+      const data = await this.load();
+      const k = this.keyOf(key);
+      if (condition && !condition(data.items[k])) throw new ConditionalCheckFailedError(this.name, k);
+      if (!(k in data.items)) return;
+      const items = { ...data.items };
+      delete items[k];
+      await this.save({ items });
+    });
+  }
+
+  /**
+   * Items with this partition key value (all items when omitted), sorted by the sort key;
+   * `descending` and `limit` behave like DynamoDB's ScanIndexForward=false and Limit.
+   */
+  async query(
+    partitionValue?: string | number,
+    opts: { readonly descending?: boolean; readonly limit?: number; readonly filter?: (item: T) => boolean } = {},
+  ): Promise<T[]> {
+    const data = await this.load();
+    const pk = this.schema.partitionKey;
+    const sk = this.schema.sortKey;
+    let items = Object.values(data.items).filter(
+      (i) => partitionValue === undefined || i[pk] === partitionValue,
+    );
+    if (sk) {
+      items.sort((a, b) => {
+        const x = a[sk] as string | number;
+        const y = b[sk] as string | number;
+        return x < y ? -1 : x > y ? 1 : 0;
+      });
+    }
+    if (opts.descending) items.reverse();
+    if (opts.filter) items = items.filter(opts.filter);
+    return opts.limit === undefined ? items : items.slice(0, opts.limit);
+  }
+}

@@ -1,0 +1,104 @@
+# The WordPress image: Docker builder + Ansible provisioner, in two stages so that a
+# rebuild only redoes what changed.
+#
+#   base  stepdeploy/base:trixie + `--tags packages`  -> base_stage_repository:base_stage_tag
+#   app   the base stage image   + `--tags app`       -> registry/repository:image_tag (pushed)
+#
+# Select a stage with -only=docker.base or -only=docker.app. The base stage tag is a hash
+# of its inputs (packer/base-stage-hash.sh), so callers build it only when it is missing.
+#
+# Works with Debian's Packer 1.6.6 (builders built in, no `packer init`) and with a current
+# Packer, which loads the docker and ansible plugins installed by
+# `packer init packer/plugins` (a separate directory because 1.6.6 rejects required_plugins).
+
+locals {
+  ansible_dir = "${path.root}/../ansible"
+  # Packer's SSH adapter offers an ssh-rsa host key and speaks only the legacy scp
+  # protocol; current OpenSSH clients need both allowed explicitly.
+  ansible_ssh_arguments = [
+    "--ssh-extra-args", "-o HostKeyAlgorithms=+ssh-rsa -o PubkeyAcceptedKeyTypes=+ssh-rsa",
+    "-e", "ansible_scp_extra_args=-O",
+  ]
+  ansible_env = [
+    "ANSIBLE_CONFIG=${path.root}/../ansible/ansible.cfg",
+    "ANSIBLE_ROLES_PATH=${path.root}/../ansible/roles",
+    "ANSIBLE_NOCOLOR=1",
+  ]
+  image_name = "${var.registry}/${var.repository}"
+}
+
+source "docker" "base" {
+  image  = var.base_image
+  pull   = var.pull_base_image
+  commit = true
+  changes = [
+    "LABEL org.opencontainers.image.title=stepdeploy-wordpress-base",
+  ]
+}
+
+source "docker" "app" {
+  image  = "${var.base_stage_repository}:${var.base_stage_tag}"
+  pull   = false
+  commit = true
+  changes = [
+    "EXPOSE 8080",
+    "USER www-data",
+    "WORKDIR /usr/share/wordpress",
+    "ENTRYPOINT [\"/usr/local/bin/stepdeploy-entrypoint\"]",
+    "CMD [\"apache2\", \"-DFOREGROUND\"]",
+    "LABEL org.opencontainers.image.title=stepdeploy-wordpress",
+    "LABEL org.opencontainers.image.revision=${var.source_revision}",
+    "LABEL org.opencontainers.image.base.name=${var.base_stage_repository}:${var.base_stage_tag}",
+  ]
+}
+
+build {
+  sources = ["source.docker.base"]
+
+  provisioner "ansible" {
+    playbook_file    = "${local.ansible_dir}/playbook.yml"
+    ansible_env_vars = local.ansible_env
+    extra_arguments  = concat(local.ansible_ssh_arguments, ["--tags", "packages"])
+  }
+
+  post-processor "docker-tag" {
+    repository = var.base_stage_repository
+    tags       = [var.base_stage_tag]
+  }
+}
+
+build {
+  sources = ["source.docker.app"]
+
+  provisioner "ansible" {
+    playbook_file    = "${local.ansible_dir}/playbook.yml"
+    ansible_env_vars = local.ansible_env
+    extra_arguments = concat(local.ansible_ssh_arguments, [
+      "--tags", "app",
+      "-e", "wordpress_fault_healthz_status=${var.fault_healthz_status}",
+      "-e", var.ansible_extra_vars,
+    ])
+  }
+
+  post-processors {
+    post-processor "docker-tag" {
+      repository = local.image_name
+      tags       = [var.image_tag]
+    }
+    post-processor "docker-push" {
+      ecr_login    = var.ecr_login
+      login_server = var.ecr_login ? "https://${var.registry}" : ""
+    }
+    # Packer 1.6.6 records only the image id here; the pushed digest is read afterwards
+    # with `docker inspect --format '{{json .RepoDigests}}'`.
+    post-processor "manifest" {
+      output     = var.manifest_path
+      strip_path = true
+      custom_data = {
+        image           = "${local.image_name}:${var.image_tag}"
+        source_revision = var.source_revision
+        base_stage      = "${var.base_stage_repository}:${var.base_stage_tag}"
+      }
+    }
+  }
+}

@@ -1,0 +1,323 @@
+import type { IConstruct } from 'constructs';
+
+/** Log retention periods CloudWatch Logs accepts (days). */
+const LOG_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288,
+  3653,
+] as const;
+
+/** Fargate CPU units and the memory sizes (MiB) each one accepts. */
+const FARGATE_MEMORY: Readonly<Record<number, { min: number; max: number; step: number }>> = {
+  256: { min: 512, max: 2048, step: 512 },
+  512: { min: 1024, max: 4096, step: 1024 },
+  1024: { min: 2048, max: 8192, step: 1024 },
+  2048: { min: 4096, max: 16384, step: 1024 },
+  4096: { min: 8192, max: 30720, step: 1024 },
+};
+
+/** Typed configuration of the CDK app; every field has a default except the optional ones. */
+export interface AppConfig {
+  /** Name prefix for physical names (ECR repository, task family, DB identifier). */
+  readonly prefix: string;
+  /** Target account; undefined keeps the stacks account-agnostic. */
+  readonly account?: string;
+  /** Target region; concrete because ALB access logs need the region's ELB log-delivery principal. */
+  readonly region: string;
+  /** Availability zones the VPC spans (2 or 3). */
+  readonly azCount: 2 | 3;
+  /** NAT gateways (1 for cost; azCount for zone-independent egress). */
+  readonly natGateways: number;
+  /** VPC CIDR block. */
+  readonly vpcCidr: string;
+  /** Tasks the service keeps running. */
+  readonly desiredCount: number;
+  /** Image the service starts from until the pipeline registers its own revisions. */
+  readonly image: string;
+  /** Fargate task CPU units. */
+  readonly taskCpu: number;
+  /** Fargate task memory (MiB). */
+  readonly taskMemoryMiB: number;
+  /** CPU architecture of the image the pipeline builds. */
+  readonly cpuArchitecture: 'X86_64' | 'ARM64';
+  /** ACM certificate for the HTTPS listener; without it the ALB serves plain HTTP. */
+  readonly certificateArn?: string;
+  /** DNS name the certificate covers and WordPress is served on (required with certificateArn). */
+  readonly domainName?: string;
+  /** Attach a WAFv2 web ACL with the AWS managed core, PHP and WordPress rule sets. */
+  readonly enableWaf: boolean;
+  /** Retention of every log group the stack creates (days). */
+  readonly logRetentionDays: number;
+  /** RDS instance class without the `db.` prefix, e.g. `t4g.small`. */
+  readonly dbInstanceClass: string;
+  /** Initial RDS storage (GiB). */
+  readonly dbAllocatedStorage: number;
+  /** Storage autoscaling ceiling (GiB). */
+  readonly dbMaxAllocatedStorage: number;
+  /** Standby replica in a second AZ. */
+  readonly dbMultiAz: boolean;
+  /** Enable IAM database authentication (in addition to the generated password). */
+  readonly dbIamAuth: boolean;
+  /** Schema WordPress uses. */
+  readonly dbName: string;
+  /** Address subscribed to the operational alarms topic, if any. */
+  readonly alarmEmail?: string;
+}
+
+/** Raised when a context value is missing its expected shape; names the offending key. */
+export class ConfigError extends Error {
+  constructor(
+    public readonly key: string,
+    message: string,
+  ) {
+    super(`Invalid config '${key}': ${message} (set it with -c ${key}=... or in cdk.json context)`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Defaults applied when a key is absent from the CDK context. */
+export const CONFIG_DEFAULTS = {
+  prefix: 'stepdeploy',
+  region: 'us-east-1',
+  azCount: 2,
+  natGateways: 1,
+  vpcCidr: '10.40.0.0/16',
+  desiredCount: 2,
+  image: 'public.ecr.aws/docker/library/wordpress:php8.4-apache',
+  taskCpu: 512,
+  taskMemoryMiB: 1024,
+  cpuArchitecture: 'X86_64',
+  enableWaf: false,
+  logRetentionDays: 30,
+  dbInstanceClass: 't4g.small',
+  dbAllocatedStorage: 20,
+  dbMaxAllocatedStorage: 100,
+  dbMultiAz: false,
+  dbIamAuth: false,
+  dbName: 'wordpress',
+} as const satisfies Partial<AppConfig>;
+
+type Lookup = (key: string) => unknown;
+
+/** Reads and validates the config from the CDK context of `scope` (usually the App). */
+export function loadConfig(scope: IConstruct, env: NodeJS.ProcessEnv = process.env): AppConfig {
+  return parseConfig((key) => scope.node.tryGetContext(key), env);
+}
+
+/**
+ * Pure parser behind {@link loadConfig}. Context values given with `-c key=value` arrive as
+ * strings, values from cdk.json keep their JSON type, so both are accepted.
+ */
+export function parseConfig(lookup: Lookup, env: NodeJS.ProcessEnv = {}): AppConfig {
+  const prefix = readString(lookup, 'prefix', CONFIG_DEFAULTS.prefix);
+  // Lower case because ECR repository names and RDS identifiers are derived from it.
+  if (!/^[a-z][a-z0-9-]{1,19}$/.test(prefix)) {
+    throw new ConfigError(
+      'prefix',
+      `expected 2-20 lower-case letters, digits or '-', got "${prefix}"`,
+    );
+  }
+
+  const account = readOptionalString(lookup, 'account');
+  if (account !== undefined && !/^\d{12}$/.test(account)) {
+    throw new ConfigError('account', `expected a 12-digit AWS account id, got "${account}"`);
+  }
+  const region = readString(lookup, 'region', env.CDK_DEFAULT_REGION ?? CONFIG_DEFAULTS.region);
+  if (!/^[a-z]{2}(-[a-z]+)+-\d$/.test(region)) {
+    throw new ConfigError('region', `expected a region name like eu-west-1, got "${region}"`);
+  }
+
+  const azCount = readInt(lookup, 'azCount', CONFIG_DEFAULTS.azCount, 2, 3) as 2 | 3;
+  const natGateways = readInt(lookup, 'natGateways', CONFIG_DEFAULTS.natGateways, 1, azCount);
+  const vpcCidr = readString(lookup, 'vpcCidr', CONFIG_DEFAULTS.vpcCidr);
+  const cidr = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(vpcCidr);
+  // The subnet layout needs a /16..../20 block: three tiers per AZ.
+  if (
+    !cidr ||
+    cidr.slice(1, 5).some((octet) => Number(octet) > 255) ||
+    Number(cidr[5]) < 16 ||
+    Number(cidr[5]) > 20
+  ) {
+    throw new ConfigError('vpcCidr', `expected an IPv4 CIDR from /16 to /20, got "${vpcCidr}"`);
+  }
+
+  const desiredCount = readInt(lookup, 'desiredCount', CONFIG_DEFAULTS.desiredCount, 1, 100);
+  const image = readString(lookup, 'image', CONFIG_DEFAULTS.image);
+  if (/\s/.test(image) || image.length === 0) {
+    throw new ConfigError('image', `expected an image reference without spaces, got "${image}"`);
+  }
+
+  const taskCpu = readInt(lookup, 'taskCpu', CONFIG_DEFAULTS.taskCpu, 256, 4096);
+  const memory = FARGATE_MEMORY[taskCpu];
+  if (!memory) {
+    throw new ConfigError('taskCpu', `expected one of 256, 512, 1024, 2048, 4096, got ${taskCpu}`);
+  }
+  const taskMemoryMiB = readInt(lookup, 'taskMemoryMiB', Math.max(memory.min, 1024), 512, 30720);
+  if (
+    taskMemoryMiB < memory.min ||
+    taskMemoryMiB > memory.max ||
+    (taskMemoryMiB - memory.min) % memory.step !== 0
+  ) {
+    throw new ConfigError(
+      'taskMemoryMiB',
+      `${taskMemoryMiB} MiB is not a Fargate size for ${taskCpu} CPU units (${memory.min}-${memory.max} in steps of ${memory.step})`,
+    );
+  }
+  const cpuArchitecture = readEnum(lookup, 'cpuArchitecture', CONFIG_DEFAULTS.cpuArchitecture, [
+    'X86_64',
+    'ARM64',
+  ] as const);
+
+  const certificateArn = readOptionalString(lookup, 'certificateArn');
+  if (
+    certificateArn !== undefined &&
+    !/^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[\w-]+$/.test(certificateArn)
+  ) {
+    throw new ConfigError(
+      'certificateArn',
+      `expected an ACM certificate ARN, got "${certificateArn}"`,
+    );
+  }
+  const domainName = readOptionalString(lookup, 'domainName');
+  if (
+    domainName !== undefined &&
+    !/^([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}$/.test(domainName)
+  ) {
+    throw new ConfigError('domainName', `expected a lower-case DNS name, got "${domainName}"`);
+  }
+  if (certificateArn !== undefined && domainName === undefined) {
+    // The certificate can never match the ALB's generated DNS name, so WordPress would be
+    // configured with a URL browsers reject.
+    throw new ConfigError('domainName', 'required when certificateArn is set');
+  }
+
+  const enableWaf = readBool(lookup, 'enableWaf', CONFIG_DEFAULTS.enableWaf);
+  const logRetentionDays = readInt(
+    lookup,
+    'logRetentionDays',
+    CONFIG_DEFAULTS.logRetentionDays,
+    1,
+    3653,
+  );
+  if (!(LOG_RETENTION_DAYS as readonly number[]).includes(logRetentionDays)) {
+    throw new ConfigError(
+      'logRetentionDays',
+      `expected one of ${LOG_RETENTION_DAYS.join(', ')}, got ${logRetentionDays}`,
+    );
+  }
+
+  const dbInstanceClass = readString(lookup, 'dbInstanceClass', CONFIG_DEFAULTS.dbInstanceClass)
+    .replace(/^db\./, '')
+    .toLowerCase();
+  if (!/^[a-z][a-z0-9-]*\.[a-z0-9]+$/.test(dbInstanceClass)) {
+    throw new ConfigError(
+      'dbInstanceClass',
+      `expected an instance class like t4g.small, got "${dbInstanceClass}"`,
+    );
+  }
+  const dbAllocatedStorage = readInt(
+    lookup,
+    'dbAllocatedStorage',
+    CONFIG_DEFAULTS.dbAllocatedStorage,
+    20,
+    65536,
+  );
+  const dbMaxAllocatedStorage = readInt(
+    lookup,
+    'dbMaxAllocatedStorage',
+    Math.max(CONFIG_DEFAULTS.dbMaxAllocatedStorage, dbAllocatedStorage),
+    20,
+    65536,
+  );
+  if (dbMaxAllocatedStorage < dbAllocatedStorage) {
+    throw new ConfigError(
+      'dbMaxAllocatedStorage',
+      `must be at least dbAllocatedStorage (${dbAllocatedStorage}), got ${dbMaxAllocatedStorage}`,
+    );
+  }
+  const dbMultiAz = readBool(lookup, 'dbMultiAz', CONFIG_DEFAULTS.dbMultiAz);
+  const dbIamAuth = readBool(lookup, 'dbIamAuth', CONFIG_DEFAULTS.dbIamAuth);
+  const dbName = readString(lookup, 'dbName', CONFIG_DEFAULTS.dbName);
+  if (!/^[A-Za-z][A-Za-z0-9_]{0,63}$/.test(dbName)) {
+    throw new ConfigError(
+      'dbName',
+      `expected a MySQL identifier (letters, digits, _), got "${dbName}"`,
+    );
+  }
+
+  const alarmEmail = readOptionalString(lookup, 'alarmEmail');
+  if (alarmEmail !== undefined && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(alarmEmail)) {
+    throw new ConfigError('alarmEmail', `expected an e-mail address, got "${alarmEmail}"`);
+  }
+
+  return {
+    prefix,
+    account,
+    region,
+    azCount,
+    natGateways,
+    vpcCidr,
+    desiredCount,
+    image,
+    taskCpu,
+    taskMemoryMiB,
+    cpuArchitecture,
+    certificateArn,
+    domainName,
+    enableWaf,
+    logRetentionDays,
+    dbInstanceClass,
+    dbAllocatedStorage,
+    dbMaxAllocatedStorage,
+    dbMultiAz,
+    dbIamAuth,
+    dbName,
+    alarmEmail,
+  };
+}
+
+function readOptionalString(lookup: Lookup, key: string): string | undefined {
+  const value = lookup(key);
+  if (value === undefined || value === null || value === '') return undefined;
+  if (typeof value !== 'string') {
+    throw new ConfigError(key, `expected a string, got ${JSON.stringify(value)}`);
+  }
+  return value.trim();
+}
+
+function readString(lookup: Lookup, key: string, fallback: string): string {
+  return readOptionalString(lookup, key) ?? fallback;
+}
+
+function readInt(lookup: Lookup, key: string, fallback: number, min: number, max: number): number {
+  const value = lookup(key);
+  if (value === undefined || value === null || value === '') return fallback;
+  const parsed = typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value) : value;
+  if (typeof parsed !== 'number' || !Number.isInteger(parsed)) {
+    throw new ConfigError(key, `expected an integer, got ${JSON.stringify(value)}`);
+  }
+  if (parsed < min || parsed > max) {
+    throw new ConfigError(key, `expected an integer from ${min} to ${max}, got ${parsed}`);
+  }
+  return parsed;
+}
+
+function readBool(lookup: Lookup, key: string, fallback: boolean): boolean {
+  const value = lookup(key);
+  if (value === undefined || value === null || value === '') return fallback;
+  if (value === true || value === 'true') return true;
+  if (value === false || value === 'false') return false;
+  throw new ConfigError(key, `expected true or false, got ${JSON.stringify(value)}`);
+}
+
+function readEnum<T extends string>(
+  lookup: Lookup,
+  key: string,
+  fallback: T,
+  allowed: readonly T[],
+): T {
+  const value = readOptionalString(lookup, key) ?? fallback;
+  if (!(allowed as readonly string[]).includes(value)) {
+    throw new ConfigError(key, `expected one of ${allowed.join(', ')}, got "${value}"`);
+  }
+  return value as T;
+}

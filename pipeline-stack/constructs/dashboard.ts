@@ -1,0 +1,274 @@
+import { CfnOutput, Duration } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+
+/** Custom metric names the steps publish (namespace METRICS_NAMESPACE). */
+export const METRIC_NAMES = {
+  releaseSucceeded: 'ReleaseSucceeded',
+  releaseFailed: 'ReleaseFailed',
+  releaseRolledBack: 'ReleaseRolledBack',
+  failureDirty: 'FailureDirty',
+  releaseDuration: 'ReleaseDuration',
+  timeToHealthy: 'TimeToHealthy',
+  restoreDuration: 'RestoreDuration',
+  snapshotAgeSeconds: 'SnapshotAgeSeconds',
+  verificationFailed: 'VerificationFailed',
+} as const;
+
+/** Namespace of the custom metrics (POWERTOOLS_METRICS_NAMESPACE of the steps). */
+export const METRICS_NAMESPACE = 'Stepdeploy';
+
+/** Props of OperationsDashboard. */
+export interface OperationsDashboardProps {
+  readonly releaseStateMachine: sfn.IStateMachine;
+  /** The restore-verification machine; its native metrics are charted too. */
+  readonly verifyRestoreStateMachine?: sfn.IStateMachine;
+  /** Alarm actions go here. */
+  readonly topic: sns.ITopic;
+  /** Dimensions the steps publish with (Powertools adds `service`). Default { service: 'stepdeploy' }. */
+  readonly dimensions?: Record<string, string>;
+  readonly dashboardName?: string;
+  /**
+   * Create the restore-verification alarms (failed verification, snapshot too old, no
+   * verification lately). Default true; turn off when the verify-restore construct owns them.
+   */
+  readonly restoreAlarms?: boolean;
+  /** Oldest acceptable snapshot (RPO) before alarming. Default 26 hours. */
+  readonly maxSnapshotAge?: Duration;
+  /** Longest time without a successful verification before alarming. Default 8 days. */
+  readonly maxTimeBetweenVerifications?: Duration;
+  /**
+   * The restore-verification metrics when another construct publishes them under its own
+   * namespace and dimensions (verify-restore-state-machine.ts); default: METRICS_NAMESPACE.
+   */
+  readonly restoreMetrics?: {
+    readonly restoreDuration: cloudwatch.IMetric;
+    readonly snapshotAge: cloudwatch.IMetric;
+    readonly verificationFailed: cloudwatch.IMetric;
+  };
+  /** Alarms defined elsewhere (e.g. the verify-restore construct's) shown in the alarm widget. */
+  readonly externalAlarms?: readonly cloudwatch.IAlarm[];
+  /** Trigger dead-letter queue, alarmed when a trigger could not start a release. */
+  readonly triggerDeadLetterQueue?: sqs.IQueue;
+}
+
+/**
+ * The operations view: releases by outcome, release duration p50/p90, time to healthy,
+ * rollbacks, restore RTO and snapshot age; alarms on failed releases, FailureDirty and the
+ * restore verification, all sent to the notification topic.
+ */
+export class OperationsDashboard extends Construct {
+  readonly dashboard: cloudwatch.Dashboard;
+  readonly alarms: cloudwatch.Alarm[] = [];
+
+  constructor(scope: Construct, id: string, props: OperationsDashboardProps) {
+    super(scope, id);
+    const dimensionsMap = props.dimensions ?? { service: 'stepdeploy' };
+    const metric = (
+      metricName: string,
+      statistic: string,
+      period = Duration.hours(1),
+      label?: string,
+    ) =>
+      new cloudwatch.Metric({
+        namespace: METRICS_NAMESPACE,
+        metricName,
+        dimensionsMap,
+        statistic,
+        period,
+        ...(label ? { label } : {}),
+      });
+    const alarmAction = new actions.SnsAction(props.topic);
+    const alarm = (alarmId: string, alarmProps: cloudwatch.AlarmProps) => {
+      const created = new cloudwatch.Alarm(this, alarmId, alarmProps);
+      created.addAlarmAction(alarmAction);
+      this.alarms.push(created);
+      return created;
+    };
+
+    const release = props.releaseStateMachine;
+    const failedExecutions = new cloudwatch.MathExpression({
+      expression: 'failed + timedOut + aborted',
+      usingMetrics: {
+        failed: release.metricFailed({ period: Duration.minutes(5), statistic: 'Sum' }),
+        timedOut: release.metricTimedOut({ period: Duration.minutes(5), statistic: 'Sum' }),
+        aborted: release.metricAborted({ period: Duration.minutes(5), statistic: 'Sum' }),
+      },
+      label: 'Releases not succeeded',
+      period: Duration.minutes(5),
+    });
+    // Native execution metrics, so a release is alarmed even when no step got to publish.
+    alarm('ReleaseFailedAlarm', {
+      alarmDescription:
+        'A release did not succeed (failed, rolled back, timed out or aborted). Run `stepdeploy status` for the step and reason.',
+      metric: failedExecutions,
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    alarm('FailureDirtyAlarm', {
+      alarmDescription:
+        'A rollback did not get healthy: the service may run an unproven revision. Act now: `stepdeploy status`, then `stepdeploy rollback`.',
+      metric: metric(METRIC_NAMES.failureDirty, 'Sum', Duration.minutes(5)),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+
+    const day = Duration.days(1);
+    const restore = props.restoreMetrics ?? {
+      restoreDuration: metric(METRIC_NAMES.restoreDuration, 'Maximum', day),
+      snapshotAge: metric(METRIC_NAMES.snapshotAgeSeconds, 'Maximum', day),
+      verificationFailed: metric(METRIC_NAMES.verificationFailed, 'Sum', day),
+    };
+    if (props.restoreAlarms ?? true) {
+      alarm('VerificationFailedAlarm', {
+        alarmDescription:
+          'A backup restore verification failed: the latest snapshot may not be restorable. Run `stepdeploy status --verify`.',
+        metric: metric(METRIC_NAMES.verificationFailed, 'Sum', Duration.hours(1)),
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+      const maxAge = props.maxSnapshotAge ?? Duration.hours(26);
+      alarm('SnapshotTooOldAlarm', {
+        alarmDescription: `The newest verified snapshot is older than ${maxAge.toHumanString()} (RPO at risk).`,
+        metric: metric(METRIC_NAMES.snapshotAgeSeconds, 'Maximum', Duration.hours(1)),
+        threshold: maxAge.toSeconds(),
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+      const gap = props.maxTimeBetweenVerifications ?? Duration.days(8);
+      // Missing data breaches: silence means the scheduled verification stopped running.
+      alarm('NoRecentVerificationAlarm', {
+        alarmDescription: `No restore verification reported in ${gap.toHumanString()}. Run \`stepdeploy verify-backup\` and check its schedule.`,
+        metric: metric(METRIC_NAMES.restoreDuration, 'SampleCount', Duration.days(1)),
+        threshold: 1,
+        evaluationPeriods: Math.max(1, Math.ceil(gap.toDays())),
+        comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+      });
+    }
+
+    if (props.triggerDeadLetterQueue) {
+      alarm('TriggerDeadLettersAlarm', {
+        alarmDescription:
+          'A push or upload could not start a release (see the trigger dead-letter queue); start it with `stepdeploy release`.',
+        metric: props.triggerDeadLetterQueue.metricApproximateNumberOfMessagesVisible({
+          period: Duration.minutes(5),
+          statistic: 'Maximum',
+        }),
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+    }
+
+    this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
+      ...(props.dashboardName ? { dashboardName: props.dashboardName } : {}),
+      defaultInterval: Duration.days(14),
+    });
+    this.dashboard.addWidgets(
+      new cloudwatch.TextWidget({
+        markdown:
+          '# stepdeploy\nReleases, health gating and backups. `stepdeploy status` shows one release step by step; `stepdeploy history` the ledger.',
+        width: 24,
+        height: 2,
+      }),
+    );
+    this.dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: 'Releases by outcome (per day)',
+        width: 12,
+        stacked: true,
+        left: [
+          metric(METRIC_NAMES.releaseSucceeded, 'Sum', day, 'Succeeded'),
+          metric(METRIC_NAMES.releaseFailed, 'Sum', day, 'Failed'),
+          metric(METRIC_NAMES.releaseRolledBack, 'Sum', day, 'Rolled back'),
+          metric(METRIC_NAMES.failureDirty, 'Sum', day, 'Failure dirty'),
+        ],
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Release duration (seconds)',
+        width: 12,
+        left: [
+          metric(METRIC_NAMES.releaseDuration, 'p50', day, 'p50'),
+          metric(METRIC_NAMES.releaseDuration, 'p90', day, 'p90'),
+        ],
+      }),
+    );
+    this.dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: 'Time to healthy (seconds)',
+        width: 8,
+        left: [
+          metric(METRIC_NAMES.timeToHealthy, 'p50', day, 'p50'),
+          metric(METRIC_NAMES.timeToHealthy, 'p90', day, 'p90'),
+        ],
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Rollbacks',
+        width: 8,
+        left: [
+          metric(METRIC_NAMES.releaseRolledBack, 'Sum', day, 'Rolled back'),
+          metric(METRIC_NAMES.failureDirty, 'Sum', day, 'Rollback failed (dirty)'),
+        ],
+      }),
+      new cloudwatch.AlarmStatusWidget({
+        title: 'Alarms',
+        width: 8,
+        alarms: [...this.alarms, ...(props.externalAlarms ?? [])],
+      }),
+    );
+    const restoreWidgets: cloudwatch.IWidget[] = [
+      new cloudwatch.GraphWidget({
+        title: 'Restore RTO (seconds)',
+        width: 8,
+        left: [restore.restoreDuration],
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Snapshot age at verification, RPO (seconds)',
+        width: 8,
+        left: [restore.snapshotAge],
+        right: [restore.verificationFailed],
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Executions',
+        width: 8,
+        left: [
+          release.metricSucceeded({ period: day, statistic: 'Sum', label: 'Release succeeded' }),
+          release.metricFailed({ period: day, statistic: 'Sum', label: 'Release failed' }),
+          ...(props.verifyRestoreStateMachine
+            ? [
+                props.verifyRestoreStateMachine.metricSucceeded({
+                  period: day,
+                  statistic: 'Sum',
+                  label: 'Verification succeeded',
+                }),
+                props.verifyRestoreStateMachine.metricFailed({
+                  period: day,
+                  statistic: 'Sum',
+                  label: 'Verification failed',
+                }),
+              ]
+            : []),
+        ],
+      }),
+    ];
+    this.dashboard.addWidgets(...restoreWidgets);
+
+    new CfnOutput(this, 'DashboardName', {
+      value: this.dashboard.dashboardName,
+      description: 'CloudWatch dashboard of releases and backups',
+    }).overrideLogicalId('DashboardName');
+  }
+}

@@ -1,0 +1,95 @@
+import { Arn, ArnFormat, Duration, Stack, Validations } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import { nagResourceId, TriggerLambda } from './trigger-lambda.ts';
+
+/** Props of ReleaseNotifications. */
+export interface ReleaseNotificationsProps {
+  /** The release state machine whose executions are announced. */
+  readonly releaseStateMachine: sfn.IStateMachine;
+  /** The topic people subscribe to (created by the pipeline stack). */
+  readonly topic: sns.ITopic;
+  /** Addresses subscribed by email (each confirms once), from config. */
+  readonly emailAddresses?: readonly string[];
+  /**
+   * Name of the release machine's own Task that publishes to the topic. When an execution
+   * reached it successfully, the announcement was made and FormatNotification stays quiet,
+   * so each release is announced exactly once (the rule still covers timeouts, aborts and
+   * failures that never reached it).
+   */
+  readonly announcingStep?: string;
+}
+
+/** Execution statuses that end a release. */
+export const FINAL_STATUSES = ['SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED'] as const;
+
+/**
+ * Announces every finished release on the topic in words a person acts on: what was
+ * released, by whom, the outcome, the failing step and reason, and a console link.
+ */
+export class ReleaseNotifications extends Construct {
+  readonly rule: events.Rule;
+  readonly formatter: TriggerLambda;
+
+  constructor(scope: Construct, id: string, props: ReleaseNotificationsProps) {
+    super(scope, id);
+    this.formatter = new TriggerLambda(this, 'FormatNotification', {
+      folder: 'format-notification',
+      description: 'Turns a finished release into a human-readable SNS message',
+      environment: {
+        TOPIC_ARN: props.topic.topicArn,
+        ANNOUNCING_STEP: props.announcingStep ?? 'Notify',
+      },
+    });
+    props.topic.grantPublish(this.formatter.function);
+    // Only this machine's executions: the message is built from their history.
+    const machineName = Arn.split(
+      props.releaseStateMachine.stateMachineArn,
+      ArnFormat.COLON_RESOURCE_NAME,
+    ).resourceName;
+    const executions = Stack.of(this).formatArn({
+      service: 'states',
+      resource: 'execution',
+      resourceName: `${machineName}:*`,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+    this.formatter.function.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['states:DescribeExecution', 'states:GetExecutionHistory'],
+        resources: [executions],
+      }),
+    );
+    Validations.of(this.formatter).acknowledge({
+      id: `AwsSolutions-IAM5[${nagResourceId(this, executions)}]`,
+      reason:
+        'Execution names are not known in advance; the wildcard stays inside the release machine.',
+    });
+
+    this.rule = new events.Rule(this, 'OnReleaseEnd', {
+      description: 'Announce every finished release',
+      eventPattern: {
+        source: ['aws.states'],
+        detailType: ['Step Functions Execution Status Change'],
+        detail: {
+          status: [...FINAL_STATUSES],
+          stateMachineArn: [props.releaseStateMachine.stateMachineArn],
+        },
+      },
+      targets: [
+        new targets.LambdaFunction(this.formatter.function, {
+          retryAttempts: 4,
+          maxEventAge: Duration.hours(1),
+        }),
+      ],
+    });
+
+    for (const address of props.emailAddresses ?? []) {
+      props.topic.addSubscription(new subscriptions.EmailSubscription(address));
+    }
+  }
+}

@@ -1,0 +1,178 @@
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ArnFormat, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import type { IProject } from 'aws-cdk-lib/aws-codebuild';
+import type { ICluster, IService } from 'aws-cdk-lib/aws-ecs';
+import type { ITargetGroup } from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { IDatabaseInstance } from 'aws-cdk-lib/aws-rds';
+import type { ITopic } from 'aws-cdk-lib/aws-sns';
+import { DefinitionBody, LogLevel, StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import { nagArn } from './nag-ids.ts';
+
+/** Absolute path of the release definition (JSONPath ASL with `${Placeholders}`). */
+export const RELEASE_ASL_PATH = join(
+  dirname(fileURLToPath(import.meta.url)),
+  '..',
+  '..',
+  'statemachine',
+  'release.asl.json',
+);
+
+/** The Lambda steps the release definition invokes, by state name. */
+export interface ReleaseFunctions {
+  readonly validateInput: IFunction;
+  readonly acquireLock: IFunction;
+  readonly registerTaskDefinition: IFunction;
+  readonly deployService: IFunction;
+  readonly checkHealth: IFunction;
+  readonly smokeTest: IFunction;
+  readonly findLastKnownGood: IFunction;
+  readonly recordRelease: IFunction;
+  readonly releaseLock: IFunction;
+}
+
+/** Everything the release definition's placeholders refer to. */
+export interface ReleaseStateMachineProps {
+  readonly stateMachineName: string;
+  /** Days to keep the execution logs (default three months). */
+  readonly logRetention?: RetentionDays;
+  readonly functions: ReleaseFunctions;
+  readonly buildProject: IProject;
+  readonly topic: ITopic;
+  readonly cluster: ICluster;
+  readonly service: IService & { readonly serviceName: string };
+  readonly containerName: string;
+  readonly targetGroup: ITargetGroup;
+  readonly database: IDatabaseInstance;
+  readonly snapshotPrefix: string;
+  readonly siteUrl: string;
+  readonly sourceRepositoryUrl: string;
+  readonly sourceBucketName: string;
+}
+
+/** Every `${Name}` placeholder used in an ASL document. */
+export function placeholdersOf(asl: string): string[] {
+  return [...new Set([...asl.matchAll(/\$\{([A-Za-z0-9]+)\}/g)].map((m) => m[1] as string))].sort();
+}
+
+/**
+ * The release state machine: statemachine/release.asl.json inline (so template assertions and
+ * `cdk diff` see it) with every placeholder filled, and a role scoped to the build project, the
+ * database and its release snapshots, the topic and the step functions.
+ */
+export class ReleaseStateMachine extends Construct {
+  readonly stateMachine: StateMachine;
+
+  constructor(scope: Construct, id: string, props: ReleaseStateMachineProps) {
+    super(scope, id);
+    const stack = Stack.of(this);
+    const asl = readFileSync(RELEASE_ASL_PATH, 'utf8');
+    const f = props.functions;
+    const substitutions: Record<string, string> = {
+      ValidateInputFunctionArn: f.validateInput.functionArn,
+      AcquireLockFunctionArn: f.acquireLock.functionArn,
+      RegisterTaskDefinitionFunctionArn: f.registerTaskDefinition.functionArn,
+      DeployServiceFunctionArn: f.deployService.functionArn,
+      CheckHealthFunctionArn: f.checkHealth.functionArn,
+      SmokeTestFunctionArn: f.smokeTest.functionArn,
+      FindLastKnownGoodFunctionArn: f.findLastKnownGood.functionArn,
+      RecordReleaseFunctionArn: f.recordRelease.functionArn,
+      ReleaseLockFunctionArn: f.releaseLock.functionArn,
+      BuildProjectName: props.buildProject.projectName,
+      TopicArn: props.topic.topicArn,
+      ClusterArn: props.cluster.clusterArn,
+      ServiceName: props.service.serviceName,
+      ContainerName: props.containerName,
+      TargetGroupArn: props.targetGroup.targetGroupArn,
+      DbInstanceIdentifier: props.database.instanceIdentifier,
+      SnapshotPrefix: props.snapshotPrefix,
+      SiteUrl: props.siteUrl,
+      SourceRepositoryUrl: props.sourceRepositoryUrl,
+      SourceBucketName: props.sourceBucketName,
+    };
+    const missing = placeholdersOf(asl).filter((name) => !(name in substitutions));
+    if (missing.length > 0) {
+      throw new Error(`${RELEASE_ASL_PATH} has unfilled placeholders: ${missing.join(', ')}`);
+    }
+
+    const logs = new LogGroup(this, 'Logs', {
+      retention: props.logRetention ?? RetentionDays.THREE_MONTHS,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    this.stateMachine = new StateMachine(this, 'StateMachine', {
+      stateMachineName: props.stateMachineName,
+      definitionBody: DefinitionBody.fromString(asl),
+      definitionSubstitutions: substitutions,
+      tracingEnabled: true,
+      // Execution data stays out of the logs: the history already has it, logs are wider-read.
+      logs: { destination: logs, level: LogLevel.ALL, includeExecutionData: false },
+    });
+
+    // Exact function ARNs (the ASL invokes $LATEST), not grantInvoke's `:*` version wildcard.
+    this.stateMachine.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['lambda:InvokeFunction'],
+        resources: Object.values(f).map((fn) => fn.functionArn),
+      }),
+    );
+    props.topic.grantPublish(this.stateMachine);
+
+    this.stateMachine.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['codebuild:StartBuild', 'codebuild:StopBuild', 'codebuild:BatchGetBuilds'],
+        resources: [props.buildProject.projectArn],
+      }),
+    );
+    // startBuild.sync waits through a managed EventBridge rule with this fixed name.
+    this.stateMachine.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['events:PutTargets', 'events:PutRule', 'events:DescribeRule'],
+        resources: [
+          stack.formatArn({
+            service: 'events',
+            resource: 'rule',
+            resourceName: 'StepFunctionsGetEventForCodeBuildStartBuildRule',
+          }),
+        ],
+      }),
+    );
+    const snapshots = stack.formatArn({
+      service: 'rds',
+      resource: 'snapshot',
+      resourceName: `${props.snapshotPrefix}-*`,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+    this.stateMachine.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['rds:CreateDBSnapshot'],
+        resources: [props.database.instanceArn, snapshots],
+      }),
+    );
+    this.stateMachine.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['rds:AddTagsToResource', 'rds:DescribeDBSnapshots'],
+        resources: [snapshots],
+      }),
+    );
+    Validations.of(this.stateMachine).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'Only X-Ray tracing (xray:PutTraceSegments and friends) and CloudWatch Logs delivery (logs:CreateLogDelivery and friends), which accept no resource ARN.',
+    });
+    Validations.of(this.stateMachine).acknowledge({
+      id: 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
+      reason:
+        'Publishing to the KMS-encrypted topic needs GenerateDataKey* on that one key (added by grantPublish).',
+    });
+    Validations.of(this.stateMachine).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::${nagArn(this, 'rds', `snapshot:${props.snapshotPrefix}-*`)}]`,
+      reason:
+        'Snapshot names carry the release id, so the release snapshots are scoped by their name prefix.',
+    });
+  }
+}

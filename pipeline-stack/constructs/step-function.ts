@@ -1,0 +1,234 @@
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Arn, ArnFormat, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import type { ICluster, IService, TaskDefinition } from 'aws-cdk-lib/aws-ecs';
+import type { ITargetGroup } from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { Construct } from 'constructs';
+import { nagArn } from './nag-ids.ts';
+
+const projectRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/** Properties of one Lambda step. */
+export interface StepFunctionProps {
+  /** Folder under functions/ (the kebab-case state name), e.g. `check-health`. */
+  readonly step: string;
+  readonly description: string;
+  /** Default 30 seconds; the smoke test needs longer for its bounded retries. */
+  readonly timeout?: Duration;
+  /** Days to keep the function's logs (default one month). */
+  readonly logRetention?: RetentionDays;
+}
+
+/**
+ * A Lambda step with the project's defaults: Node 22 runtime (bundle targets Node 20) on arm64, X-Ray tracing, an explicit log
+ * group with retention, source maps, esbuild `keepNames` (error class names are the ASL's
+ * ErrorEquals values). `bindX()` methods grant IAM and set the matching environment together.
+ */
+export class StepFunction extends NodejsFunction {
+  constructor(scope: Construct, id: string, props: StepFunctionProps) {
+    const logGroup = new LogGroup(scope, `${id}Logs`, {
+      retention: props.logRetention ?? RetentionDays.ONE_MONTH,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    super(scope, id, {
+      description: props.description,
+      entry: join(projectRoot, 'functions', props.step, 'handler.ts'),
+      handler: 'handler',
+      projectRoot,
+      depsLockFilePath: join(projectRoot, 'package-lock.json'),
+      // nodejs20.x is deprecated for new functions; the bundle targets node20 so it runs on 22 too.
+      runtime: Runtime.NODEJS_22_X,
+      architecture: Architecture.ARM_64,
+      tracing: Tracing.ACTIVE,
+      timeout: props.timeout ?? Duration.seconds(30),
+      memorySize: 256,
+      logGroup,
+      environment: {
+        POWERTOOLS_SERVICE_NAME: props.step,
+        POWERTOOLS_METRICS_NAMESPACE: 'stepdeploy',
+        NODE_OPTIONS: '--enable-source-maps',
+      },
+      bundling: {
+        format: OutputFormat.CJS,
+        target: 'node20',
+        minify: true,
+        keepNames: true,
+        sourceMap: true,
+        forceDockerBundling: false,
+      },
+    });
+    this.acknowledge(
+      'AwsSolutions-IAM5[Resource::*]',
+      'X-Ray tracing (xray:PutTraceSegments, xray:PutTelemetryRecords) accepts no resource ARN; other "*" statements are bound below with their own reason.',
+    );
+    this.acknowledge(
+      'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+      'The AWS managed basic execution role only lets the function write its own logs.',
+    );
+    this.acknowledge(
+      'AwsSolutions-L1',
+      'Node 22 is used on purpose: the code is built and tested on Node 20 (@middy/core 6, local runner); Node 24 is untested here.',
+    );
+  }
+
+  private acknowledge(id: string, reason: string): void {
+    Validations.of(this).acknowledge({ id, reason });
+  }
+
+  /** Read/write the lock table with the given lease. */
+  bindLockTable(table: ITable, leaseSeconds: number): this {
+    this.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:DeleteItem'],
+        resources: [table.tableArn],
+      }),
+    );
+    this.addEnvironment('LOCK_TABLE_NAME', table.tableName);
+    this.addEnvironment('LOCK_LEASE_SECONDS', String(leaseSeconds));
+    return this;
+  }
+
+  /** Write release records to the ledger. */
+  bindLedgerWriter(table: ITable): this {
+    this.addToRolePolicy(
+      new PolicyStatement({ actions: ['dynamodb:PutItem'], resources: [table.tableArn] }),
+    );
+    this.addEnvironment('LEDGER_TABLE_NAME', table.tableName);
+    return this;
+  }
+
+  /** Query the ledger's sparse last-known-good index. */
+  bindLedgerReader(table: ITable, goodIndexName: string): this {
+    this.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['dynamodb:Query'],
+        resources: [`${table.tableArn}/index/${goodIndexName}`],
+      }),
+    );
+    this.addEnvironment('LEDGER_TABLE_NAME', table.tableName);
+    this.addEnvironment('LEDGER_GOOD_INDEX', goodIndexName);
+    return this;
+  }
+
+  /** Read the service's deployments and tasks; optionally update it. */
+  bindService(cluster: ICluster, service: IService, options: { update: boolean }): this {
+    this.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['ecs:DescribeServices', ...(options.update ? ['ecs:UpdateService'] : [])],
+        resources: [service.serviceArn],
+      }),
+    );
+    if (!options.update) {
+      // Task ids are only known at run time; the ecs:cluster condition pins them to our cluster.
+      this.addToRolePolicy(
+        new PolicyStatement({
+          actions: ['ecs:DescribeTasks'],
+          resources: [
+            Stack.of(this).formatArn({
+              service: 'ecs',
+              resource: 'task',
+              resourceName: '*',
+              arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+            }),
+          ],
+          conditions: { ArnEquals: { 'ecs:cluster': cluster.clusterArn } },
+        }),
+      );
+      this.acknowledge(
+        `AwsSolutions-IAM5[Resource::${nagArn(this, 'ecs', 'task/*')}]`,
+        "DescribeTasks on the service's tasks, whose ids are only known at run time; limited to our cluster by the ecs:cluster condition.",
+      );
+      // ListTasks has no resource type; the ecs:cluster condition scopes it to our cluster.
+      this.addToRolePolicy(
+        new PolicyStatement({
+          actions: ['ecs:ListTasks'],
+          resources: ['*'],
+          conditions: { ArnEquals: { 'ecs:cluster': cluster.clusterArn } },
+        }),
+      );
+    }
+    return this;
+  }
+
+  /** Register new revisions of the family; pass only its task and execution roles to ECS. */
+  bindTaskDefinitionFamily(taskDefinition: TaskDefinition): this {
+    // DescribeTaskDefinition and RegisterTaskDefinition accept no resource ARN: '*' only.
+    this.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['ecs:DescribeTaskDefinition', 'ecs:RegisterTaskDefinition'],
+        resources: ['*'],
+      }),
+    );
+    this.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['ecs:TagResource'],
+        resources: [
+          Stack.of(this).formatArn({
+            service: 'ecs',
+            resource: 'task-definition',
+            resourceName: `${taskDefinition.family}:*`,
+            arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+          }),
+        ],
+        conditions: { StringEquals: { 'ecs:CreateAction': 'RegisterTaskDefinition' } },
+      }),
+    );
+    this.acknowledge(
+      `AwsSolutions-IAM5[Resource::${nagArn(this, 'ecs', `task-definition/${taskDefinition.family}:*`)}]`,
+      'Tags each new revision of our one task family when it is registered; revision numbers are not known in advance.',
+    );
+    const roles = [taskDefinition.taskRole.roleArn];
+    if (taskDefinition.executionRole) roles.push(taskDefinition.executionRole.roleArn);
+    this.addToRolePolicy(
+      new PolicyStatement({
+        effect: Effect.ALLOW,
+        actions: ['iam:PassRole'],
+        resources: roles,
+        conditions: { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } },
+      }),
+    );
+    return this;
+  }
+
+  /** Read target health of the service's target group. */
+  bindTargetGroup(_targetGroup: ITargetGroup): this {
+    // Elastic Load Balancing Describe* actions support no resource-level permissions: '*' only.
+    this.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['elasticloadbalancing:DescribeTargetHealth'],
+        resources: ['*'],
+      }),
+    );
+    return this;
+  }
+
+  /** Read the history of executions of the named state machine (for per-step durations). */
+  bindExecutionHistory(stateMachineName: string): this {
+    this.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['states:GetExecutionHistory'],
+        resources: [
+          Arn.format(
+            {
+              service: 'states',
+              resource: 'execution',
+              resourceName: `${stateMachineName}:*`,
+              arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+            },
+            Stack.of(this),
+          ),
+        ],
+      }),
+    );
+    this.acknowledge(
+      `AwsSolutions-IAM5[Resource::${nagArn(this, 'states', `execution:${stateMachineName}:*`)}]`,
+      'Reads the history of executions of the release state machine only; execution names are per run.',
+    );
+    return this;
+  }
+}

@@ -1,0 +1,623 @@
+/**
+ * The backup-verification workflow: statemachine/verify-restore.asl.json with its Lambda steps,
+ * the scratch instance's network (isolated subnets, a security group only the verifier reaches),
+ * a daily EventBridge Scheduler schedule, the scratch sweeper and the alarms.
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Arn, ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import type * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as rds from 'aws-cdk-lib/aws-rds';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import { acknowledge } from '../nag.ts';
+import { StepFunction } from './step-function.ts';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/** Tag that marks scratch instances (also in functions/commons/verify-scratch.ts). */
+export const SCRATCH_TAG_KEY = 'stepdeploy:scratch';
+/** Metric namespace of the verification metrics (functions/publish-metrics). */
+export const VERIFY_METRIC_NAMESPACE = 'stepdeploy/BackupVerification';
+/** Default schedule: every day at 03:17 UTC (off the hour, away from everyone else's jobs). */
+export const DEFAULT_VERIFY_SCHEDULE = 'cron(17 3 * * ? *)';
+
+/** What the workflow needs from the application and the pipeline. */
+export interface VerifyRestoreStateMachineProps {
+  /** Name prefix of resources and scratch instances. */
+  readonly prefix: string;
+  readonly vpc: ec2.IVpc;
+  readonly database: rds.IDatabaseInstance;
+  /** The RDS-generated secret (username/password) of the database; a restore keeps that login. */
+  readonly databaseSecret: secretsmanager.ISecret;
+  /** Schema WordPress uses. */
+  readonly databaseName: string;
+  /** The only security group the scratch instance admits; VerifyData, VerifyApplication and the one-off task carry it. */
+  readonly verifierSecurityGroup: ec2.ISecurityGroup;
+  readonly cluster: ecs.ICluster;
+  readonly serviceName: string;
+  readonly taskDefinition: ecs.TaskDefinition;
+  readonly containerName: string;
+  /** Port the WordPress container listens on (contract default 8080). */
+  readonly appPort?: number;
+  /** Host of the public site URL, sent as Host so WordPress serves rather than redirects. */
+  readonly siteHost: string;
+  /** Extra groups for the one-off task (e.g. the service's, for EFS and egress). */
+  readonly taskSecurityGroups?: readonly ec2.ISecurityGroup[];
+  readonly topic: sns.ITopic;
+  /** Bucket holding snapshot manifests (`<manifestPrefix><snapshotId>.json`). */
+  readonly manifestBucket: s3.IBucket;
+  readonly manifestPrefix?: string;
+  /** EventBridge Scheduler expression; daily by default. */
+  readonly schedule?: string;
+  readonly scratchInstanceClass?: string;
+  readonly scratchSubnets?: ec2.SubnetSelection;
+  /** Subnets of the VPC Lambdas and the one-off task: need a route to ECR, S3 and Secrets Manager. */
+  readonly workloadSubnets?: ec2.SubnetSelection;
+  readonly restorePollSeconds?: number;
+  readonly restoreTimeout?: Duration;
+  readonly applicationPollSeconds?: number;
+  readonly applicationTimeout?: Duration;
+  /** After this the sweeper may delete a scratch instance a dead run left behind. */
+  readonly scratchTtl?: Duration;
+  /** Alarm when a restore takes longer. */
+  readonly rtoThreshold?: Duration;
+  readonly rowCountTolerance?: number;
+  readonly tablePrefix?: string;
+}
+
+/** The backup-verification state machine and everything around it. */
+export class VerifyRestoreStateMachine extends Construct {
+  readonly stateMachine: sfn.StateMachine;
+  readonly scratchSecurityGroup: ec2.SecurityGroup;
+  readonly scratchSubnetGroup: rds.SubnetGroup;
+  readonly sweeper: nodejs.NodejsFunction;
+  readonly schedule: scheduler.Schedule;
+  readonly alarms: {
+    readonly failed: cloudwatch.Alarm;
+    readonly noRecentSuccess: cloudwatch.Alarm;
+    readonly rtoAboveThreshold: cloudwatch.Alarm;
+  };
+
+  constructor(scope: Construct, id: string, props: VerifyRestoreStateMachineProps) {
+    super(scope, id);
+    const stack = Stack.of(this);
+    const appPort = props.appPort ?? 8080;
+    const dbPort = 3306;
+    const workloadSubnets = props.workloadSubnets ?? {
+      subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS,
+    };
+    const manifestPrefix = props.manifestPrefix ?? 'manifests/';
+    const dbInstanceId = props.database.instanceIdentifier;
+
+    // Only the verifier group may reach a scratch instance, and the scratch reaches nothing.
+    this.scratchSecurityGroup = new ec2.SecurityGroup(this, 'ScratchSecurityGroup', {
+      vpc: props.vpc,
+      allowAllOutbound: false,
+      description: 'stepdeploy scratch databases: reachable only from the verifier group',
+    });
+    this.scratchSecurityGroup.addIngressRule(
+      props.verifierSecurityGroup,
+      ec2.Port.tcp(dbPort),
+      'MySQL from the backup verifier only',
+    );
+    // VerifyApplication (verifier group) probes the one-off task (verifier group) on the app port.
+    props.verifierSecurityGroup.connections.allowFrom(
+      props.verifierSecurityGroup,
+      ec2.Port.tcp(appPort),
+      'backup verifier probes the one-off WordPress task',
+    );
+    this.scratchSubnetGroup = new rds.SubnetGroup(this, 'ScratchSubnetGroup', {
+      vpc: props.vpc,
+      vpcSubnets: props.scratchSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
+      description: 'stepdeploy scratch databases: isolated subnets, no route out',
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+
+    // Out-of-VPC steps use the shared Lambda defaults; VerifyData and VerifyApplication must sit
+    // in the VPC with the verifier group, which StepFunction does not offer yet, so they get the
+    // same defaults here plus the VPC settings.
+    const fn = (name: string, dir: string, environment: Record<string, string>, inVpc: boolean) => {
+      if (!inVpc) {
+        const f = new StepFunction(this, name, {
+          step: dir,
+          description: `stepdeploy backup verification: ${name}`,
+          timeout: Duration.minutes(1),
+        });
+        for (const [key, value] of Object.entries(environment)) f.addEnvironment(key, value);
+        return f;
+      }
+      const logGroup = new logs.LogGroup(this, `${name}Logs`, {
+        retention: logs.RetentionDays.ONE_MONTH,
+        removalPolicy: RemovalPolicy.DESTROY,
+      });
+      return new nodejs.NodejsFunction(this, name, {
+        description: `stepdeploy backup verification: ${name}`,
+        entry: join(root, 'functions', dir, 'handler.ts'),
+        handler: 'handler',
+        projectRoot: root,
+        depsLockFilePath: join(root, 'package-lock.json'),
+        runtime: lambda.Runtime.NODEJS_20_X,
+        architecture: lambda.Architecture.ARM_64,
+        tracing: lambda.Tracing.ACTIVE,
+        timeout: Duration.minutes(5),
+        memorySize: 512,
+        logGroup,
+        environment: {
+          POWERTOOLS_SERVICE_NAME: dir,
+          NODE_OPTIONS: '--enable-source-maps',
+          ...environment,
+        },
+        bundling: {
+          format: nodejs.OutputFormat.CJS,
+          target: 'node20',
+          minify: true,
+          keepNames: true,
+          sourceMap: true,
+          forceDockerBundling: false,
+        },
+        vpc: props.vpc,
+        vpcSubnets: workloadSubnets,
+        securityGroups: [props.verifierSecurityGroup],
+      });
+    };
+
+    const scratchTtl = props.scratchTtl ?? Duration.hours(6);
+    const pickSnapshot = fn(
+      'PickSnapshot',
+      'pick-snapshot',
+      {
+        DATABASE_INSTANCE_ID: dbInstanceId,
+        SCRATCH_PREFIX: props.prefix,
+        SCRATCH_TTL_MINUTES: String(scratchTtl.toMinutes()),
+      },
+      false,
+    );
+    pickSnapshot.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['rds:DescribeDBSnapshots'],
+        resources: [this.rdsArn('db', dbInstanceId), this.rdsArn('snapshot', '*')],
+      }),
+    );
+
+    const verifyData = fn(
+      'VerifyData',
+      'verify-data',
+      {
+        DATABASE_SECRET_ARN: props.databaseSecret.secretArn,
+        DATABASE_NAME: props.databaseName,
+        LIVE_DATABASE_HOST: props.database.dbInstanceEndpointAddress,
+        LIVE_DATABASE_PORT: props.database.dbInstanceEndpointPort,
+        MANIFEST_BUCKET: props.manifestBucket.bucketName,
+        MANIFEST_PREFIX: manifestPrefix,
+        TABLE_PREFIX: props.tablePrefix ?? 'wp_',
+        ROW_COUNT_TOLERANCE: String(props.rowCountTolerance ?? 0.1),
+      },
+      true,
+    );
+    props.databaseSecret.grantRead(verifyData);
+    verifyData.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['s3:GetObject'],
+        resources: [props.manifestBucket.arnForObjects(`${manifestPrefix}*`)],
+      }),
+    );
+    // Without a manifest VerifyData compares with the live database, which admits the verifier group.
+
+    const verifyApplication = fn(
+      'VerifyApplication',
+      'verify-application',
+      {
+        CLUSTER_ARN: props.cluster.clusterArn,
+        APP_PORT: String(appPort),
+        SITE_HOST: props.siteHost,
+      },
+      true,
+    );
+    verifyApplication.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['ecs:DescribeTasks'],
+        resources: [this.ecsTaskArn(props.cluster)],
+        conditions: { ArnEquals: { 'ecs:cluster': props.cluster.clusterArn } },
+      }),
+    );
+
+    const publishMetrics = fn(
+      'PublishMetrics',
+      'publish-metrics',
+      { METRIC_NAMESPACE: VERIFY_METRIC_NAMESPACE, DATABASE_INSTANCE_ID: dbInstanceId },
+      false,
+    );
+    publishMetrics.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['cloudwatch:PutMetricData'],
+        resources: ['*'], // PutMetricData has no resource type; the namespace condition scopes it
+        conditions: { StringEquals: { 'cloudwatch:namespace': VERIFY_METRIC_NAMESPACE } },
+      }),
+    );
+
+    this.sweeper = fn('SweepScratchInstances', 'sweep-scratch-instances', {}, false);
+    this.sweeper.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['rds:DescribeDBInstances'],
+        resources: [this.rdsArn('db', '*')],
+      }),
+    );
+    this.sweeper.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['rds:DeleteDBInstance'],
+        resources: [this.rdsArn('db', `${props.prefix.toLowerCase()}*-scratch-*`)],
+        conditions: { StringEquals: { [`aws:ResourceTag/${SCRATCH_TAG_KEY}`]: 'true' } },
+      }),
+    );
+
+    const restorePoll = props.restorePollSeconds ?? 30;
+    const appPoll = props.applicationPollSeconds ?? 15;
+    const polls = (timeout: Duration, every: number) =>
+      String(Math.max(1, Math.ceil(timeout.toSeconds() / every)));
+    const taskGroups = [props.verifierSecurityGroup, ...(props.taskSecurityGroups ?? [])];
+    const substitutions: Record<string, string> = {
+      RestorePollSeconds: String(restorePoll),
+      RestoreMaxPolls: polls(props.restoreTimeout ?? Duration.hours(1), restorePoll),
+      ApplicationPollSeconds: String(appPoll),
+      ApplicationMaxPolls: polls(props.applicationTimeout ?? Duration.minutes(10), appPoll),
+      PickSnapshotFunctionArn: pickSnapshot.functionArn,
+      VerifyDataFunctionArn: verifyData.functionArn,
+      VerifyApplicationFunctionArn: verifyApplication.functionArn,
+      PublishMetricsFunctionArn: publishMetrics.functionArn,
+      ScratchInstanceClass: props.scratchInstanceClass ?? 'db.t4g.micro',
+      ScratchSubnetGroupName: this.scratchSubnetGroup.subnetGroupName,
+      ScratchSecurityGroupId: this.scratchSecurityGroup.securityGroupId,
+      ClusterArn: props.cluster.clusterArn,
+      ServiceName: props.serviceName,
+      ContainerName: props.containerName,
+      // The ASL splits this on commas (States.StringSplit).
+      VerifierSubnetIds: props.vpc.selectSubnets(workloadSubnets).subnetIds.join(','),
+      VerificationTaskSecurityGroupIds: taskGroups.map((g) => g.securityGroupId).join(','),
+      TopicArn: props.topic.topicArn,
+    };
+    const text = readFileSync(join(root, 'statemachine', 'verify-restore.asl.json'), 'utf8');
+    const wanted = new Set([...text.matchAll(/\$\{([A-Za-z0-9]+)\}/g)].map((m) => m[1] as string));
+    const missing = [...wanted].filter((name) => !(name in substitutions));
+    const extra = Object.keys(substitutions).filter((name) => !wanted.has(name));
+    if (missing.length > 0 || extra.length > 0) {
+      throw new Error(
+        `verify-restore.asl.json substitutions out of step: missing ${missing.join(', ') || 'none'}, unused ${extra.join(', ') || 'none'}`,
+      );
+    }
+
+    const logGroup = new logs.LogGroup(this, 'StateMachineLogs', {
+      retention: logs.RetentionDays.THREE_MONTHS,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
+      stateMachineName: `${props.prefix}-verify-restore`,
+      definitionBody: sfn.DefinitionBody.fromString(text),
+      definitionSubstitutions: substitutions,
+      tracingEnabled: true,
+      logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: false },
+    });
+    const role = this.stateMachine.role;
+    for (const f of [pickSnapshot, verifyData, verifyApplication, publishMetrics]) {
+      f.grantInvoke(role);
+    }
+    props.topic.grantPublish(role);
+    const scratchDb = this.rdsArn('db', `${props.prefix.toLowerCase()}*-scratch-*`);
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'RestoreOnlyTaggedScratch',
+        actions: ['rds:RestoreDBInstanceFromDBSnapshot'],
+        resources: [scratchDb],
+        conditions: { StringEquals: { [`aws:RequestTag/${SCRATCH_TAG_KEY}`]: 'true' } },
+      }),
+    );
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'RestoreFromThisDatabasesSnapshots',
+        actions: ['rds:RestoreDBInstanceFromDBSnapshot'],
+        resources: [
+          this.rdsArn('snapshot', '*'),
+          this.rdsArn('subgrp', this.scratchSubnetGroup.subnetGroupName),
+          this.rdsArn('og', '*'),
+          this.rdsArn('pg', '*'),
+        ],
+      }),
+    );
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'TagScratchOnCreate',
+        actions: ['rds:AddTagsToResource'],
+        resources: [scratchDb],
+        conditions: { StringEquals: { [`aws:RequestTag/${SCRATCH_TAG_KEY}`]: 'true' } },
+      }),
+    );
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'WatchScratch',
+        actions: ['rds:DescribeDBInstances'],
+        resources: [scratchDb],
+      }),
+    );
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'DeleteOnlyTaggedScratch',
+        actions: ['rds:DeleteDBInstance'],
+        resources: [scratchDb],
+        conditions: { StringEquals: { [`aws:ResourceTag/${SCRATCH_TAG_KEY}`]: 'true' } },
+      }),
+    );
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'FindCurrentRevision',
+        actions: ['ecs:DescribeServices'],
+        resources: [
+          Arn.format(
+            {
+              service: 'ecs',
+              resource: 'service',
+              resourceName: `${props.cluster.clusterName}/${props.serviceName}`,
+              arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+            },
+            stack,
+          ),
+        ],
+      }),
+    );
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'RunOneOffTask',
+        actions: ['ecs:RunTask'],
+        resources: [
+          Arn.format(
+            {
+              service: 'ecs',
+              resource: 'task-definition',
+              resourceName: `${props.taskDefinition.family}:*`,
+              arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+            },
+            stack,
+          ),
+        ],
+        conditions: { ArnEquals: { 'ecs:cluster': props.cluster.clusterArn } },
+      }),
+    );
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'TagOneOffTask',
+        actions: ['ecs:TagResource'],
+        resources: [this.ecsTaskArn(props.cluster)],
+        conditions: { StringEquals: { 'ecs:CreateAction': 'RunTask' } },
+      }),
+    );
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'StopOneOffTask',
+        actions: ['ecs:StopTask'],
+        resources: [this.ecsTaskArn(props.cluster)],
+        conditions: { ArnEquals: { 'ecs:cluster': props.cluster.clusterArn } },
+      }),
+    );
+    const passRoles = [props.taskDefinition.taskRole, props.taskDefinition.executionRole].filter(
+      (r): r is iam.IRole => r !== undefined,
+    );
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'PassTaskRoles',
+        actions: ['iam:PassRole'],
+        resources: passRoles.map((r) => r.roleArn),
+        conditions: { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } },
+      }),
+    );
+
+    // Schedules: the verification daily (configurable), the sweeper hourly.
+    this.schedule = new scheduler.Schedule(this, 'Schedule', {
+      description: 'stepdeploy: verify the latest automated snapshot restores and boots',
+      schedule: scheduler.ScheduleExpression.expression(props.schedule ?? DEFAULT_VERIFY_SCHEDULE),
+      target: new targets.StepFunctionsStartExecution(this.stateMachine, {
+        input: scheduler.ScheduleTargetInput.fromObject({}),
+        retryAttempts: 2,
+      }),
+    });
+    // Its own role, trusted only from this account; the target grants it invoke on the sweeper.
+    const sweeperScheduleRole = new iam.Role(this, 'SweeperScheduleRole', {
+      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
+        conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
+      }),
+    });
+    new scheduler.Schedule(this, 'SweeperSchedule', {
+      description: 'stepdeploy: delete scratch databases whose expiry tag has passed',
+      schedule: scheduler.ScheduleExpression.rate(Duration.hours(1)),
+      target: new targets.LambdaInvoke(this.sweeper, {
+        retryAttempts: 2,
+        role: sweeperScheduleRole,
+      }),
+    });
+
+    // Alarms, all to the pipeline topic.
+    const metric = (name: string, statistic: string, period: Duration) =>
+      new cloudwatch.Metric({
+        namespace: VERIFY_METRIC_NAMESPACE,
+        metricName: name,
+        dimensionsMap: { DatabaseInstance: dbInstanceId },
+        statistic,
+        period,
+      });
+    const failed = new cloudwatch.Alarm(this, 'VerificationFailedAlarm', {
+      alarmDescription: 'A backup verification failed: the notification names the failed check.',
+      metric: metric('VerificationFailed', 'Maximum', Duration.hours(1)),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    // 26 hourly periods with no success (missing data counts): a daily run was missed or failed.
+    const noRecentSuccess = new cloudwatch.Alarm(this, 'NoRecentSuccessAlarm', {
+      alarmDescription: 'No successful backup verification in the last 26 hours.',
+      metric: metric('VerificationSucceeded', 'Maximum', Duration.hours(1)),
+      threshold: 1,
+      evaluationPeriods: 26,
+      datapointsToAlarm: 26,
+      comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+    });
+    const rtoAboveThreshold = new cloudwatch.Alarm(this, 'RtoAboveThresholdAlarm', {
+      alarmDescription: 'A restore took longer than the recovery-time objective.',
+      metric: metric('RestoreDurationSeconds', 'Maximum', Duration.hours(1)),
+      threshold: (props.rtoThreshold ?? Duration.minutes(45)).toSeconds(),
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    for (const alarm of [failed, noRecentSuccess, rtoAboveThreshold]) {
+      alarm.addAlarmAction(new cwActions.SnsAction(props.topic));
+    }
+    this.alarms = { failed, noRecentSuccess, rtoAboveThreshold };
+
+    // cdk-nag findings name each wildcard resource, so each is acknowledged by its rendered name.
+    const wildcard = (value: string) => `AwsSolutions-IAM5[Resource::${this.nagRender(value)}]`;
+    const scoped =
+      'Scoped wildcard: X-Ray and PutMetricData have no resource type (PutMetricData is namespace-conditioned); ' +
+      "snapshot:* is read-only discovery of this database's snapshots; manifests are read under their prefix only; " +
+      'the sweeper must list every instance to find expired scratch ones and can delete only scratch-tagged ones.';
+    const functionFindings: Record<string, string> = {
+      'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]':
+        "The AWS managed basic execution role only writes to the function's own log group.",
+      'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole]':
+        'VPC functions need ENI management, which is exactly what this managed policy grants.',
+      'AwsSolutions-L1':
+        'Pinned to Node 20: the toolchain, @middy/core 6 and the local runner are tested on Node 20.',
+      W2531: 'Node 20 is pinned on purpose (see AwsSolutions-L1).',
+      'CloudFormation-Validate::W2531': 'Node 20 is pinned on purpose (see AwsSolutions-L1).',
+      'AwsSolutions-IAM5[Resource::*]': scoped,
+      [wildcard(this.rdsArn('snapshot', '*'))]: scoped,
+      [wildcard(this.rdsArn('db', '*'))]: scoped,
+      [wildcard(scratchDb)]: scoped,
+      [wildcard(this.ecsTaskArn(props.cluster))]:
+        'Tasks of the one cluster, conditioned on ecs:cluster.',
+      [wildcard(props.manifestBucket.arnForObjects(`${manifestPrefix}*`))]: scoped,
+    };
+    for (const f of [pickSnapshot, verifyData, verifyApplication, publishMetrics, this.sweeper]) {
+      acknowledge(f, functionFindings);
+    }
+    const machineFindings: Record<string, string> = {
+      'AwsSolutions-IAM5[Resource::*]': 'X-Ray tracing has no resource type.',
+      [wildcard(scratchDb)]:
+        'Scratch instances only (name pattern), restore and delete further conditioned on the scratch tag.',
+      [wildcard(this.rdsArn('snapshot', '*'))]: 'A restore reads the snapshot it is given.',
+      [wildcard(this.rdsArn('og', '*'))]: 'A restore reads the option group the snapshot names.',
+      [wildcard(this.rdsArn('pg', '*'))]: 'A restore reads the parameter group the snapshot names.',
+      [wildcard(this.ecsTaskArn(props.cluster))]:
+        'The one-off verification task of this cluster (conditioned on ecs:cluster / RunTask).',
+      [wildcard(
+        Arn.format(
+          {
+            service: 'ecs',
+            resource: 'task-definition',
+            resourceName: `${props.taskDefinition.family}:*`,
+            arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+          },
+          stack,
+        ),
+      )]:
+        'Any revision of the one WordPress family: the service current revision is chosen at run time.',
+    };
+    for (const f of [pickSnapshot, verifyData, verifyApplication, publishMetrics]) {
+      machineFindings[wildcard(`${f.functionArn}:*`)] =
+        'grantInvoke covers the function versions of a step this machine calls.';
+    }
+    acknowledge(this.stateMachine, machineFindings);
+    acknowledge(sweeperScheduleRole, {
+      [wildcard(`${this.sweeper.functionArn}:*`)]:
+        'The scheduler target grants invoke on the sweeper and its versions, nothing else.',
+    });
+  }
+
+  /** Renders a token the way cdk-nag names it in a finding (`<Logical.Arn>`, `<AWS::Region>`). */
+  private nagRender(value: string): string {
+    const flatten = (node: unknown): string => {
+      if (typeof node === 'string') return node;
+      if (Array.isArray(node)) return node.map(flatten).join('');
+      if (node && typeof node === 'object') {
+        const obj = node as Record<string, unknown>;
+        if ('Fn::Join' in obj) {
+          const [sep, parts] = obj['Fn::Join'] as [string, unknown[]];
+          return parts.map(flatten).join(sep);
+        }
+        if ('Ref' in obj) return `<${String(obj.Ref)}>`;
+        if ('Fn::GetAtt' in obj) return `<${(obj['Fn::GetAtt'] as string[]).join('.')}>`;
+      }
+      return JSON.stringify(node);
+    };
+    return flatten(Stack.of(this).resolve(value));
+  }
+
+  /**
+   * Lets a parent state machine (the release) run this one as a nested execution:
+   * `arn:aws:states:::states:startExecution.sync:2` with `{ "snapshotId": <pre-deploy snapshot> }`.
+   */
+  grantNestedExecution(parentRole: iam.IGrantable): void {
+    this.stateMachine.grantStartExecution(parentRole);
+    const stack = Stack.of(this);
+    const executions = Arn.format(
+      {
+        service: 'states',
+        resource: 'execution',
+        resourceName: `${this.stateMachine.stateMachineName}:*`,
+        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+      },
+      stack,
+    );
+    iam.Grant.addToPrincipal({
+      grantee: parentRole,
+      actions: ['states:DescribeExecution', 'states:StopExecution'],
+      resourceArns: [executions],
+    });
+    // .sync waits through an EventBridge managed rule.
+    iam.Grant.addToPrincipal({
+      grantee: parentRole,
+      actions: ['events:PutTargets', 'events:PutRule', 'events:DescribeRule'],
+      resourceArns: [
+        Arn.format(
+          {
+            service: 'events',
+            resource: 'rule',
+            resourceName: 'StepFunctionsGetEventsForStepFunctionsExecutionRule',
+          },
+          stack,
+        ),
+      ],
+    });
+  }
+
+  private rdsArn(resource: string, name: string): string {
+    return Arn.format(
+      { service: 'rds', resource, resourceName: name, arnFormat: ArnFormat.COLON_RESOURCE_NAME },
+      Stack.of(this),
+    );
+  }
+
+  private ecsTaskArn(cluster: ecs.ICluster): string {
+    return Arn.format(
+      {
+        service: 'ecs',
+        resource: 'task',
+        resourceName: `${cluster.clusterName}/*`,
+        arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+      },
+      Stack.of(this),
+    );
+  }
+}

@@ -1,0 +1,270 @@
+import { Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import {
+  BuildSpec,
+  ComputeType,
+  LinuxBuildImage,
+  Project,
+  Source,
+} from 'aws-cdk-lib/aws-codebuild';
+import { Repository as SourceRepository } from 'aws-cdk-lib/aws-codecommit';
+import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
+import { Key } from 'aws-cdk-lib/aws-kms';
+import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { BlockPublicAccess, Bucket, BucketEncryption } from 'aws-cdk-lib/aws-s3';
+import { Topic } from 'aws-cdk-lib/aws-sns';
+import type { Construct } from 'constructs';
+import type { ApplicationStack } from './application-stack.ts';
+import type { AppConfig } from './config.ts';
+import { nagArn, nagRef } from './constructs/nag-ids.ts';
+import { ReleaseStateMachine } from './constructs/release-state-machine.ts';
+import { StepFunction } from './constructs/step-function.ts';
+
+/** What the pipeline needs from the application: ApplicationStack's public fields. */
+export type PipelineApplication = Pick<
+  ApplicationStack,
+  | 'cluster'
+  | 'service'
+  | 'taskDefinition'
+  | 'containerName'
+  | 'targetGroup'
+  | 'siteUrl'
+  | 'repository'
+  | 'database'
+>;
+
+/** Properties of the pipeline stack. */
+export interface PipelineStackProps extends StackProps {
+  readonly config: AppConfig;
+  readonly application: PipelineApplication;
+  /** How long a release lock lives if its holder never releases it (default 2 hours). */
+  readonly lockLeaseSeconds?: number;
+}
+
+/** The ledger's sparse index of releases that proved a revision healthy. */
+export const LEDGER_GOOD_INDEX = 'byGoodAt';
+
+/**
+ * The release pipeline: the image build project, the release ledger and lock tables, the
+ * notification topic, the Lambda steps and the release state machine.
+ */
+export class PipelineStack extends Stack {
+  readonly ledgerTable: Table;
+  readonly lockTable: Table;
+  readonly topic: Topic;
+  readonly buildProject: Project;
+  readonly sourceRepository: SourceRepository;
+  readonly sourceBucket: Bucket;
+  readonly release: ReleaseStateMachine;
+  readonly releaseStateMachineName: string;
+  readonly snapshotPrefix: string;
+
+  constructor(scope: Construct, id: string, props: PipelineStackProps) {
+    super(scope, id, props);
+    const { config, application: app } = props;
+    const lease = props.lockLeaseSeconds ?? 7200;
+    // CloudWatch retention enum values are the day counts config.ts already validated.
+    const retention = config.logRetentionDays as RetentionDays;
+    this.releaseStateMachineName = `${config.prefix}-release`;
+    this.snapshotPrefix = `${config.prefix}-release`;
+
+    this.ledgerTable = new Table(this, 'Ledger', {
+      partitionKey: { name: 'service', type: AttributeType.STRING },
+      sortKey: { name: 'releaseId', type: AttributeType.STRING },
+      billingMode: BillingMode.PAY_PER_REQUEST,
+      encryption: TableEncryption.AWS_MANAGED,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    this.ledgerTable.addGlobalSecondaryIndex({
+      indexName: LEDGER_GOOD_INDEX,
+      partitionKey: { name: 'service', type: AttributeType.STRING },
+      sortKey: { name: 'goodAt', type: AttributeType.STRING },
+    });
+    this.lockTable = new Table(this, 'Lock', {
+      partitionKey: { name: 'service', type: AttributeType.STRING },
+      billingMode: BillingMode.PAY_PER_REQUEST,
+      encryption: TableEncryption.AWS_MANAGED,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      timeToLiveAttribute: 'expiresAt',
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+
+    const topicKey = new Key(this, 'TopicKey', {
+      description: 'stepdeploy release notifications',
+      enableKeyRotation: true,
+    });
+    this.topic = new Topic(this, 'Notifications', {
+      displayName: 'stepdeploy releases',
+      masterKey: topicKey,
+      enforceSSL: true,
+    });
+
+    this.sourceRepository = new SourceRepository(this, 'Source', {
+      repositoryName: `${config.prefix}-source`,
+      description: 'stepdeploy image source (Packer template, Ansible role, buildspec)',
+    });
+    const accessLogs = new Bucket(this, 'SourceAccessLogs', {
+      encryption: BucketEncryption.S3_MANAGED,
+      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      lifecycleRules: [{ expiration: Duration.days(90) }],
+    });
+    Validations.of(accessLogs).acknowledge({
+      id: 'AwsSolutions-S1',
+      reason: 'This bucket receives the source bucket access logs; logging it would recurse.',
+    });
+    this.sourceBucket = new Bucket(this, 'SourceUploads', {
+      versioned: true,
+      encryption: BucketEncryption.S3_MANAGED,
+      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      serverAccessLogsBucket: accessLogs,
+      serverAccessLogsPrefix: 'source-uploads/',
+    });
+
+    const buildKey = new Key(this, 'BuildKey', {
+      description: 'stepdeploy image build artifacts and logs',
+      enableKeyRotation: true,
+    });
+    const buildLogs = new LogGroup(this, 'BuildLogs', {
+      retention,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    this.buildProject = new Project(this, 'ImageBuild', {
+      description: 'Packer (Docker builder + Ansible) build of the WordPress image, pushed to ECR',
+      source: Source.codeCommit({ repository: this.sourceRepository }),
+      buildSpec: BuildSpec.fromSourceFilename('buildspec/buildspec.yml'),
+      environment: {
+        buildImage: LinuxBuildImage.STANDARD_7_0,
+        computeType: ComputeType.SMALL,
+        privileged: true,
+      },
+      environmentVariables: {
+        REPOSITORY_URI: { value: app.repository.repositoryUri },
+        AWS_ACCOUNT_ID: { value: this.account },
+      },
+      encryptionKey: buildKey,
+      timeout: Duration.minutes(30),
+      logging: { cloudWatch: { logGroup: buildLogs } },
+    });
+    app.repository.grantPullPush(this.buildProject);
+    this.sourceBucket.grantRead(this.buildProject);
+    const build = (id: string, reason: string) =>
+      Validations.of(this.buildProject).acknowledge({ id, reason });
+    build(
+      'AwsSolutions-CB3',
+      "Packer's Docker builder runs docker build/push inside the build: it needs the Docker daemon.",
+    );
+    build(
+      'AwsSolutions-IAM5[Resource::*]',
+      'ecr:GetAuthorizationToken accepts no resource ARN; pushes are scoped to the one repository.',
+    );
+    build(
+      'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
+      "Encrypts build artifacts and logs with the project's own key (CodeBuild grant).",
+    );
+    build(
+      'AwsSolutions-IAM5[Action::kms:ReEncrypt*]',
+      "Encrypts build artifacts and logs with the project's own key (CodeBuild grant).",
+    );
+    build(
+      'AwsSolutions-IAM5[Action::s3:GetBucket*]',
+      'Reads uploaded source zips from the one source bucket (grantRead).',
+    );
+    build(
+      'AwsSolutions-IAM5[Action::s3:GetObject*]',
+      'Reads uploaded source zips (any version) from the one source bucket (grantRead).',
+    );
+    build(
+      'AwsSolutions-IAM5[Action::s3:List*]',
+      'Lists the one source bucket to read uploaded source zips (grantRead).',
+    );
+    build(
+      `AwsSolutions-IAM5[Resource::${nagRef(this.sourceBucket, 'Arn')}/*]`,
+      'Source zips are uploaded under keys chosen by people and triggers.',
+    );
+    build(
+      `AwsSolutions-IAM5[Resource::${nagArn(this, 'codebuild', `report-group/${nagRef(this.buildProject)}-*`)}]`,
+      "CodeBuild's default grant for the project's own test report groups.",
+    );
+    build(
+      `AwsSolutions-IAM5[Resource::${nagArn(this, 'logs', `log-group:/aws/codebuild/${nagRef(this.buildProject)}:*`)}]`,
+      "CodeBuild's default grant for the project's own log streams.",
+    );
+    Validations.of(this).acknowledge({
+      id: '@aws-cdk/core:crossStackReferencesDefaultStrong',
+      reason:
+        'Strong references are intended: the application stack must not drop what the pipeline uses.',
+    });
+
+    const step = (id: string, folder: string, description: string, timeout?: Duration) =>
+      new StepFunction(this, id, { step: folder, description, timeout, logRetention: retention });
+    const validateInput = step('ValidateInput', 'validate-input', 'Refuse malformed release input');
+    const acquireLock = step(
+      'AcquireLock',
+      'acquire-lock',
+      'Take the per-service release lock',
+    ).bindLockTable(this.lockTable, lease);
+    const releaseLock = step(
+      'ReleaseLock',
+      'release-lock',
+      'Free the release lock this release holds',
+    ).bindLockTable(this.lockTable, lease);
+    const registerTaskDefinition = step(
+      'RegisterTaskDefinition',
+      'register-task-definition',
+      'Clone the running task definition with the new image digest',
+    )
+      .bindService(app.cluster, app.service, { update: false })
+      .bindTaskDefinitionFamily(app.taskDefinition);
+    const deployService = step(
+      'DeployService',
+      'deploy-service',
+      'UpdateService to a revision',
+    ).bindService(app.cluster, app.service, { update: true });
+    const checkHealth = step('CheckHealth', 'check-health', 'One poll of the health gate')
+      .bindService(app.cluster, app.service, { update: false })
+      .bindTargetGroup(app.targetGroup);
+    const smokeTest = step(
+      'SmokeTest',
+      'smoke-test',
+      'HTTP checks through the load balancer',
+      Duration.minutes(2),
+    );
+    const findLastKnownGood = step(
+      'FindLastKnownGood',
+      'find-last-known-good',
+      'Pick the rollback target from the ledger',
+    ).bindLedgerReader(this.ledgerTable, LEDGER_GOOD_INDEX);
+    const recordRelease = step('RecordRelease', 'record-release', 'Write the release ledger record')
+      .bindLedgerWriter(this.ledgerTable)
+      .bindExecutionHistory(this.releaseStateMachineName);
+
+    this.release = new ReleaseStateMachine(this, 'Release', {
+      stateMachineName: this.releaseStateMachineName,
+      logRetention: retention,
+      functions: {
+        validateInput,
+        acquireLock,
+        registerTaskDefinition,
+        deployService,
+        checkHealth,
+        smokeTest,
+        findLastKnownGood,
+        recordRelease,
+        releaseLock,
+      },
+      buildProject: this.buildProject,
+      topic: this.topic,
+      cluster: app.cluster,
+      service: app.service,
+      containerName: app.containerName,
+      targetGroup: app.targetGroup,
+      database: app.database,
+      snapshotPrefix: this.snapshotPrefix,
+      siteUrl: app.siteUrl,
+      sourceRepositoryUrl: this.sourceRepository.repositoryCloneUrlHttp,
+      sourceBucketName: this.sourceBucket.bucketName,
+    });
+  }
+}

@@ -1,0 +1,268 @@
+import type { Deployment, Task, TaskDefinition } from '@aws-sdk/client-ecs';
+import type { TargetHealthDescription } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { stepDurations } from '#commons/durations.ts';
+import { LockHeldError, NoKnownGoodError, SmokeTestError } from '#commons/errors.ts';
+import { initialProgress, judgeHealth } from '#commons/health.ts';
+import { buildLedgerRecord, chooseLastKnownGood, type LedgerRecord, type ReleaseState } from '#commons/ledger.ts';
+import { describeHolder, type LockItem, newLock } from '#commons/lock.ts';
+import { releaseTargetSchema } from '#commons/release.ts';
+import { cloneTaskDefinition, pinImage } from '#commons/task-definition.ts';
+import { validateRelease } from '#functions/validate-input/validate-input.ts';
+import { type Json, type RunnerEvent, type StepHandler, toHistoryEvents } from '#local/runner.ts';
+
+/** A secret value that exists only in the simulated Secrets Manager; it must never surface. */
+export const SECRET_VALUE = 'Sup3r-S3cret-Db-Pa55word!';
+const SECRET_REF = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:sd-db-AbCdEf:password::';
+const REPO = '123456789012.dkr.ecr.us-east-1.amazonaws.com/stepdeploy-wordpress';
+const td = (n: number) => `arn:aws:ecs:us-east-1:123456789012:task-definition/stepdeploy-wordpress:${n}`;
+
+/** A digest for a build; `bad` images never get healthy targets. */
+export const digestOf = (label: string) =>
+  `sha256:${Buffer.from(label.padEnd(32, '.')).toString('hex').slice(0, 64)}`;
+
+/** An error raised by an injected failure; its name is not retried by the ASL. */
+export class InjectedFailure extends Error {
+  constructor(state: string) {
+    super(`injected failure in ${state}`);
+    this.name = 'InjectedFailure';
+  }
+}
+
+interface Rollout {
+  deploymentId: string;
+  taskDefinitionArn: string;
+  createdAt: Date;
+  polls: number;
+}
+
+/**
+ * A small in-memory AWS for one service: DynamoDB lock and ledger, ECS task definitions,
+ * service deployments and tasks, ELB target health, CodeBuild, RDS snapshots and SNS. Its
+ * handlers honour each step's contract and reuse the steps' pure decision functions, so the
+ * state machine is exercised against the same logic the Lambdas run.
+ */
+export class SimulatedAws {
+  lock: LockItem | undefined;
+  ledger: LedgerRecord[] = [];
+  readonly taskDefinitions = new Map<string, TaskDefinition>();
+  serviceTaskDefinition: string;
+  rollout: Rollout | undefined;
+  readonly notifications: Array<{ Subject: string; Message: string; severity: string; outcome: string }> = [];
+  readonly calls: string[] = [];
+  /** Revisions whose last health verdict was HEALTHY, plus the one running at the start. */
+  readonly healthGated = new Set<string>();
+  /** Image digests whose tasks fail their target health checks. */
+  readonly badDigests = new Set<string>();
+  /** state name → how many times to fail (Infinity = always) and with what. */
+  readonly failures = new Map<string, { times: number; error: () => Error }>();
+  buildLabel = 'good';
+  events: () => readonly RunnerEvent[] = () => [];
+  private revision = 7;
+  private deployments = 0;
+
+  constructor() {
+    for (const n of [6, 7]) {
+      this.taskDefinitions.set(td(n), {
+        taskDefinitionArn: td(n),
+        family: 'stepdeploy-wordpress',
+        revision: n,
+        status: 'ACTIVE',
+        compatibilities: ['EC2', 'FARGATE'],
+        requiresCompatibilities: ['FARGATE'],
+        networkMode: 'awsvpc',
+        cpu: '512',
+        memory: '1024',
+        containerDefinitions: [
+          {
+            name: 'wordpress',
+            image: `${REPO}@${digestOf(`rev-${n}`)}`,
+            environment: [{ name: 'WORDPRESS_DB_HOST', value: 'db.internal:3306' }],
+            secrets: [{ name: 'WORDPRESS_DB_PASSWORD', valueFrom: SECRET_REF }],
+          },
+        ],
+      });
+    }
+    this.serviceTaskDefinition = td(7);
+    this.healthGated.add(td(7));
+    this.ledger.push(this.record('r-prev', 'SUCCEEDED', td(7), '2026-01-01T00:00:00.000Z'));
+  }
+
+  /** A ledger record as RecordRelease writes it. */
+  record(releaseId: string, outcome: LedgerRecord['outcome'], arn: string, finishedAt: string): LedgerRecord {
+    return {
+      service: 'stepdeploy-wordpress',
+      releaseId,
+      outcome,
+      startedAt: finishedAt,
+      finishedAt,
+      trigger: 'manual',
+      startedBy: 'seed',
+      source: { type: 'image' },
+      taskDefinitionArn: arn,
+    };
+  }
+
+  /** The image a revision runs. */
+  imageOf(arn: string): string {
+    return this.taskDefinitions.get(arn)?.containerDefinitions?.[0]?.image ?? '';
+  }
+
+  private maybeFail(state: string): void {
+    const failure = this.failures.get(state);
+    if (failure && failure.times > 0) {
+      failure.times -= 1;
+      throw failure.error();
+    }
+  }
+
+  private observe(arn: string, rollout: Rollout): { deployments: Deployment[]; tasks: Task[]; targets: TargetHealthDescription[] } {
+    rollout.polls += 1;
+    const bad = this.badDigests.has(this.imageOf(arn).split('@')[1] ?? '');
+    const ips = ['10.0.1.10', '10.0.2.10'];
+    const tasks: Task[] = ips.map((ip, i) => ({
+      taskArn: `arn:aws:ecs:us-east-1:123456789012:task/sd/${rollout.deploymentId.slice(-4)}${i}`,
+      taskDefinitionArn: arn,
+      lastStatus: 'RUNNING',
+      createdAt: rollout.createdAt,
+      attachments: [{ type: 'ElasticNetworkInterface', details: [{ name: 'privateIPv4Address', value: ip }] }],
+    }));
+    const state = rollout.polls === 1 ? 'initial' : bad ? 'unhealthy' : 'healthy';
+    const targets: TargetHealthDescription[] = ips.map((ip) => ({
+      Target: { Id: ip, Port: 8080 },
+      TargetHealth: {
+        State: state,
+        ...(state === 'initial' ? { Reason: 'Elb.RegistrationInProgress' } : {}),
+        ...(state === 'unhealthy'
+          ? { Reason: 'Target.ResponseCodeMismatch', Description: 'Health checks failed with these codes: [503]' }
+          : {}),
+      },
+    }));
+    const deployments: Deployment[] = [
+      {
+        id: rollout.deploymentId,
+        status: 'PRIMARY',
+        taskDefinition: arn,
+        desiredCount: 2,
+        runningCount: 2,
+        rolloutState: state === 'healthy' ? 'COMPLETED' : 'IN_PROGRESS',
+        createdAt: rollout.createdAt,
+      },
+    ];
+    return { deployments, tasks, targets };
+  }
+
+  /** Local handlers for every Task state of the release definition. */
+  handlers(): Record<string, StepHandler> {
+    const step = (name: string, fn: (input: Record<string, any>) => unknown): StepHandler =>
+      async (input) => {
+        this.calls.push(name);
+        this.maybeFail(name);
+        return fn(input as Record<string, any>) as Json;
+      };
+    const deploy = (input: Record<string, any>) => {
+      this.serviceTaskDefinition = input.taskDefinitionArn;
+      this.deployments += 1;
+      const createdAt = new Date(Date.UTC(2026, 1, 1, 10, this.deployments));
+      this.rollout = { deploymentId: `ecs-svc/${1000 + this.deployments}`, taskDefinitionArn: input.taskDefinitionArn, createdAt, polls: 0 };
+      return { deploymentId: this.rollout.deploymentId, taskDefinitionArn: input.taskDefinitionArn, startedAt: createdAt.toISOString() };
+    };
+    const checkHealth = (input: Record<string, any>) => {
+      const rollout = this.rollout;
+      if (!rollout) throw new Error('no deployment');
+      const seen = this.observe(input.taskDefinitionArn, rollout);
+      const now = new Date(rollout.createdAt.getTime() + rollout.polls * 15_000);
+      const verdict = judgeHealth(
+        { taskDefinitionArn: input.taskDefinitionArn, deploymentId: input.deploymentId, startedAt: input.startedAt, now, ...seen },
+        input.policy,
+        input.progress ?? initialProgress,
+      );
+      if (verdict.status === 'HEALTHY') this.healthGated.add(input.taskDefinitionArn);
+      return verdict;
+    };
+    return {
+      ValidateInput: step('ValidateInput', (input) =>
+        validateRelease(input.input, { executionName: input.executionName, startTime: input.startTime, target: releaseTargetSchema.parse(input.target) }),
+      ),
+      AcquireLock: step('AcquireLock', (input) => {
+        const now = new Date();
+        const held = this.lock;
+        if (held && held.expiresAt >= now.getTime() / 1000 && held.holder !== input.releaseId) {
+          throw new LockHeldError(describeHolder(input.service, held));
+        }
+        this.lock = newLock(input.service, input.releaseId, input.startedBy, now, 7200);
+        return { holder: input.releaseId, expiresAt: new Date(this.lock.expiresAt * 1000).toISOString() };
+      }),
+      BuildImage: step('BuildImage', (input) => ({
+        Build: {
+          Id: `stepdeploy-image:${input.SourceVersion}`,
+          BuildStatus: 'SUCCEEDED',
+          ExportedEnvironmentVariables: [
+            { Name: 'IMAGE_URI', Value: `${REPO}:${input.SourceVersion.slice(0, 12)}` },
+            { Name: 'IMAGE_DIGEST', Value: digestOf(this.buildLabel) },
+          ],
+        },
+      })),
+      SnapshotDatabase: step('SnapshotDatabase', (input) => ({
+        DbSnapshot: { DbSnapshotIdentifier: input.DbSnapshotIdentifier, DbInstanceIdentifier: input.DbInstanceIdentifier, Status: 'creating' },
+      })),
+      CheckSnapshot: step('CheckSnapshot', (input) => ({
+        DbSnapshots: [{ DbSnapshotIdentifier: input.DbSnapshotIdentifier, Status: 'available' }],
+      })),
+      RegisterTaskDefinition: step('RegisterTaskDefinition', (input) => {
+        const previous = this.serviceTaskDefinition;
+        const current = this.taskDefinitions.get(previous);
+        const registration = cloneTaskDefinition({ taskDefinition: current }, input.containerName, pinImage(input.imageUri, input.imageDigest));
+        this.revision += 1;
+        const arn = td(this.revision);
+        this.taskDefinitions.set(arn, { ...registration, taskDefinitionArn: arn, revision: this.revision } as TaskDefinition);
+        return { taskDefinitionArn: arn, previousTaskDefinitionArn: previous, family: registration.family, revision: this.revision, image: registration.containerDefinitions?.[0]?.image };
+      }),
+      DeployService: step('DeployService', deploy),
+      Rollback: step('Rollback', deploy),
+      CheckHealth: step('CheckHealth', checkHealth),
+      CheckRollbackHealth: step('CheckRollbackHealth', checkHealth),
+      SmokeTest: step('SmokeTest', (input) => {
+        if (!input.siteUrl) throw new SmokeTestError('no site url');
+        return { checks: [{ path: '/readyz', status: 200, ok: true }, { path: '/', status: 200, ok: true }] };
+      }),
+      FindLastKnownGood: step('FindLastKnownGood', (input) => {
+        const goods = this.ledger.filter((r) => r.releaseId !== input.releaseId);
+        const choice = chooseLastKnownGood(goods, input.failedTaskDefinitionArn, input.previousTaskDefinitionArn);
+        if (!choice) throw new NoKnownGoodError('nothing known good');
+        return choice;
+      }),
+      RecordRelease: step('RecordRelease', (input) => {
+        const record = buildLedgerRecord(input.state as ReleaseState, stepDurations(toHistoryEvents(this.events())), new Date());
+        this.ledger = [...this.ledger.filter((r) => r.releaseId !== record.releaseId), record];
+        return { releaseId: record.releaseId, outcome: record.outcome, finishedAt: record.finishedAt };
+      }),
+      ReleaseLock: step('ReleaseLock', (input) => {
+        if (this.lock?.holder !== input.releaseId) return { released: false, reason: 'not ours' };
+        this.lock = undefined;
+        return { released: true };
+      }),
+      Notify: step('Notify', (input) => {
+        this.notifications.push({
+          Subject: input.Subject,
+          Message: input.Message,
+          severity: input.MessageAttributes.severity.StringValue,
+          outcome: input.MessageAttributes.outcome.StringValue,
+        });
+        return { MessageId: `msg-${this.notifications.length}` };
+      }),
+    };
+  }
+}
+
+/** A valid release input of each kind. */
+export const inputs = {
+  commit: (over: Record<string, Json> = {}): Json => ({
+    source: { type: 'codecommit', commitId: 'c0ffee'.padEnd(40, '0') },
+    startedBy: 'alice',
+    ...over,
+  }),
+  image: (digestLabel: string): Json => ({
+    source: { type: 'image', imageUri: `${REPO}@${digestOf(digestLabel)}` },
+    startedBy: 'bob',
+  }),
+};

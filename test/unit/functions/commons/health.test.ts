@@ -1,0 +1,233 @@
+import type { Deployment, Task } from '@aws-sdk/client-ecs';
+import type { TargetHealthDescription } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { describe, expect, it } from 'vitest';
+import {
+  type HealthObservation,
+  type HealthProgress,
+  initialProgress,
+  judgeHealth,
+} from '#commons/health.ts';
+
+const OLD = 'arn:aws:ecs:us-east-1:123456789012:task-definition/sd-wordpress:7';
+const NEW = 'arn:aws:ecs:us-east-1:123456789012:task-definition/sd-wordpress:8';
+const STARTED = '2026-01-01T10:00:00.000Z';
+const policy = { timeoutSeconds: 600, maxUnhealthyPolls: 3, requiredHealthyPolls: 2 };
+
+const deployment = (over: Partial<Deployment>): Deployment => ({
+  id: 'ecs-svc/1111',
+  status: 'PRIMARY',
+  taskDefinition: NEW,
+  desiredCount: 2,
+  runningCount: 2,
+  rolloutState: 'IN_PROGRESS',
+  createdAt: new Date(STARTED),
+  ...over,
+});
+const task = (id: string, ip: string, over: Partial<Task> = {}): Task => ({
+  taskArn: `arn:aws:ecs:us-east-1:123456789012:task/sd/${id}`,
+  taskDefinitionArn: NEW,
+  lastStatus: 'RUNNING',
+  desiredStatus: 'RUNNING',
+  createdAt: new Date('2026-01-01T10:00:30.000Z'),
+  attachments: [
+    { type: 'ElasticNetworkInterface', details: [{ name: 'privateIPv4Address', value: ip }] },
+  ],
+  containers: [{ name: 'wordpress', lastStatus: 'RUNNING' }],
+  ...over,
+});
+const target = (ip: string, state: string, reason?: string, description?: string): TargetHealthDescription => ({
+  Target: { Id: ip, Port: 8080 },
+  TargetHealth: {
+    State: state as never,
+    ...(reason ? { Reason: reason as never } : {}),
+    ...(description ? { Description: description } : {}),
+  },
+});
+const observe = (over: Partial<HealthObservation>): HealthObservation => ({
+  taskDefinitionArn: NEW,
+  deploymentId: 'ecs-svc/1111',
+  startedAt: STARTED,
+  now: new Date('2026-01-01T10:02:00.000Z'),
+  deployments: [deployment({}), deployment({ id: 'ecs-svc/0000', status: 'ACTIVE', taskDefinition: OLD, rolloutState: 'COMPLETED' })],
+  tasks: [task('a', '10.0.1.10'), task('b', '10.0.2.10')],
+  targets: [target('10.0.1.10', 'healthy'), target('10.0.2.10', 'healthy')],
+  ...over,
+});
+const completed = [deployment({ rolloutState: 'COMPLETED' })];
+
+describe('judgeHealth', () => {
+  const cases: Array<{
+    name: string;
+    obs: Partial<HealthObservation>;
+    progress?: HealthProgress;
+    status: 'HEALTHY' | 'IN_PROGRESS' | 'FAILED';
+    reason: RegExp;
+  }> = [
+    {
+      name: 'healthy after the required consecutive healthy polls',
+      obs: { deployments: completed },
+      progress: { polls: 3, unhealthyPolls: 0, healthyStreak: 1 },
+      status: 'HEALTHY',
+      reason: /2 task\(s\) of sd-wordpress:8 running, all targets healthy/,
+    },
+    {
+      name: 'one healthy poll is not enough (a flapping target must not pass)',
+      obs: { deployments: completed },
+      status: 'IN_PROGRESS',
+      reason: /rollout COMPLETED/,
+    },
+    {
+      name: 'flapping target: cumulative unhealthy polls fail it even between healthy polls',
+      obs: { targets: [target('10.0.1.10', 'unhealthy', 'Target.ResponseCodeMismatch', 'Health checks failed with these codes: [503]'), target('10.0.2.10', 'healthy')] },
+      progress: { polls: 5, unhealthyPolls: 2, healthyStreak: 1 },
+      status: 'FAILED',
+      reason: /unhealthy on 3 polls: target 10\.0\.1\.10:8080 unhealthy \(Target\.ResponseCodeMismatch: Health checks failed with these codes: \[503\]\)/,
+    },
+    {
+      name: 'a single unhealthy poll below the threshold keeps waiting',
+      obs: { targets: [target('10.0.1.10', 'unhealthy', 'Target.Timeout'), target('10.0.2.10', 'healthy')] },
+      status: 'IN_PROGRESS',
+      reason: /unhealthy \(Target\.Timeout\)/,
+    },
+    {
+      name: 'old-revision tasks still draining are ignored',
+      obs: {
+        deployments: completed,
+        tasks: [task('a', '10.0.1.10'), task('b', '10.0.2.10'), task('old', '10.0.3.10', { taskDefinitionArn: OLD, desiredStatus: 'STOPPED' })],
+        targets: [target('10.0.1.10', 'healthy'), target('10.0.2.10', 'healthy'), target('10.0.3.10', 'draining', 'Target.DeregistrationInProgress')],
+      },
+      progress: { polls: 2, unhealthyPolls: 0, healthyStreak: 1 },
+      status: 'HEALTHY',
+      reason: /all targets healthy/,
+    },
+    {
+      name: 'old-revision task unhealthy does not fail the new revision',
+      obs: {
+        tasks: [task('a', '10.0.1.10'), task('old', '10.0.3.10', { taskDefinitionArn: OLD })],
+        targets: [target('10.0.1.10', 'initial', 'Elb.RegistrationInProgress'), target('10.0.3.10', 'unhealthy', 'Target.FailedHealthChecks')],
+      },
+      progress: { polls: 2, unhealthyPolls: 2, healthyStreak: 0 },
+      status: 'IN_PROGRESS',
+      reason: /initial/,
+    },
+    {
+      name: 'ECS circuit breaker rolled the deployment back (rolloutState FAILED)',
+      obs: {
+        deployments: [
+          deployment({ rolloutState: 'FAILED', status: 'ACTIVE', rolloutStateReason: 'ECS deployment circuit breaker: tasks failed to start.' }),
+          deployment({ id: 'ecs-svc/2222', status: 'PRIMARY', taskDefinition: OLD, rolloutState: 'IN_PROGRESS' }),
+        ],
+      },
+      status: 'FAILED',
+      reason: /ECS rolled back deployment ecs-svc\/1111: ECS deployment circuit breaker: tasks failed to start\./,
+    },
+    {
+      name: 'a newer PRIMARY deployment on the old revision is a failure, never a success',
+      obs: {
+        deployments: [deployment({ id: 'ecs-svc/3333', taskDefinition: OLD, rolloutState: 'COMPLETED' })],
+        deploymentId: 'ecs-svc/1111',
+      },
+      status: 'FAILED',
+      reason: /ECS replaced the deployment: service is now on sd-wordpress:7/,
+    },
+    {
+      name: 'a stopped new task with an essential container exit code fails at once',
+      obs: {
+        tasks: [
+          task('a', '10.0.1.10'),
+          task('b', '10.0.2.10', {
+            lastStatus: 'STOPPED',
+            desiredStatus: 'STOPPED',
+            stopCode: 'EssentialContainerExited',
+            stoppedReason: 'Essential container in task exited',
+            stoppedAt: new Date('2026-01-01T10:01:00.000Z'),
+            containers: [{ name: 'wordpress', lastStatus: 'STOPPED', exitCode: 1, reason: undefined }],
+          }),
+        ],
+      },
+      status: 'FAILED',
+      reason: /task b stopped \[EssentialContainerExited\]: Essential container in task exited; container wordpress exited 1/,
+    },
+    {
+      name: 'a task stopped before this deployment started is history, not a failure',
+      obs: {
+        tasks: [
+          task('a', '10.0.1.10'),
+          task('b', '10.0.2.10'),
+          task('z', '10.0.9.10', { lastStatus: 'STOPPED', stoppedReason: 'Scaling activity initiated by deployment', stoppedAt: new Date('2026-01-01T09:00:00.000Z') }),
+        ],
+      },
+      status: 'IN_PROGRESS',
+      reason: /2\/2 new tasks running/,
+    },
+    {
+      name: 'zero targets registered while rolling out keeps waiting',
+      obs: { targets: [] },
+      status: 'IN_PROGRESS',
+      reason: /zero targets registered/,
+    },
+    {
+      name: 'zero targets registered although ECS says COMPLETED fails after the unhealthy polls',
+      obs: { deployments: completed, targets: [] },
+      progress: { polls: 4, unhealthyPolls: 2, healthyStreak: 0 },
+      status: 'FAILED',
+      reason: /zero targets registered in the target group for task a/,
+    },
+    {
+      name: 'times out with the last observation as the reason',
+      obs: { now: new Date('2026-01-01T10:10:00.000Z'), targets: [target('10.0.1.10', 'initial', 'Elb.RegistrationInProgress')] },
+      status: 'FAILED',
+      reason: /timed out after 600s: rollout IN_PROGRESS, 2\/2 new tasks running/,
+    },
+    {
+      name: 'fewer running new tasks than desired is not healthy',
+      obs: { deployments: completed, tasks: [task('a', '10.0.1.10')], targets: [target('10.0.1.10', 'healthy')] },
+      progress: { polls: 2, unhealthyPolls: 0, healthyStreak: 3 },
+      status: 'IN_PROGRESS',
+      reason: /1\/2 new tasks running/,
+    },
+    {
+      name: 'host networking (local mode): targets matched by IP and host port',
+      obs: {
+        deployments: [deployment({ rolloutState: 'COMPLETED', desiredCount: 1 })],
+        tasks: [
+          task('l1', '127.0.0.1', {
+            attachments: [],
+            containers: [{ name: 'wordpress', networkBindings: [{ bindIP: '127.0.0.1', hostPort: 18001, containerPort: 18001 }] }],
+          }),
+        ],
+        targets: [
+          { Target: { Id: '127.0.0.1', Port: 18000 }, TargetHealth: { State: 'unhealthy', Reason: 'Target.FailedHealthChecks' } },
+          { Target: { Id: '127.0.0.1', Port: 18001 }, TargetHealth: { State: 'healthy' } },
+        ],
+      },
+      progress: { polls: 2, unhealthyPolls: 0, healthyStreak: 1 },
+      status: 'HEALTHY',
+      reason: /1 task\(s\)/,
+    },
+  ];
+
+  it.each(cases)('$name', ({ obs, progress, status, reason }) => {
+    // Prepare
+    const observation = observe(obs);
+    // Act
+    const verdict = judgeHealth(observation, policy, progress ?? initialProgress);
+    // Assess
+    expect(verdict.status).toBe(status);
+    expect(verdict.reason).toMatch(reason);
+  });
+
+  it('carries the counters from poll to poll', () => {
+    // Prepare
+    const unhealthy = observe({ targets: [target('10.0.1.10', 'unhealthy', 'Target.Timeout'), target('10.0.2.10', 'healthy')] });
+    const healthy = observe({ deployments: completed });
+    // Act
+    const first = judgeHealth(unhealthy, policy);
+    const second = judgeHealth(healthy, policy, first.progress);
+    const third = judgeHealth(healthy, policy, second.progress);
+    // Assess
+    expect(first.progress).toEqual({ polls: 1, unhealthyPolls: 1, healthyStreak: 0 });
+    expect(second.progress).toEqual({ polls: 2, unhealthyPolls: 1, healthyStreak: 1 });
+    expect(third.status).toBe('HEALTHY');
+  });
+});
