@@ -1,4 +1,4 @@
-import { open, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 
 /** A conditional put or delete found the item not in the expected state (DynamoDB's name). */
@@ -27,7 +27,7 @@ export interface KeySchema {
 }
 
 /** Decides whether a write may go ahead, given the item currently stored (or undefined). */
-export type Condition<T extends Item> = (current: T | undefined) => boolean;
+export type Condition<T extends object> = (current: T | undefined) => boolean;
 
 interface TableFile<T> {
   readonly items: Record<string, T>;
@@ -40,7 +40,7 @@ const LOCK_STALE_MS = 30_000;
  * guarded by a lock file so concurrent processes serialise their read-modify-write. The local
  * stand-in for DynamoDB (release ledger and release lock).
  */
-export class FileTable<T extends Item> {
+export class FileTable<T extends object> {
   readonly path: string;
   readonly name: string;
   private readonly schema: KeySchema;
@@ -53,13 +53,13 @@ export class FileTable<T extends Item> {
   }
 
   /** The storage key of an item (or key object); throws when a key attribute is missing. */
-  keyOf(item: Item): string {
+  keyOf(item: object): string {
     const parts = [this.schema.partitionKey, this.schema.sortKey].filter(
       (k): k is string => k !== undefined,
     );
     return JSON.stringify(
       parts.map((k) => {
-        const v = item[k];
+        const v = (item as Item)[k];
         if (typeof v !== 'string' && typeof v !== 'number')
           throw new Error(`${this.name}: key attribute ${k} must be a string or number`);
         return v;
@@ -113,7 +113,7 @@ export class FileTable<T extends Item> {
   }
 
   /** The item with this key, or undefined. */
-  async get(key: Item): Promise<T | undefined> {
+  async get(key: object): Promise<T | undefined> {
     const data = await this.load();
     return data.items[this.keyOf(key)];
   }
@@ -133,7 +133,7 @@ export class FileTable<T extends Item> {
    * Read-modify-write of one item under the lock: `fn` gets the current item and returns the
    * new one (or undefined to delete). Returns what was stored.
    */
-  async update(key: Item, fn: (current: T | undefined) => T | undefined): Promise<T | undefined> {
+  async update(key: object, fn: (current: T | undefined) => T | undefined): Promise<T | undefined> {
     return this.withLock(async () => {
       const data = await this.load();
       const k = this.keyOf(key);
@@ -150,11 +150,12 @@ export class FileTable<T extends Item> {
   }
 
   /** Deletes an item; with a condition, throws ConditionalCheckFailedError when it is false. */
-  async delete(key: Item, condition?: Condition<T>): Promise<void> {
+  async delete(key: object, condition?: Condition<T>): Promise<void> {
     await this.withLock(async () => {
       const data = await this.load();
       const k = this.keyOf(key);
-      if (condition && !condition(data.items[k])) throw new ConditionalCheckFailedError(this.name, k);
+      if (condition && !condition(data.items[k]))
+        throw new ConditionalCheckFailedError(this.name, k);
       if (!(k in data.items)) return;
       const items = { ...data.items };
       delete items[k];
@@ -168,18 +169,22 @@ export class FileTable<T extends Item> {
    */
   async query(
     partitionValue?: string | number,
-    opts: { readonly descending?: boolean; readonly limit?: number; readonly filter?: (item: T) => boolean } = {},
+    opts: {
+      readonly descending?: boolean;
+      readonly limit?: number;
+      readonly filter?: (item: T) => boolean;
+    } = {},
   ): Promise<T[]> {
     const data = await this.load();
     const pk = this.schema.partitionKey;
     const sk = this.schema.sortKey;
     let items = Object.values(data.items).filter(
-      (i) => partitionValue === undefined || i[pk] === partitionValue,
+      (i) => partitionValue === undefined || (i as Item)[pk] === partitionValue,
     );
     if (sk) {
       items.sort((a, b) => {
-        const x = a[sk] as string | number;
-        const y = b[sk] as string | number;
+        const x = (a as Item)[sk] as string | number;
+        const y = (b as Item)[sk] as string | number;
         return x < y ? -1 : x > y ? 1 : 0;
       });
     }

@@ -112,7 +112,8 @@ export class TaskDefinitionStore {
       ) as TaskDefinition & { registeredAt?: string | Date };
       return { ...td, registeredAt: td.registeredAt ? new Date(td.registeredAt) : undefined };
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new TaskDefinitionNotFoundError(ref);
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT')
+        throw new TaskDefinitionNotFoundError(ref);
       throw err;
     }
   }
@@ -138,20 +139,30 @@ export function serviceTable(stateDir: string): FileTable<ServiceRecord> {
 }
 
 /** The service record, or undefined before the first deployment. */
-export function describeService(stateDir: string, serviceName: string): Promise<ServiceRecord | undefined> {
+export function describeService(
+  stateDir: string,
+  serviceName: string,
+): Promise<ServiceRecord | undefined> {
   return serviceTable(stateDir).get({ serviceName });
 }
 
 /** Points the service at a revision (like ECS UpdateService taskDefinition/desiredCount). */
 export async function updateService(
   stateDir: string,
-  update: { readonly serviceName: string; readonly taskDefinition: string; readonly desiredCount?: number },
+  update: {
+    readonly serviceName: string;
+    readonly taskDefinition: string;
+    readonly desiredCount?: number;
+  },
 ): Promise<ServiceRecord> {
-  const record = await serviceTable(stateDir).update({ serviceName: update.serviceName }, (cur) => ({
-    serviceName: update.serviceName,
-    taskDefinition: update.taskDefinition,
-    desiredCount: update.desiredCount ?? cur?.desiredCount ?? 1,
-    updatedAt: new Date().toISOString(),
-  }));
+  const record = await serviceTable(stateDir).update(
+    { serviceName: update.serviceName },
+    (cur) => ({
+      serviceName: update.serviceName,
+      taskDefinition: update.taskDefinition,
+      desiredCount: update.desiredCount ?? cur?.desiredCount ?? 1,
+      updatedAt: new Date().toISOString(),
+    }),
+  );
   return record as ServiceRecord;
 }

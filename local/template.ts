@@ -187,7 +187,10 @@ function resolveValue(scope: Scope, value: unknown): unknown {
       case 'Fn::ImportValue':
         return resolveImport(scope, String(resolveValue(scope, arg)));
       case 'Fn::Sub': {
-        const [text, vars] = (Array.isArray(arg) ? arg : [arg, {}]) as [string, Record<string, unknown>];
+        const [text, vars] = (Array.isArray(arg) ? arg : [arg, {}]) as [
+          string,
+          Record<string, unknown>,
+        ];
         return text.replace(/\$\{([^}]+)\}/g, (_m, name: string) => {
           if (name in vars) return String(resolveValue(scope, vars[name]));
           const [id, attribute] = name.split(/\.(.+)/) as [string, string | undefined];
@@ -218,28 +221,34 @@ export interface DefinitionQuery {
  * plausible local ARNs and names. Throws if any `${Placeholder}` is left unfilled.
  */
 export function definitionFromTemplate(query: DefinitionQuery): StateMachineDefinition {
-  const scope: Scope = { templates: query.templates, stack: query.stack, ctx: query.context ?? LOCAL_CONTEXT };
+  const scope: Scope = {
+    templates: query.templates,
+    stack: query.stack,
+    ctx: query.context ?? LOCAL_CONTEXT,
+  };
   const match = (query.match ?? 'release').toLowerCase();
   const resources = Object.entries(query.templates[query.stack]?.Resources ?? {}).filter(
     ([, r]) => r.Type === 'AWS::StepFunctions::StateMachine',
   );
   const found = resources.find(
     ([id, r]) =>
-      String(r.Properties?.StateMachineName ?? '').toLowerCase().includes(match) ||
-      id.toLowerCase().includes(match),
+      String(r.Properties?.StateMachineName ?? '')
+        .toLowerCase()
+        .includes(match) || id.toLowerCase().includes(match),
   );
   if (!found) throw new Error(`no state machine matching "${match}" in ${query.stack}`);
   const [, machine] = found;
   const body = String(resolveValue(scope, machine.Properties?.DefinitionString));
-  const substitutions = resolveValue(scope, machine.Properties?.DefinitionSubstitutions ?? {}) as Record<
-    string,
-    unknown
-  >;
+  const substitutions = resolveValue(
+    scope,
+    machine.Properties?.DefinitionSubstitutions ?? {},
+  ) as Record<string, unknown>;
   const filled = body.replace(/\$\{([A-Za-z0-9_]+)\}/g, (placeholder, name: string) =>
     name in substitutions ? JSON.stringify(String(substitutions[name])).slice(1, -1) : placeholder,
   );
   const left = [...filled.matchAll(/\$\{([A-Za-z0-9_]+)\}/g)].map((m) => m[1]);
-  if (left.length > 0) throw new Error(`unfilled placeholders in ${query.stack}: ${left.join(', ')}`);
+  if (left.length > 0)
+    throw new Error(`unfilled placeholders in ${query.stack}: ${left.join(', ')}`);
   return JSON.parse(filled) as StateMachineDefinition;
 }
 

@@ -20,7 +20,8 @@ new PipelineStack(app, `${config.prefix}-pipeline`, {
   env,
   config,
   application,
-  description: 'stepdeploy: image build, release ledger and lock, Lambda steps, release state machine',
+  description:
+    'stepdeploy: image build, release ledger and lock, Lambda steps, release state machine',
 });
 
 // cdk-nag 3 is a policy-validation plugin: any unacknowledged finding (error or warning)

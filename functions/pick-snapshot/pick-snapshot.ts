@@ -91,6 +91,7 @@ export async function pickSnapshot(
     snapshotArn: snapshot.arn,
     snapshotCreateTime: snapshot.createTime ?? '',
     source,
+    pickedAt: settings.now.toISOString(),
     scratch: {
       instanceId: scratchInstanceId(settings.scratchPrefix, input.runId),
       expiresAt: scratchExpiry(settings.now, settings.scratchTtlMinutes),

@@ -17,6 +17,8 @@ export const PickSnapshotOutputSchema = z.object({
   snapshotArn: z.string(),
   snapshotCreateTime: z.string(),
   source: z.enum(['given', 'latest-automated']),
+  /** When the snapshot was picked: the restore clock (RTO) starts here. */
+  pickedAt: z.string(),
   scratch: z.object({ instanceId: z.string(), expiresAt: z.string() }),
 });
 

@@ -21,7 +21,8 @@ function seconds(from?: string, to?: string): number | undefined {
 }
 
 /**
- * The data points of one run. RTO only when the restore finished; RPO is the snapshot's age at
+ * The data points of one run. RTO (snapshot picked → restored copy accepted a connection) only
+ * when the restore finished; RPO is the snapshot's age at
  * the start of the run; success and failure are both published (0/1) so either can be alarmed on.
  */
 export function buildMetrics(
@@ -31,7 +32,7 @@ export function buildMetrics(
   const Dimensions = [{ Name: 'DatabaseInstance', Value: dimensions.DatabaseInstance }];
   const { run } = input;
   const passed = run.failure === undefined;
-  const rtoSeconds = seconds(run.timing?.restoreStartedAt, run.scratch?.availableAt);
+  const rtoSeconds = seconds(run.snapshot?.pickedAt, run.data?.connectedAt);
   const rpoSeconds = seconds(run.snapshot?.snapshotCreateTime, input.executionStartTime);
   const data: MetricDatum[] = [
     { MetricName: METRIC_NAMES.succeeded, Value: passed ? 1 : 0, Unit: 'Count', Dimensions },

@@ -7,9 +7,8 @@ import { z } from 'zod';
 export const PublishMetricsInputSchema = z.object({
   executionStartTime: z.string(),
   run: z.object({
-    snapshot: z.object({ snapshotCreateTime: z.string() }).optional(),
-    timing: z.object({ restoreStartedAt: z.string() }).optional(),
-    scratch: z.object({ availableAt: z.string() }).optional(),
+    snapshot: z.object({ snapshotCreateTime: z.string(), pickedAt: z.string() }).optional(),
+    data: z.object({ connectedAt: z.string() }).optional(),
     failure: z.object({ step: z.string() }).optional(),
   }),
 });

@@ -50,6 +50,7 @@ const verify = async (event: VerifyDataInput): Promise<VerifyDataOutput> => {
     mode: verdict.mode,
     checkedTables: [...verdict.checkedTables],
     failures: [],
+    connectedAt: verdict.connectedAt,
   };
 };
 

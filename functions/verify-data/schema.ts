@@ -15,6 +15,8 @@ export const VerifyDataOutputSchema = z.object({
   mode: z.enum(['manifest', 'live']),
   checkedTables: z.array(z.string()),
   failures: z.array(z.string()).length(0),
+  /** When the scratch database first accepted a connection: the restore clock (RTO) stops here. */
+  connectedAt: z.string(),
 });
 
 export type VerifyDataInput = z.infer<typeof VerifyDataInputSchema>;

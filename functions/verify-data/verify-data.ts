@@ -41,14 +41,15 @@ async function withConnection<T>(conn: Connection, use: (c: Connection) => Promi
 }
 
 /**
- * Runs the checks and returns a passing verdict, or throws DataVerificationError listing every
+ * Runs the checks and returns a passing verdict (with the time the scratch database first
+ * accepted a connection), or throws DataVerificationError listing every
  * failed check by name (ScratchUnreachableError when the scratch database cannot be reached).
  */
 export async function verifyData(
   snapshotId: string,
   settings: VerifyDataSettings,
   deps: VerifyDataDeps,
-): Promise<DataVerdict> {
+): Promise<DataVerdict & { readonly connectedAt: string }> {
   const manifest = await deps.loadManifest(snapshotId);
   let scratch: Connection;
   try {
@@ -59,6 +60,7 @@ export async function verifyData(
       cause: error,
     });
   }
+  const connectedAt = new Date().toISOString();
   const inspect = tablesToInspect(settings.tablePrefix, manifest);
   const observed = await withConnection(scratch, (c) => observeDatabase(c, inspect));
   let verdict: DataVerdict;
@@ -85,5 +87,5 @@ export async function verifyData(
     });
   }
   if (!verdict.passed) throw new DataVerificationError(verdict.failures);
-  return verdict;
+  return { ...verdict, connectedAt };
 }

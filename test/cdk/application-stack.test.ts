@@ -133,7 +133,9 @@ describe('ApplicationStack with the default config', () => {
       true,
     );
     expect(
-      rules.map((rule) => (rule.SourceSecurityGroupId as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0]).sort(),
+      rules
+        .map((rule) => (rule.SourceSecurityGroupId as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0])
+        .sort(),
     ).toEqual(expected);
     expect(stack.verifierSecurityGroup.securityGroupId).toBeDefined();
   });
@@ -167,7 +169,9 @@ describe('ApplicationStack with the default config', () => {
     const databaseSecret = stack.resolve(stack.databaseSecret.secretArn);
     const saltsSecret = stack.resolve(stack.saltsSecret.secretArn);
     // Act
-    const byName = new Map(secrets.map((secret) => [secret.Name, JSON.stringify(secret.ValueFrom)]));
+    const byName = new Map(
+      secrets.map((secret) => [secret.Name, JSON.stringify(secret.ValueFrom)]),
+    );
     // Assess
     expect(byName.get('WORDPRESS_DB_PASSWORD')).toContain(':password::');
     expect(byName.get('WORDPRESS_DB_PASSWORD')).toContain(JSON.stringify(databaseSecret));
@@ -309,9 +313,7 @@ describe('ApplicationStack with the default config', () => {
     const groups = Object.values(template.findResources('AWS::Logs::LogGroup')) as Resource[];
     // Assess
     expect(groups.length).toBeGreaterThanOrEqual(4);
-    expect(groups.map((group) => group.Properties.RetentionInDays)).toEqual(
-      groups.map(() => 30),
-    );
+    expect(groups.map((group) => group.Properties.RetentionInDays)).toEqual(groups.map(() => 30));
     template.hasResourceProperties('AWS::EC2::FlowLog', { TrafficType: 'ALL' });
   });
 
@@ -463,6 +465,32 @@ describe('ApplicationStack variants', () => {
     expect(new AwsSolutionsChecks(app).validateScope(app).violations).toEqual([]);
   });
 
+  it('notifies an encrypted topic from every alarm only when an alarm email is set', () => {
+    // Prepare
+    const context = { alarmEmail: 'ops@example.com' };
+    // Act
+    const { template, app } = synth(context);
+    const plain = synth().template;
+    // Assess
+    template.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'email',
+      Endpoint: 'ops@example.com',
+    });
+    template.hasResourceProperties('AWS::SNS::Topic', {
+      KmsMasterKeyId: Match.anyValue(),
+    });
+    const [topic] = Object.keys(template.findResources('AWS::SNS::Topic'));
+    const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')) as Resource[];
+    expect(alarms).toHaveLength(4);
+    for (const alarm of alarms) {
+      expect(alarm.Properties.AlarmActions).toEqual([{ Ref: topic }]);
+      expect(alarm.Properties.OKActions).toEqual([{ Ref: topic }]);
+    }
+    plain.resourceCountIs('AWS::CloudWatch::Alarm', 4);
+    plain.resourceCountIs('AWS::SNS::Topic', 0);
+    expect(new AwsSolutionsChecks(app).validateScope(app).violations).toEqual([]);
+  });
+
   it('fails synth through the registered cdk-nag plugin on a non-compliant resource', () => {
     // Prepare: the clean stack plus a bucket without access logs, TLS or encryption settings
     const { app, stack } = build();
@@ -495,7 +523,11 @@ describe('config', () => {
     ['malformed certificate', { certificateArn: 'cert-123' }, /'certificateArn'/],
     ['memory Fargate lacks', { taskCpu: 512, taskMemoryMiB: 1536 }, /'taskMemoryMiB'/],
     ['cpu Fargate lacks', { taskCpu: 300 }, /'taskCpu'/],
-    ['storage ceiling below size', { dbAllocatedStorage: 50, dbMaxAllocatedStorage: 30 }, /'dbMaxAllocatedStorage'/],
+    [
+      'storage ceiling below size',
+      { dbAllocatedStorage: 50, dbMaxAllocatedStorage: 30 },
+      /'dbMaxAllocatedStorage'/,
+    ],
     ['bad account id', { account: '12345' }, /'account'/],
     ['bad instance class', { dbInstanceClass: 'large' }, /'dbInstanceClass'/],
     ['bad CIDR', { vpcCidr: '10.0.0.0/8' }, /'vpcCidr'/],

@@ -55,17 +55,20 @@ describe('cdk synth', () => {
     const template = join(result.outDir, 'stepdeploy-application.template.json');
     expect(existsSync(template)).toBe(true);
     const resources = Object.values(
-      (JSON.parse(readFileSync(template, 'utf8')) as { Resources: Record<string, { Type: string }> })
-        .Resources,
+      (
+        JSON.parse(readFileSync(template, 'utf8')) as {
+          Resources: Record<string, { Type: string }>;
+        }
+      ).Resources,
     ).map((resource) => resource.Type);
     expect(resources).toEqual(
       expect.arrayContaining(['AWS::ECS::Service', 'AWS::RDS::DBInstance', 'AWS::EFS::FileSystem']),
     );
     expect(result.output).not.toMatch(/AwsSolutions-/);
     // Every template of the assembly (the pipeline stack too, once wired) is present.
-    expect(readdirSync(result.outDir).filter((file) => file.endsWith('.template.json'))).not.toEqual(
-      [],
-    );
+    expect(
+      readdirSync(result.outDir).filter((file) => file.endsWith('.template.json')),
+    ).not.toEqual([]);
   }, 240_000);
 
   it('fails on an unacknowledged cdk-nag finding and names the rule', () => {

@@ -61,8 +61,14 @@ describe('scratch instances can never be public', () => {
     // Assess
     expect(params.PubliclyAccessible).toBe(false);
     expect(params.DbInstanceClass).toBe('db.t4g.micro');
-    expect(params.DbSubnetGroupName).toBe(`verifyrestoretest-${subnetGroup?.toLowerCase()}`);
-    expect(params.VpcSecurityGroupIds).toEqual([`VerifyRestoreTest-${scratchGroup}`.toLowerCase()]);
+    const machine = Object.values(json.Resources).find(
+      (r) => r.Type === 'AWS::StepFunctions::StateMachine',
+    );
+    expect(machine?.Properties.DefinitionSubstitutions).toMatchObject({
+      ScratchSubnetGroupName: { Ref: subnetGroup },
+      ScratchSecurityGroupId: { 'Fn::GetAtt': [scratchGroup, 'GroupId'] },
+    });
+    expect(params.VpcSecurityGroupIds).toHaveLength(1);
     expect(params.Tags).toContainEqual({ Key: 'stepdeploy:scratch', Value: 'true' });
   });
 

@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DatabaseHandle, removeDatabase, startDatabase } from '#local/database.ts';
 import { buildImage, type ImageBuildResult } from '#local/packer.ts';
+import { ensureRegistry, removeRegistry } from '#local/registry.ts';
 import { generatePassword, writeSecret } from '#local/secrets.ts';
 import { screenshotPage } from '../support/browser.ts';
 
@@ -17,8 +18,10 @@ import { screenshotPage } from '../support/browser.ts';
 const run = promisify(execFile);
 const ROOT = resolve(import.meta.dirname, '../..');
 const OUTPUT_DIR = join(ROOT, 'test-output');
-const REGISTRY_NAME = 'stepdeploy-test-registry-image';
-const REGISTRY = '127.0.0.1:5001';
+/** A registry of this test's own (local/registry.ts), beside the stack's on 5000. */
+const REGISTRY_SERVICE = `image-test-${process.pid}`;
+const REGISTRY_PORT = 5001;
+const REGISTRY = `127.0.0.1:${REGISTRY_PORT}`;
 const REPOSITORY = 'stepdeploy-test/wordpress';
 const PREFIX = `stepdeploy-test-image-${process.pid}`;
 const SITE_TITLE = `Stepdeploy Image Test ${process.pid}`;
@@ -157,23 +160,13 @@ async function writeImageSecret(name: string, value: string): Promise<void> {
   await chown(path, 33, 33);
 }
 
-async function startRegistry(): Promise<void> {
-  await docker('rm', '-f', REGISTRY_NAME).catch(() => '');
-  const image = 'stepdeploy-test/registry:trixie';
-  await docker('build', '-q', '-t', image, join(ROOT, 'test/e2e/fixtures/registry'));
-  await docker('run', '-d', '--name', REGISTRY_NAME, '--network', 'host', image);
-  await until('the test registry', async () =>
-    (await fetch(`http://${REGISTRY}/v2/`)).ok ? true : undefined,
-  );
-}
-
 beforeAll(async () => {
   workDir = await mkdtemp(join(tmpdir(), 'stepdeploy-image-test-'));
   secretsDir = join(workDir, 'secrets');
   await mkdir(secretsDir, { mode: 0o755 });
   await mkdir(OUTPUT_DIR, { recursive: true });
   await run(join(ROOT, 'scripts/base-image.sh'), []);
-  await startRegistry();
+  await ensureRegistry({ service: REGISTRY_SERVICE, port: REGISTRY_PORT });
 
   const revision = `e2e${Date.now().toString(36)}`;
   release = await buildImage({
@@ -204,7 +197,7 @@ afterAll(async () => {
   for (const container of started) await docker('rm', '-f', container).catch(() => '');
   for (const volume of volumes) await docker('volume', 'rm', '-f', volume).catch(() => '');
   if (database) await removeDatabase(database).catch(() => undefined);
-  await docker('rm', '-f', REGISTRY_NAME).catch(() => '');
+  await removeRegistry({ service: REGISTRY_SERVICE }).catch(() => undefined);
   if (workDir) await rm(workDir, { recursive: true, force: true });
 });
 
@@ -269,14 +262,15 @@ describe('the WordPress image built by Packer + Ansible', () => {
 
     // Act: install through WordPress's own form.
     const form = await get(port, '/wp-admin/install.php');
+    const adminPassword = `Pw-${process.pid}-${Math.random()}`;
     const install = await get(port, '/wp-admin/install.php?step=2', {
       method: 'POST',
       headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
       body: new URLSearchParams({
         weblog_title: SITE_TITLE,
         user_name: 'stepdeploy',
-        admin_password: `Pw-${process.pid}-${Math.random()}`,
-        admin_password2: '',
+        admin_password: adminPassword,
+        admin_password2: adminPassword,
         pw_weak: 'on',
         admin_email: 'admin@example.invalid',
         blog_public: '0',
@@ -414,5 +408,29 @@ describe('the WordPress image built by Packer + Ansible', () => {
 
     // Assess
     expect(health.status).toBe(500);
+  });
+
+  it('refuses bad input before any side effect, and names the phase of a failed build', async () => {
+    // Prepare
+    const request = { sourceRevision: 'bad', registry: REGISTRY, repository: REPOSITORY };
+
+    // Act
+    const badInput = buildImage({ ...request, repository: 'Not/A Repo' });
+    const noBase = buildImage({ ...request, baseImage: 'stepdeploy-test/no-such-base:none' });
+    // An Ansible task that fails for real: PHP settings for a PHP that is not installed.
+    const failingApp = buildImage({ ...request, extraVars: { wordpress_php_version: '0.0' } });
+
+    // Assess
+    await expect(badInput).rejects.toMatchObject({ name: 'ImageBuildError', phase: 'input' });
+    await expect(noBase).rejects.toMatchObject({ name: 'ImageBuildError', phase: 'base-image' });
+    const error = await failingApp.then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    expect(error).toMatchObject({ name: 'ImageBuildError', phase: 'app' });
+    expect((error as Error).message).toMatch(/packer build exited with status 1/);
+    expect((error as { logTail: string[] }).logTail.join('\n')).toMatch(
+      /FAILED|Error executing Ansible/,
+    );
   });
 });

@@ -3,7 +3,12 @@ import type { TargetHealthDescription } from '@aws-sdk/client-elastic-load-balan
 import { stepDurations } from '#commons/durations.ts';
 import { LockHeldError, NoKnownGoodError, SmokeTestError } from '#commons/errors.ts';
 import { initialProgress, judgeHealth } from '#commons/health.ts';
-import { buildLedgerRecord, chooseLastKnownGood, type LedgerRecord, type ReleaseState } from '#commons/ledger.ts';
+import {
+  buildLedgerRecord,
+  chooseLastKnownGood,
+  type LedgerRecord,
+  type ReleaseState,
+} from '#commons/ledger.ts';
 import { describeHolder, type LockItem, newLock } from '#commons/lock.ts';
 import { releaseTargetSchema } from '#commons/release.ts';
 import { cloneTaskDefinition, pinImage } from '#commons/task-definition.ts';
@@ -14,7 +19,8 @@ import { type Json, type RunnerEvent, type StepHandler, toHistoryEvents } from '
 export const SECRET_VALUE = 'Sup3r-S3cret-Db-Pa55word!';
 const SECRET_REF = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:sd-db-AbCdEf:password::';
 const REPO = '123456789012.dkr.ecr.us-east-1.amazonaws.com/stepdeploy-wordpress';
-const td = (n: number) => `arn:aws:ecs:us-east-1:123456789012:task-definition/stepdeploy-wordpress:${n}`;
+const td = (n: number) =>
+  `arn:aws:ecs:us-east-1:123456789012:task-definition/stepdeploy-wordpress:${n}`;
 
 /** A digest for a build; `bad` images never get healthy targets. */
 export const digestOf = (label: string) =>
@@ -27,6 +33,10 @@ export class InjectedFailure extends Error {
     this.name = 'InjectedFailure';
   }
 }
+
+// Step inputs are JSON the ASL shapes; the simulation reads them like the Lambdas' zod output.
+// biome-ignore lint/suspicious/noExplicitAny: untyped JSON from the state machine, read field by field.
+type StepInput = Record<string, any>;
 
 interface Rollout {
   deploymentId: string;
@@ -47,7 +57,12 @@ export class SimulatedAws {
   readonly taskDefinitions = new Map<string, TaskDefinition>();
   serviceTaskDefinition: string;
   rollout: Rollout | undefined;
-  readonly notifications: Array<{ Subject: string; Message: string; severity: string; outcome: string }> = [];
+  readonly notifications: Array<{
+    Subject: string;
+    Message: string;
+    severity: string;
+    outcome: string;
+  }> = [];
   readonly calls: string[] = [];
   /** Revisions whose last health verdict was HEALTHY, plus the one running at the start. */
   readonly healthGated = new Set<string>();
@@ -88,7 +103,12 @@ export class SimulatedAws {
   }
 
   /** A ledger record as RecordRelease writes it. */
-  record(releaseId: string, outcome: LedgerRecord['outcome'], arn: string, finishedAt: string): LedgerRecord {
+  record(
+    releaseId: string,
+    outcome: LedgerRecord['outcome'],
+    arn: string,
+    finishedAt: string,
+  ): LedgerRecord {
     return {
       service: 'stepdeploy-wordpress',
       releaseId,
@@ -115,7 +135,10 @@ export class SimulatedAws {
     }
   }
 
-  private observe(arn: string, rollout: Rollout): { deployments: Deployment[]; tasks: Task[]; targets: TargetHealthDescription[] } {
+  private observe(
+    arn: string,
+    rollout: Rollout,
+  ): { deployments: Deployment[]; tasks: Task[]; targets: TargetHealthDescription[] } {
     rollout.polls += 1;
     const bad = this.badDigests.has(this.imageOf(arn).split('@')[1] ?? '');
     const ips = ['10.0.1.10', '10.0.2.10'];
@@ -124,7 +147,9 @@ export class SimulatedAws {
       taskDefinitionArn: arn,
       lastStatus: 'RUNNING',
       createdAt: rollout.createdAt,
-      attachments: [{ type: 'ElasticNetworkInterface', details: [{ name: 'privateIPv4Address', value: ip }] }],
+      attachments: [
+        { type: 'ElasticNetworkInterface', details: [{ name: 'privateIPv4Address', value: ip }] },
+      ],
     }));
     const state = rollout.polls === 1 ? 'initial' : bad ? 'unhealthy' : 'healthy';
     const targets: TargetHealthDescription[] = ips.map((ip) => ({
@@ -133,7 +158,10 @@ export class SimulatedAws {
         State: state,
         ...(state === 'initial' ? { Reason: 'Elb.RegistrationInProgress' } : {}),
         ...(state === 'unhealthy'
-          ? { Reason: 'Target.ResponseCodeMismatch', Description: 'Health checks failed with these codes: [503]' }
+          ? {
+              Reason: 'Target.ResponseCodeMismatch',
+              Description: 'Health checks failed with these codes: [503]',
+            }
           : {}),
       },
     }));
@@ -153,26 +181,42 @@ export class SimulatedAws {
 
   /** Local handlers for every Task state of the release definition. */
   handlers(): Record<string, StepHandler> {
-    const step = (name: string, fn: (input: Record<string, any>) => unknown): StepHandler =>
+    const step =
+      (name: string, fn: (input: StepInput) => unknown): StepHandler =>
       async (input) => {
         this.calls.push(name);
         this.maybeFail(name);
-        return fn(input as Record<string, any>) as Json;
+        return fn(input as StepInput) as Json;
       };
-    const deploy = (input: Record<string, any>) => {
+    const deploy = (input: StepInput) => {
       this.serviceTaskDefinition = input.taskDefinitionArn;
       this.deployments += 1;
       const createdAt = new Date(Date.UTC(2026, 1, 1, 10, this.deployments));
-      this.rollout = { deploymentId: `ecs-svc/${1000 + this.deployments}`, taskDefinitionArn: input.taskDefinitionArn, createdAt, polls: 0 };
-      return { deploymentId: this.rollout.deploymentId, taskDefinitionArn: input.taskDefinitionArn, startedAt: createdAt.toISOString() };
+      this.rollout = {
+        deploymentId: `ecs-svc/${1000 + this.deployments}`,
+        taskDefinitionArn: input.taskDefinitionArn,
+        createdAt,
+        polls: 0,
+      };
+      return {
+        deploymentId: this.rollout.deploymentId,
+        taskDefinitionArn: input.taskDefinitionArn,
+        startedAt: createdAt.toISOString(),
+      };
     };
-    const checkHealth = (input: Record<string, any>) => {
+    const checkHealth = (input: StepInput) => {
       const rollout = this.rollout;
       if (!rollout) throw new Error('no deployment');
       const seen = this.observe(input.taskDefinitionArn, rollout);
       const now = new Date(rollout.createdAt.getTime() + rollout.polls * 15_000);
       const verdict = judgeHealth(
-        { taskDefinitionArn: input.taskDefinitionArn, deploymentId: input.deploymentId, startedAt: input.startedAt, now, ...seen },
+        {
+          taskDefinitionArn: input.taskDefinitionArn,
+          deploymentId: input.deploymentId,
+          startedAt: input.startedAt,
+          now,
+          ...seen,
+        },
         input.policy,
         input.progress ?? initialProgress,
       );
@@ -181,7 +225,11 @@ export class SimulatedAws {
     };
     return {
       ValidateInput: step('ValidateInput', (input) =>
-        validateRelease(input.input, { executionName: input.executionName, startTime: input.startTime, target: releaseTargetSchema.parse(input.target) }),
+        validateRelease(input.input, {
+          executionName: input.executionName,
+          startTime: input.startTime,
+          target: releaseTargetSchema.parse(input.target),
+        }),
       ),
       AcquireLock: step('AcquireLock', (input) => {
         const now = new Date();
@@ -190,7 +238,10 @@ export class SimulatedAws {
           throw new LockHeldError(describeHolder(input.service, held));
         }
         this.lock = newLock(input.service, input.releaseId, input.startedBy, now, 7200);
-        return { holder: input.releaseId, expiresAt: new Date(this.lock.expiresAt * 1000).toISOString() };
+        return {
+          holder: input.releaseId,
+          expiresAt: new Date(this.lock.expiresAt * 1000).toISOString(),
+        };
       }),
       BuildImage: step('BuildImage', (input) => ({
         Build: {
@@ -203,7 +254,11 @@ export class SimulatedAws {
         },
       })),
       SnapshotDatabase: step('SnapshotDatabase', (input) => ({
-        DbSnapshot: { DbSnapshotIdentifier: input.DbSnapshotIdentifier, DbInstanceIdentifier: input.DbInstanceIdentifier, Status: 'creating' },
+        DbSnapshot: {
+          DbSnapshotIdentifier: input.DbSnapshotIdentifier,
+          DbInstanceIdentifier: input.DbInstanceIdentifier,
+          Status: 'creating',
+        },
       })),
       CheckSnapshot: step('CheckSnapshot', (input) => ({
         DbSnapshots: [{ DbSnapshotIdentifier: input.DbSnapshotIdentifier, Status: 'available' }],
@@ -211,11 +266,25 @@ export class SimulatedAws {
       RegisterTaskDefinition: step('RegisterTaskDefinition', (input) => {
         const previous = this.serviceTaskDefinition;
         const current = this.taskDefinitions.get(previous);
-        const registration = cloneTaskDefinition({ taskDefinition: current }, input.containerName, pinImage(input.imageUri, input.imageDigest));
+        const registration = cloneTaskDefinition(
+          { taskDefinition: current },
+          input.containerName,
+          pinImage(input.imageUri, input.imageDigest),
+        );
         this.revision += 1;
         const arn = td(this.revision);
-        this.taskDefinitions.set(arn, { ...registration, taskDefinitionArn: arn, revision: this.revision } as TaskDefinition);
-        return { taskDefinitionArn: arn, previousTaskDefinitionArn: previous, family: registration.family, revision: this.revision, image: registration.containerDefinitions?.[0]?.image };
+        this.taskDefinitions.set(arn, {
+          ...registration,
+          taskDefinitionArn: arn,
+          revision: this.revision,
+        } as TaskDefinition);
+        return {
+          taskDefinitionArn: arn,
+          previousTaskDefinitionArn: previous,
+          family: registration.family,
+          revision: this.revision,
+          image: registration.containerDefinitions?.[0]?.image,
+        };
       }),
       DeployService: step('DeployService', deploy),
       Rollback: step('Rollback', deploy),
@@ -223,18 +292,35 @@ export class SimulatedAws {
       CheckRollbackHealth: step('CheckRollbackHealth', checkHealth),
       SmokeTest: step('SmokeTest', (input) => {
         if (!input.siteUrl) throw new SmokeTestError('no site url');
-        return { checks: [{ path: '/readyz', status: 200, ok: true }, { path: '/', status: 200, ok: true }] };
+        return {
+          checks: [
+            { path: '/readyz', status: 200, ok: true },
+            { path: '/', status: 200, ok: true },
+          ],
+        };
       }),
       FindLastKnownGood: step('FindLastKnownGood', (input) => {
         const goods = this.ledger.filter((r) => r.releaseId !== input.releaseId);
-        const choice = chooseLastKnownGood(goods, input.failedTaskDefinitionArn, input.previousTaskDefinitionArn);
+        const choice = chooseLastKnownGood(
+          goods,
+          input.failedTaskDefinitionArn,
+          input.previousTaskDefinitionArn,
+        );
         if (!choice) throw new NoKnownGoodError('nothing known good');
         return choice;
       }),
       RecordRelease: step('RecordRelease', (input) => {
-        const record = buildLedgerRecord(input.state as ReleaseState, stepDurations(toHistoryEvents(this.events())), new Date());
+        const record = buildLedgerRecord(
+          input.state as ReleaseState,
+          stepDurations(toHistoryEvents(this.events())),
+          new Date(),
+        );
         this.ledger = [...this.ledger.filter((r) => r.releaseId !== record.releaseId), record];
-        return { releaseId: record.releaseId, outcome: record.outcome, finishedAt: record.finishedAt };
+        return {
+          releaseId: record.releaseId,
+          outcome: record.outcome,
+          finishedAt: record.finishedAt,
+        };
       }),
       ReleaseLock: step('ReleaseLock', (input) => {
         if (this.lock?.holder !== input.releaseId) return { released: false, reason: 'not ours' };
@@ -242,6 +328,12 @@ export class SimulatedAws {
         return { released: true };
       }),
       Notify: step('Notify', (input) => {
+        // SNS refuses subjects over 100 characters, which would silence the announcement.
+        if (String(input.Subject).length > 100) {
+          throw Object.assign(new Error('Subject must be less than 100 characters'), {
+            name: 'Sns.InvalidParameterException',
+          });
+        }
         this.notifications.push({
           Subject: input.Subject,
           Message: input.Message,

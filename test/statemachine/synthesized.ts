@@ -14,7 +14,11 @@ export function buildApp(context: Record<string, unknown> = {}) {
   const config = loadConfig(app);
   const env = { account: '123456789012', region: config.region };
   const application = new ApplicationStack(app, `${config.prefix}-application`, { env, config });
-  const pipeline = new PipelineStack(app, `${config.prefix}-pipeline`, { env, config, application });
+  const pipeline = new PipelineStack(app, `${config.prefix}-pipeline`, {
+    env,
+    config,
+    application,
+  });
   return { app, config, application, pipeline };
 }
 

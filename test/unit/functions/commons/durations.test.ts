@@ -3,8 +3,18 @@ import { describe, expect, it } from 'vitest';
 import { stepDurations } from '#commons/durations.ts';
 
 const at = (s: number) => new Date(Date.UTC(2026, 0, 1, 10, 0, s));
-const enter = (name: string, s: number, type = 'TaskStateEntered'): HistoryEvent => ({ id: s, timestamp: at(s), type: type as never, stateEnteredEventDetails: { name } });
-const exit = (name: string, s: number, type = 'TaskStateExited'): HistoryEvent => ({ id: s, timestamp: at(s), type: type as never, stateExitedEventDetails: { name } });
+const enter = (name: string, s: number, type = 'TaskStateEntered'): HistoryEvent => ({
+  id: s,
+  timestamp: at(s),
+  type: type as never,
+  stateEnteredEventDetails: { name },
+});
+const exit = (name: string, s: number, type = 'TaskStateExited'): HistoryEvent => ({
+  id: s,
+  timestamp: at(s),
+  type: type as never,
+  stateExitedEventDetails: { name },
+});
 
 describe('stepDurations', () => {
   it('sums loop visits and keeps parallel branches apart', () => {
@@ -25,7 +35,12 @@ describe('stepDurations', () => {
     // Act
     const durations = stepDurations(events);
     // Assess
-    expect(durations).toEqual({ BuildAndSnapshot: 51000, BuildImage: 50000, SnapshotDatabase: 2000, CheckHealth: 3000 });
+    expect(durations).toEqual({
+      BuildAndSnapshot: 51000,
+      BuildImage: 50000,
+      SnapshotDatabase: 2000,
+      CheckHealth: 3000,
+    });
   });
 
   it('ignores a state still running (entered, never exited)', () => {

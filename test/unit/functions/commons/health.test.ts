@@ -35,7 +35,12 @@ const task = (id: string, ip: string, over: Partial<Task> = {}): Task => ({
   containers: [{ name: 'wordpress', lastStatus: 'RUNNING' }],
   ...over,
 });
-const target = (ip: string, state: string, reason?: string, description?: string): TargetHealthDescription => ({
+const target = (
+  ip: string,
+  state: string,
+  reason?: string,
+  description?: string,
+): TargetHealthDescription => ({
   Target: { Id: ip, Port: 8080 },
   TargetHealth: {
     State: state as never,
@@ -48,7 +53,15 @@ const observe = (over: Partial<HealthObservation>): HealthObservation => ({
   deploymentId: 'ecs-svc/1111',
   startedAt: STARTED,
   now: new Date('2026-01-01T10:02:00.000Z'),
-  deployments: [deployment({}), deployment({ id: 'ecs-svc/0000', status: 'ACTIVE', taskDefinition: OLD, rolloutState: 'COMPLETED' })],
+  deployments: [
+    deployment({}),
+    deployment({
+      id: 'ecs-svc/0000',
+      status: 'ACTIVE',
+      taskDefinition: OLD,
+      rolloutState: 'COMPLETED',
+    }),
+  ],
   tasks: [task('a', '10.0.1.10'), task('b', '10.0.2.10')],
   targets: [target('10.0.1.10', 'healthy'), target('10.0.2.10', 'healthy')],
   ...over,
@@ -78,14 +91,30 @@ describe('judgeHealth', () => {
     },
     {
       name: 'flapping target: cumulative unhealthy polls fail it even between healthy polls',
-      obs: { targets: [target('10.0.1.10', 'unhealthy', 'Target.ResponseCodeMismatch', 'Health checks failed with these codes: [503]'), target('10.0.2.10', 'healthy')] },
+      obs: {
+        targets: [
+          target(
+            '10.0.1.10',
+            'unhealthy',
+            'Target.ResponseCodeMismatch',
+            'Health checks failed with these codes: [503]',
+          ),
+          target('10.0.2.10', 'healthy'),
+        ],
+      },
       progress: { polls: 5, unhealthyPolls: 2, healthyStreak: 1 },
       status: 'FAILED',
-      reason: /unhealthy on 3 polls: target 10\.0\.1\.10:8080 unhealthy \(Target\.ResponseCodeMismatch: Health checks failed with these codes: \[503\]\)/,
+      reason:
+        /unhealthy on 3 polls: target 10\.0\.1\.10:8080 unhealthy \(Target\.ResponseCodeMismatch: Health checks failed with these codes: \[503\]\)/,
     },
     {
       name: 'a single unhealthy poll below the threshold keeps waiting',
-      obs: { targets: [target('10.0.1.10', 'unhealthy', 'Target.Timeout'), target('10.0.2.10', 'healthy')] },
+      obs: {
+        targets: [
+          target('10.0.1.10', 'unhealthy', 'Target.Timeout'),
+          target('10.0.2.10', 'healthy'),
+        ],
+      },
       status: 'IN_PROGRESS',
       reason: /unhealthy \(Target\.Timeout\)/,
     },
@@ -93,8 +122,16 @@ describe('judgeHealth', () => {
       name: 'old-revision tasks still draining are ignored',
       obs: {
         deployments: completed,
-        tasks: [task('a', '10.0.1.10'), task('b', '10.0.2.10'), task('old', '10.0.3.10', { taskDefinitionArn: OLD, desiredStatus: 'STOPPED' })],
-        targets: [target('10.0.1.10', 'healthy'), target('10.0.2.10', 'healthy'), target('10.0.3.10', 'draining', 'Target.DeregistrationInProgress')],
+        tasks: [
+          task('a', '10.0.1.10'),
+          task('b', '10.0.2.10'),
+          task('old', '10.0.3.10', { taskDefinitionArn: OLD, desiredStatus: 'STOPPED' }),
+        ],
+        targets: [
+          target('10.0.1.10', 'healthy'),
+          target('10.0.2.10', 'healthy'),
+          target('10.0.3.10', 'draining', 'Target.DeregistrationInProgress'),
+        ],
       },
       progress: { polls: 2, unhealthyPolls: 0, healthyStreak: 1 },
       status: 'HEALTHY',
@@ -104,7 +141,10 @@ describe('judgeHealth', () => {
       name: 'old-revision task unhealthy does not fail the new revision',
       obs: {
         tasks: [task('a', '10.0.1.10'), task('old', '10.0.3.10', { taskDefinitionArn: OLD })],
-        targets: [target('10.0.1.10', 'initial', 'Elb.RegistrationInProgress'), target('10.0.3.10', 'unhealthy', 'Target.FailedHealthChecks')],
+        targets: [
+          target('10.0.1.10', 'initial', 'Elb.RegistrationInProgress'),
+          target('10.0.3.10', 'unhealthy', 'Target.FailedHealthChecks'),
+        ],
       },
       progress: { polls: 2, unhealthyPolls: 2, healthyStreak: 0 },
       status: 'IN_PROGRESS',
@@ -114,17 +154,29 @@ describe('judgeHealth', () => {
       name: 'ECS circuit breaker rolled the deployment back (rolloutState FAILED)',
       obs: {
         deployments: [
-          deployment({ rolloutState: 'FAILED', status: 'ACTIVE', rolloutStateReason: 'ECS deployment circuit breaker: tasks failed to start.' }),
-          deployment({ id: 'ecs-svc/2222', status: 'PRIMARY', taskDefinition: OLD, rolloutState: 'IN_PROGRESS' }),
+          deployment({
+            rolloutState: 'FAILED',
+            status: 'ACTIVE',
+            rolloutStateReason: 'ECS deployment circuit breaker: tasks failed to start.',
+          }),
+          deployment({
+            id: 'ecs-svc/2222',
+            status: 'PRIMARY',
+            taskDefinition: OLD,
+            rolloutState: 'IN_PROGRESS',
+          }),
         ],
       },
       status: 'FAILED',
-      reason: /ECS rolled back deployment ecs-svc\/1111: ECS deployment circuit breaker: tasks failed to start\./,
+      reason:
+        /ECS rolled back deployment ecs-svc\/1111: ECS deployment circuit breaker: tasks failed to start\./,
     },
     {
       name: 'a newer PRIMARY deployment on the old revision is a failure, never a success',
       obs: {
-        deployments: [deployment({ id: 'ecs-svc/3333', taskDefinition: OLD, rolloutState: 'COMPLETED' })],
+        deployments: [
+          deployment({ id: 'ecs-svc/3333', taskDefinition: OLD, rolloutState: 'COMPLETED' }),
+        ],
         deploymentId: 'ecs-svc/1111',
       },
       status: 'FAILED',
@@ -141,12 +193,15 @@ describe('judgeHealth', () => {
             stopCode: 'EssentialContainerExited',
             stoppedReason: 'Essential container in task exited',
             stoppedAt: new Date('2026-01-01T10:01:00.000Z'),
-            containers: [{ name: 'wordpress', lastStatus: 'STOPPED', exitCode: 1, reason: undefined }],
+            containers: [
+              { name: 'wordpress', lastStatus: 'STOPPED', exitCode: 1, reason: undefined },
+            ],
           }),
         ],
       },
       status: 'FAILED',
-      reason: /task b stopped \[EssentialContainerExited\]: Essential container in task exited; container wordpress exited 1/,
+      reason:
+        /task b stopped \[EssentialContainerExited\]: Essential container in task exited; container wordpress exited 1/,
     },
     {
       name: 'a task stopped before this deployment started is history, not a failure',
@@ -154,7 +209,11 @@ describe('judgeHealth', () => {
         tasks: [
           task('a', '10.0.1.10'),
           task('b', '10.0.2.10'),
-          task('z', '10.0.9.10', { lastStatus: 'STOPPED', stoppedReason: 'Scaling activity initiated by deployment', stoppedAt: new Date('2026-01-01T09:00:00.000Z') }),
+          task('z', '10.0.9.10', {
+            lastStatus: 'STOPPED',
+            stoppedReason: 'Scaling activity initiated by deployment',
+            stoppedAt: new Date('2026-01-01T09:00:00.000Z'),
+          }),
         ],
       },
       status: 'IN_PROGRESS',
@@ -175,13 +234,20 @@ describe('judgeHealth', () => {
     },
     {
       name: 'times out with the last observation as the reason',
-      obs: { now: new Date('2026-01-01T10:10:00.000Z'), targets: [target('10.0.1.10', 'initial', 'Elb.RegistrationInProgress')] },
+      obs: {
+        now: new Date('2026-01-01T10:10:00.000Z'),
+        targets: [target('10.0.1.10', 'initial', 'Elb.RegistrationInProgress')],
+      },
       status: 'FAILED',
       reason: /timed out after 600s: rollout IN_PROGRESS, 2\/2 new tasks running/,
     },
     {
       name: 'fewer running new tasks than desired is not healthy',
-      obs: { deployments: completed, tasks: [task('a', '10.0.1.10')], targets: [target('10.0.1.10', 'healthy')] },
+      obs: {
+        deployments: completed,
+        tasks: [task('a', '10.0.1.10')],
+        targets: [target('10.0.1.10', 'healthy')],
+      },
       progress: { polls: 2, unhealthyPolls: 0, healthyStreak: 3 },
       status: 'IN_PROGRESS',
       reason: /1\/2 new tasks running/,
@@ -193,11 +259,19 @@ describe('judgeHealth', () => {
         tasks: [
           task('l1', '127.0.0.1', {
             attachments: [],
-            containers: [{ name: 'wordpress', networkBindings: [{ bindIP: '127.0.0.1', hostPort: 18001, containerPort: 18001 }] }],
+            containers: [
+              {
+                name: 'wordpress',
+                networkBindings: [{ bindIP: '127.0.0.1', hostPort: 18001, containerPort: 18001 }],
+              },
+            ],
           }),
         ],
         targets: [
-          { Target: { Id: '127.0.0.1', Port: 18000 }, TargetHealth: { State: 'unhealthy', Reason: 'Target.FailedHealthChecks' } },
+          {
+            Target: { Id: '127.0.0.1', Port: 18000 },
+            TargetHealth: { State: 'unhealthy', Reason: 'Target.FailedHealthChecks' },
+          },
           { Target: { Id: '127.0.0.1', Port: 18001 }, TargetHealth: { State: 'healthy' } },
         ],
       },
@@ -219,7 +293,9 @@ describe('judgeHealth', () => {
 
   it('carries the counters from poll to poll', () => {
     // Prepare
-    const unhealthy = observe({ targets: [target('10.0.1.10', 'unhealthy', 'Target.Timeout'), target('10.0.2.10', 'healthy')] });
+    const unhealthy = observe({
+      targets: [target('10.0.1.10', 'unhealthy', 'Target.Timeout'), target('10.0.2.10', 'healthy')],
+    });
     const healthy = observe({ deployments: completed });
     // Act
     const first = judgeHealth(unhealthy, policy);

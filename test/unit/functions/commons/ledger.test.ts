@@ -2,7 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { buildLedgerRecord, chooseLastKnownGood, type LedgerRecord } from '#commons/ledger.ts';
 
 const td = (n: number) => `arn:aws:ecs:us-east-1:123456789012:task-definition/sd-wordpress:${n}`;
-const rec = (releaseId: string, outcome: LedgerRecord['outcome'], finishedAt: string, over: Partial<LedgerRecord> = {}): LedgerRecord => ({
+const rec = (
+  releaseId: string,
+  outcome: LedgerRecord['outcome'],
+  finishedAt: string,
+  over: Partial<LedgerRecord> = {},
+): LedgerRecord => ({
   service: 'sd',
   releaseId,
   outcome,
@@ -15,11 +20,21 @@ const rec = (releaseId: string, outcome: LedgerRecord['outcome'], finishedAt: st
 });
 
 describe('chooseLastKnownGood', () => {
-  const cases: Array<{ name: string; records: LedgerRecord[]; failed: string; fallback?: string; expected?: string; reason?: RegExp }> = [
+  const cases: Array<{
+    name: string;
+    records: LedgerRecord[];
+    failed: string;
+    fallback?: string;
+    expected?: string;
+    reason?: RegExp;
+  }> = [
     {
       name: 'skips N-1 when N-1 itself failed and was rolled back',
       records: [
-        rec('r3', 'ROLLED_BACK', '2026-01-03T00:00:00Z', { taskDefinitionArn: td(9), rollbackTaskDefinitionArn: td(8) }),
+        rec('r3', 'ROLLED_BACK', '2026-01-03T00:00:00Z', {
+          taskDefinitionArn: td(9),
+          rollbackTaskDefinitionArn: td(8),
+        }),
         rec('r2', 'SUCCEEDED', '2026-01-02T00:00:00Z', { taskDefinitionArn: td(8) }),
         rec('r1', 'SUCCEEDED', '2026-01-01T00:00:00Z', { taskDefinitionArn: td(7) }),
       ],
@@ -39,19 +54,34 @@ describe('chooseLastKnownGood', () => {
     },
     {
       name: 'never the failing revision itself',
-      records: [rec('r2', 'SUCCEEDED', '2026-01-02T00:00:00Z', { taskDefinitionArn: td(9) }), rec('r1', 'SUCCEEDED', '2026-01-01T00:00:00Z', { taskDefinitionArn: td(7) })],
+      records: [
+        rec('r2', 'SUCCEEDED', '2026-01-02T00:00:00Z', { taskDefinitionArn: td(9) }),
+        rec('r1', 'SUCCEEDED', '2026-01-01T00:00:00Z', { taskDefinitionArn: td(7) }),
+      ],
       failed: td(9),
       expected: td(7),
     },
     {
       name: 'FAILED and DIRTY releases prove nothing',
-      records: [rec('r2', 'DIRTY', '2026-01-02T00:00:00Z', { taskDefinitionArn: td(8), rollbackTaskDefinitionArn: td(6) }), rec('r1', 'FAILED', '2026-01-01T00:00:00Z', { taskDefinitionArn: td(7) })],
+      records: [
+        rec('r2', 'DIRTY', '2026-01-02T00:00:00Z', {
+          taskDefinitionArn: td(8),
+          rollbackTaskDefinitionArn: td(6),
+        }),
+        rec('r1', 'FAILED', '2026-01-01T00:00:00Z', { taskDefinitionArn: td(7) }),
+      ],
       failed: td(9),
       fallback: td(5),
       expected: td(5),
       reason: /no good release in the ledger/,
     },
-    { name: 'first release: the revision that ran before', records: [], failed: td(2), fallback: td(1), expected: td(1) },
+    {
+      name: 'first release: the revision that ran before',
+      records: [],
+      failed: td(2),
+      fallback: td(1),
+      expected: td(1),
+    },
     { name: 'nothing at all', records: [], failed: td(2), fallback: td(2), expected: undefined },
   ];
   it.each(cases)('$name', ({ records, failed, fallback, expected, reason }) => {
@@ -65,7 +95,14 @@ describe('chooseLastKnownGood', () => {
 
 describe('buildLedgerRecord', () => {
   const state = {
-    release: { releaseId: 'r9', trigger: 'manual', startedBy: 'alice', startedAt: '2026-01-09T00:00:00Z', source: { type: 'image' }, target: { service: 'sd' } },
+    release: {
+      releaseId: 'r9',
+      trigger: 'manual',
+      startedBy: 'alice',
+      startedAt: '2026-01-09T00:00:00Z',
+      source: { type: 'image' },
+      target: { service: 'sd' },
+    },
     artifacts: { image: { uri: 'repo@sha256:x' }, snapshot: { id: 'sd-release-r9' } },
     taskDef: { taskDefinitionArn: td(9), previousTaskDefinitionArn: td(8) },
     knownGood: { taskDefinitionArn: td(8) },
@@ -79,14 +116,25 @@ describe('buildLedgerRecord', () => {
     ['DIRTY', undefined, td(8)],
   ] as const)('%s marks %s as good', (status, good, rollback) => {
     // Prepare
-    const input = { ...state, outcome: { status, step: 'CheckHealth', error: 'HealthCheckFailed', reason: 'r' } };
+    const input = {
+      ...state,
+      outcome: { status, step: 'CheckHealth', error: 'HealthCheckFailed', reason: 'r' },
+    };
     // Act
-    const record = buildLedgerRecord(input, { CheckHealth: 1000 }, new Date('2026-01-09T00:10:00Z'));
+    const record = buildLedgerRecord(
+      input,
+      { CheckHealth: 1000 },
+      new Date('2026-01-09T00:10:00Z'),
+    );
     // Assess
     expect(record.goodTaskDefinitionArn).toBe(good);
     expect(record.goodAt).toBe(good ? '2026-01-09T00:10:00.000Z' : undefined);
     expect(record.rollbackTaskDefinitionArn).toBe(rollback);
-    expect(record.failure).toEqual(status === 'SUCCEEDED' ? undefined : { step: 'CheckHealth', error: 'HealthCheckFailed', reason: 'r' });
+    expect(record.failure).toEqual(
+      status === 'SUCCEEDED'
+        ? undefined
+        : { step: 'CheckHealth', error: 'HealthCheckFailed', reason: 'r' },
+    );
     expect(JSON.stringify(record)).not.toContain('never-stored');
   });
 });

@@ -10,7 +10,9 @@ describe('lock', () => {
     const message = describeHolder('sd', lock);
     // Assess
     expect(lock.expiresAt).toBe(Date.UTC(2026, 0, 1, 11) / 1000);
-    expect(message).toBe('service sd is locked by release r-1 started by alice at 2026-01-01T10:00:00.000Z; lease until 2026-01-01T11:00:00.000Z');
+    expect(message).toBe(
+      'service sd is locked by release r-1 started by alice at 2026-01-01T10:00:00.000Z; lease until 2026-01-01T11:00:00.000Z',
+    );
   });
   it('says so when the holder vanished between the write and the read', () => {
     // Prepare / Act / Assess

@@ -26,12 +26,21 @@ const described = (): Pick<DescribeTaskDefinitionCommandOutput, 'taskDefinition'
     containerDefinitions: [
       {
         name: 'wordpress',
-        image: '123456789012.dkr.ecr.us-east-1.amazonaws.com/sd-wordpress@sha256:' + '00'.repeat(32),
+        image: `123456789012.dkr.ecr.us-east-1.amazonaws.com/sd-wordpress@sha256:${'00'.repeat(32)}`,
         essential: true,
         environment: [{ name: 'WORDPRESS_DB_HOST', value: 'db:3306' }],
-        secrets: [{ name: 'WORDPRESS_DB_PASSWORD', valueFrom: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:db-AbCdEf:password::' }],
+        secrets: [
+          {
+            name: 'WORDPRESS_DB_PASSWORD',
+            valueFrom: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:db-AbCdEf:password::',
+          },
+        ],
       },
-      { name: 'log-router', image: 'public.ecr.aws/aws-observability/aws-for-fluent-bit:stable', essential: false },
+      {
+        name: 'log-router',
+        image: 'public.ecr.aws/aws-observability/aws-for-fluent-bit:stable',
+        essential: false,
+      },
     ],
   },
   tags: [{ key: 'app', value: 'wordpress' }],
@@ -44,28 +53,69 @@ describe('cloneTaskDefinition', () => {
     // Act
     const input = cloneTaskDefinition(current, 'wordpress', IMAGE);
     // Assess
-    for (const field of ['taskDefinitionArn', 'revision', 'status', 'requiresAttributes', 'compatibilities', 'registeredAt', 'registeredBy', 'deregisteredAt']) {
+    for (const field of [
+      'taskDefinitionArn',
+      'revision',
+      'status',
+      'requiresAttributes',
+      'compatibilities',
+      'registeredAt',
+      'registeredBy',
+      'deregisteredAt',
+    ]) {
       expect(input).not.toHaveProperty(field);
     }
     expect(input.family).toBe('sd-wordpress');
     expect(input.containerDefinitions?.[0]?.image).toBe(IMAGE);
-    expect(input.containerDefinitions?.[1]?.image).toBe('public.ecr.aws/aws-observability/aws-for-fluent-bit:stable');
-    expect(input.containerDefinitions?.[0]?.secrets).toEqual(current.taskDefinition?.containerDefinitions?.[0]?.secrets);
+    expect(input.containerDefinitions?.[1]?.image).toBe(
+      'public.ecr.aws/aws-observability/aws-for-fluent-bit:stable',
+    );
+    expect(input.containerDefinitions?.[0]?.secrets).toEqual(
+      current.taskDefinition?.containerDefinitions?.[0]?.secrets,
+    );
     expect(input.tags).toEqual([{ key: 'app', value: 'wordpress' }]);
-    expect(input.runtimePlatform).toEqual({ cpuArchitecture: 'X86_64', operatingSystemFamily: 'LINUX' });
+    expect(input.runtimePlatform).toEqual({
+      cpuArchitecture: 'X86_64',
+      operatingSystemFamily: 'LINUX',
+    });
   });
 
-  const refusals: Array<{ name: string; mutate: (d: ReturnType<typeof described>) => void; container?: string; image?: string; message: RegExp }> = [
-    { name: 'unknown container', mutate: () => undefined, container: 'php', message: /container "php" not found in sd-wordpress \(has: wordpress, log-router\)/ },
-    { name: 'tag instead of digest', mutate: () => undefined, image: 'repo/sd-wordpress:latest', message: /pinned by digest/ },
+  const refusals: Array<{
+    name: string;
+    mutate: (d: ReturnType<typeof described>) => void;
+    container?: string;
+    image?: string;
+    message: RegExp;
+  }> = [
+    {
+      name: 'unknown container',
+      mutate: () => undefined,
+      container: 'php',
+      message: /container "php" not found in sd-wordpress \(has: wordpress, log-router\)/,
+    },
+    {
+      name: 'tag instead of digest',
+      mutate: () => undefined,
+      image: 'repo/sd-wordpress:latest',
+      message: /pinned by digest/,
+    },
     {
       name: 'secret as plain environment variable',
       mutate: (d) => {
-        d.taskDefinition?.containerDefinitions?.[0]?.environment?.push({ name: 'WORDPRESS_AUTH_KEY', value: 'x' });
+        d.taskDefinition?.containerDefinitions?.[0]?.environment?.push({
+          name: 'WORDPRESS_AUTH_KEY',
+          value: 'x',
+        });
       },
       message: /WORDPRESS_AUTH_KEY as a plain environment variable/,
     },
-    { name: 'no family', mutate: (d) => { if (d.taskDefinition) d.taskDefinition.family = undefined; }, message: /no family/ },
+    {
+      name: 'no family',
+      mutate: (d) => {
+        if (d.taskDefinition) d.taskDefinition.family = undefined;
+      },
+      message: /no family/,
+    },
   ];
   it.each(refusals)('refuses $name', ({ mutate, container, image, message }) => {
     // Prepare

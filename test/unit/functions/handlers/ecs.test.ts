@@ -38,7 +38,7 @@ beforeEach(() => {
 });
 
 describe('RegisterTaskDefinition handler', () => {
-  it('clones the service\'s current revision with the image pinned by digest and returns only ARNs', async () => {
+  it("clones the service's current revision with the image pinned by digest and returns only ARNs", async () => {
     // Prepare
     ecs.on(DescribeServicesCommand).resolves({
       services: [{ serviceName: 'sd-wordpress', status: 'ACTIVE', taskDefinition: TD7 }],
@@ -55,7 +55,11 @@ describe('RegisterTaskDefinition handler', () => {
         registeredAt: new Date('2026-01-01T00:00:00Z'),
         registeredBy: 'arn:aws:iam::123456789012:root',
         containerDefinitions: [
-          { name: 'wordpress', image: '123456789012.dkr.ecr.us-east-1.amazonaws.com/sd:old', secrets: [{ name: 'WORDPRESS_DB_PASSWORD', valueFrom: SECRET_REF }] },
+          {
+            name: 'wordpress',
+            image: '123456789012.dkr.ecr.us-east-1.amazonaws.com/sd:old',
+            secrets: [{ name: 'WORDPRESS_DB_PASSWORD', valueFrom: SECRET_REF }],
+          },
         ],
       },
       tags: [],
@@ -65,14 +69,27 @@ describe('RegisterTaskDefinition handler', () => {
     });
     // Act
     const out = await register(
-      { cluster: CLUSTER, service: 'sd-wordpress', containerName: 'wordpress', imageUri: '123456789012.dkr.ecr.us-east-1.amazonaws.com/sd:abc', imageDigest: DIGEST },
+      {
+        cluster: CLUSTER,
+        service: 'sd-wordpress',
+        containerName: 'wordpress',
+        imageUri: '123456789012.dkr.ecr.us-east-1.amazonaws.com/sd:abc',
+        imageDigest: DIGEST,
+      },
       lambdaContext('RegisterTaskDefinition'),
     );
     // Assess
-    expect(ecs).toHaveReceivedCommandWith(DescribeTaskDefinitionCommand, { taskDefinition: TD7, include: ['TAGS'] });
+    expect(ecs).toHaveReceivedCommandWith(DescribeTaskDefinitionCommand, {
+      taskDefinition: TD7,
+      include: ['TAGS'],
+    });
     const input = ecs.commandCalls(RegisterTaskDefinitionCommand)[0]?.args[0].input;
-    expect(input?.containerDefinitions?.[0]?.image).toBe(`123456789012.dkr.ecr.us-east-1.amazonaws.com/sd@${DIGEST}`);
-    expect(input?.containerDefinitions?.[0]?.secrets).toEqual([{ name: 'WORDPRESS_DB_PASSWORD', valueFrom: SECRET_REF }]);
+    expect(input?.containerDefinitions?.[0]?.image).toBe(
+      `123456789012.dkr.ecr.us-east-1.amazonaws.com/sd@${DIGEST}`,
+    );
+    expect(input?.containerDefinitions?.[0]?.secrets).toEqual([
+      { name: 'WORDPRESS_DB_PASSWORD', valueFrom: SECRET_REF },
+    ]);
     expect(input).not.toHaveProperty('compatibilities');
     expect(input).not.toHaveProperty('tags');
     expect(out).toEqual({
@@ -87,14 +104,25 @@ describe('RegisterTaskDefinition handler', () => {
 
   it('fails with the ECS failure reason when the service is missing', async () => {
     // Prepare
-    ecs.on(DescribeServicesCommand).resolves({ services: [], failures: [{ arn: 'arn:x', reason: 'MISSING' }] });
+    ecs
+      .on(DescribeServicesCommand)
+      .resolves({ services: [], failures: [{ arn: 'arn:x', reason: 'MISSING' }] });
     // Act
     const act = register(
-      { cluster: CLUSTER, service: 'sd-wordpress', containerName: 'wordpress', imageUri: 'r/sd:abc', imageDigest: DIGEST },
+      {
+        cluster: CLUSTER,
+        service: 'sd-wordpress',
+        containerName: 'wordpress',
+        imageUri: 'r/sd:abc',
+        imageDigest: DIGEST,
+      },
       lambdaContext('RegisterTaskDefinition'),
     );
     // Assess
-    await expect(act).rejects.toMatchObject({ name: 'TaskDefinitionError', message: expect.stringContaining('MISSING') });
+    await expect(act).rejects.toMatchObject({
+      name: 'TaskDefinitionError',
+      message: expect.stringContaining('MISSING'),
+    });
     expect(ecs).not.toHaveReceivedCommand(RegisterTaskDefinitionCommand);
   });
 });
@@ -106,25 +134,53 @@ describe('DeployService handler', () => {
       service: {
         serviceName: 'sd-wordpress',
         deployments: [
-          { id: 'ecs-svc/222', status: 'PRIMARY', taskDefinition: TD8, rolloutState: 'IN_PROGRESS', createdAt: new Date('2026-01-01T10:00:00Z') },
+          {
+            id: 'ecs-svc/222',
+            status: 'PRIMARY',
+            taskDefinition: TD8,
+            rolloutState: 'IN_PROGRESS',
+            createdAt: new Date('2026-01-01T10:00:00Z'),
+          },
           { id: 'ecs-svc/111', status: 'ACTIVE', taskDefinition: TD7, rolloutState: 'COMPLETED' },
         ],
       },
     });
     // Act
-    const out = await deploy({ cluster: CLUSTER, service: 'sd-wordpress', taskDefinitionArn: TD8 }, lambdaContext('DeployService'));
+    const out = await deploy(
+      { cluster: CLUSTER, service: 'sd-wordpress', taskDefinitionArn: TD8 },
+      lambdaContext('DeployService'),
+    );
     // Assess
-    expect(ecs).toHaveReceivedCommandWith(UpdateServiceCommand, { cluster: CLUSTER, service: 'sd-wordpress', taskDefinition: TD8 });
-    expect(out).toEqual({ deploymentId: 'ecs-svc/222', taskDefinitionArn: TD8, startedAt: '2026-01-01T10:00:00.000Z' });
+    expect(ecs).toHaveReceivedCommandWith(UpdateServiceCommand, {
+      cluster: CLUSTER,
+      service: 'sd-wordpress',
+      taskDefinition: TD8,
+    });
+    expect(out).toEqual({
+      deploymentId: 'ecs-svc/222',
+      taskDefinitionArn: TD8,
+      startedAt: '2026-01-01T10:00:00.000Z',
+    });
   });
 
   it('names a throttled UpdateService TransientAwsError', async () => {
     // Prepare
-    ecs.on(UpdateServiceCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $metadata: { httpStatusCode: 400 } }));
+    ecs.on(UpdateServiceCommand).rejects(
+      Object.assign(new Error('Rate exceeded'), {
+        name: 'ThrottlingException',
+        $metadata: { httpStatusCode: 400 },
+      }),
+    );
     // Act
-    const act = deploy({ cluster: CLUSTER, service: 'sd-wordpress', taskDefinitionArn: TD8 }, lambdaContext('DeployService'));
+    const act = deploy(
+      { cluster: CLUSTER, service: 'sd-wordpress', taskDefinitionArn: TD8 },
+      lambdaContext('DeployService'),
+    );
     // Assess
-    await expect(act).rejects.toMatchObject({ name: 'TransientAwsError', message: expect.stringContaining('ThrottlingException') });
+    await expect(act).rejects.toMatchObject({
+      name: 'TransientAwsError',
+      message: expect.stringContaining('ThrottlingException'),
+    });
   });
 });
 
@@ -137,26 +193,71 @@ describe('CheckHealth handler', () => {
     deploymentId: 'ecs-svc/222',
     startedAt: new Date(Date.now() - 60_000).toISOString(),
     policy: { timeoutSeconds: 900, maxUnhealthyPolls: 3, requiredHealthyPolls: 1 },
+    progress: { polls: 0, unhealthyPolls: 0, healthyStreak: 0 },
   };
-  const eni = (ip: string) => [{ type: 'ElasticNetworkInterface', status: 'ATTACHED', details: [{ name: 'privateIPv4Address', value: ip }] }];
+  const eni = (ip: string) => [
+    {
+      type: 'ElasticNetworkInterface',
+      status: 'ATTACHED',
+      details: [{ name: 'privateIPv4Address', value: ip }],
+    },
+  ];
 
   it('reports HEALTHY from ECS deployments, tasks (all pages) and target health', async () => {
     // Prepare
     ecs.on(DescribeServicesCommand).resolves({
-      services: [{ deployments: [{ id: 'ecs-svc/222', status: 'PRIMARY', taskDefinition: TD8, desiredCount: 1, runningCount: 1, rolloutState: 'COMPLETED' }] }],
+      services: [
+        {
+          deployments: [
+            {
+              id: 'ecs-svc/222',
+              status: 'PRIMARY',
+              taskDefinition: TD8,
+              desiredCount: 1,
+              runningCount: 1,
+              rolloutState: 'COMPLETED',
+            },
+          ],
+        },
+      ],
     });
-    ecs.on(ListTasksCommand, { desiredStatus: 'RUNNING' }).resolvesOnce({ taskArns: ['arn:t/1'], nextToken: 'p2' }).resolvesOnce({ taskArns: ['arn:t/old'] });
+    ecs
+      .on(ListTasksCommand, { desiredStatus: 'RUNNING' })
+      .resolvesOnce({ taskArns: ['arn:t/1'], nextToken: 'p2' })
+      .resolvesOnce({ taskArns: ['arn:t/old'] });
     ecs.on(ListTasksCommand, { desiredStatus: 'STOPPED' }).resolves({ taskArns: [] });
     ecs.on(DescribeTasksCommand).resolves({
       tasks: [
-        { taskArn: 'arn:t/1', taskDefinitionArn: TD8, lastStatus: 'RUNNING', attachments: eni('10.0.1.5') },
-        { taskArn: 'arn:t/old', taskDefinitionArn: TD7, lastStatus: 'DEACTIVATING', attachments: eni('10.0.1.6') },
+        {
+          taskArn: 'arn:t/1',
+          taskDefinitionArn: TD8,
+          lastStatus: 'RUNNING',
+          attachments: eni('10.0.1.5'),
+        },
+        {
+          taskArn: 'arn:t/old',
+          taskDefinitionArn: TD7,
+          lastStatus: 'DEACTIVATING',
+          attachments: eni('10.0.1.6'),
+        },
       ],
     });
     elb.on(DescribeTargetHealthCommand).resolves({
       TargetHealthDescriptions: [
-        { Target: { Id: '10.0.1.5', Port: 8080 }, HealthCheckPort: '8080', TargetHealth: { State: 'healthy' } },
-        { Target: { Id: '10.0.1.6', Port: 8080 }, HealthCheckPort: '8080', TargetHealth: { State: 'draining', Reason: 'Target.DeregistrationInProgress', Description: 'Target deregistration is in progress' } },
+        {
+          Target: { Id: '10.0.1.5', Port: 8080 },
+          HealthCheckPort: '8080',
+          TargetHealth: { State: 'healthy' },
+        },
+        {
+          Target: { Id: '10.0.1.6', Port: 8080 },
+          HealthCheckPort: '8080',
+          TargetHealth: {
+            State: 'draining',
+            Reason: 'Target.DeregistrationInProgress',
+            Description: 'Target deregistration is in progress',
+          },
+        },
       ],
     });
     // Act
@@ -164,14 +265,29 @@ describe('CheckHealth handler', () => {
     // Assess
     expect(verdict.status).toBe('HEALTHY');
     expect(ecs).toHaveReceivedCommandTimes(ListTasksCommand, 3);
-    expect(ecs).toHaveReceivedCommandWith(DescribeTasksCommand, { cluster: CLUSTER, tasks: ['arn:t/1', 'arn:t/old'] });
+    expect(ecs).toHaveReceivedCommandWith(DescribeTasksCommand, {
+      cluster: CLUSTER,
+      tasks: ['arn:t/1', 'arn:t/old'],
+    });
     expect(elb).toHaveReceivedCommandWith(DescribeTargetHealthCommand, { TargetGroupArn: TG });
   });
 
   it('reports FAILED with the stopped reason and exit code of a new task', async () => {
     // Prepare
     ecs.on(DescribeServicesCommand).resolves({
-      services: [{ deployments: [{ id: 'ecs-svc/222', status: 'PRIMARY', taskDefinition: TD8, desiredCount: 1, rolloutState: 'IN_PROGRESS' }] }],
+      services: [
+        {
+          deployments: [
+            {
+              id: 'ecs-svc/222',
+              status: 'PRIMARY',
+              taskDefinition: TD8,
+              desiredCount: 1,
+              rolloutState: 'IN_PROGRESS',
+            },
+          ],
+        },
+      ],
     });
     ecs.on(ListTasksCommand, { desiredStatus: 'RUNNING' }).resolves({ taskArns: [] });
     ecs.on(ListTasksCommand, { desiredStatus: 'STOPPED' }).resolves({ taskArns: ['arn:t/9'] });
@@ -184,7 +300,9 @@ describe('CheckHealth handler', () => {
           stopCode: 'EssentialContainerExited',
           stoppedReason: 'Essential container in task exited',
           stoppedAt: new Date(),
-          containers: [{ name: 'wordpress', exitCode: 78, reason: undefined, lastStatus: 'STOPPED' }],
+          containers: [
+            { name: 'wordpress', exitCode: 78, reason: undefined, lastStatus: 'STOPPED' },
+          ],
         },
       ],
     });
@@ -193,6 +311,8 @@ describe('CheckHealth handler', () => {
     const verdict = await check(event, lambdaContext('CheckHealth'));
     // Assess
     expect(verdict.status).toBe('FAILED');
-    expect(verdict.reason).toBe('task 9f1e stopped [EssentialContainerExited]: Essential container in task exited; container wordpress exited 78');
+    expect(verdict.reason).toBe(
+      'task 9f1e stopped [EssentialContainerExited]: Essential container in task exited; container wordpress exited 78',
+    );
   });
 });

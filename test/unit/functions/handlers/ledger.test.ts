@@ -26,17 +26,41 @@ describe('FindLastKnownGood handler', () => {
     // Prepare
     ddb.on(QueryCommand).resolves({
       Items: [
-        { service: 'sd', releaseId: 'r-3', outcome: 'SUCCEEDED', finishedAt: '2026-01-03T00:00:00Z', taskDefinitionArn: td(9), goodAt: '2026-01-03T00:00:00Z' },
-        { service: 'sd', releaseId: 'r-2', outcome: 'ROLLED_BACK', finishedAt: '2026-01-02T00:00:00Z', taskDefinitionArn: td(8), rollbackTaskDefinitionArn: td(7), goodAt: '2026-01-02T00:00:00Z' },
+        {
+          service: 'sd',
+          releaseId: 'r-3',
+          outcome: 'SUCCEEDED',
+          finishedAt: '2026-01-03T00:00:00Z',
+          taskDefinitionArn: td(9),
+          goodAt: '2026-01-03T00:00:00Z',
+        },
+        {
+          service: 'sd',
+          releaseId: 'r-2',
+          outcome: 'ROLLED_BACK',
+          finishedAt: '2026-01-02T00:00:00Z',
+          taskDefinitionArn: td(8),
+          rollbackTaskDefinitionArn: td(7),
+          goodAt: '2026-01-02T00:00:00Z',
+        },
       ],
     });
     // Act
     const out = await find(
-      { service: 'sd', releaseId: 'r-4', failedTaskDefinitionArn: td(9), previousTaskDefinitionArn: td(9) },
+      {
+        service: 'sd',
+        releaseId: 'r-4',
+        failedTaskDefinitionArn: td(9),
+        previousTaskDefinitionArn: td(9),
+      },
       lambdaContext('FindLastKnownGood'),
     );
     // Assess
-    expect(ddb).toHaveReceivedCommandWith(QueryCommand, { TableName: 'sd-ledger', IndexName: 'byGoodAt', ScanIndexForward: false });
+    expect(ddb).toHaveReceivedCommandWith(QueryCommand, {
+      TableName: 'sd-ledger',
+      IndexName: 'byGoodAt',
+      ScanIndexForward: false,
+    });
     expect(out).toMatchObject({ taskDefinitionArn: td(7), releaseId: 'r-2' });
   });
 
@@ -45,7 +69,12 @@ describe('FindLastKnownGood handler', () => {
     ddb.on(QueryCommand).resolves({ Items: [] });
     // Act
     const act = find(
-      { service: 'sd', releaseId: 'r-1', failedTaskDefinitionArn: td(2), previousTaskDefinitionArn: td(2) },
+      {
+        service: 'sd',
+        releaseId: 'r-1',
+        failedTaskDefinitionArn: td(2),
+        previousTaskDefinitionArn: td(2),
+      },
       lambdaContext('FindLastKnownGood'),
     );
     // Assess
@@ -63,8 +92,17 @@ describe('RecordRelease handler', () => {
       source: { type: 'codecommit', commitId: 'a'.repeat(40) },
       target: { service: 'sd', cluster: 'c' },
     },
-    outcome: { status: 'SUCCEEDED', step: 'none', error: 'none', reason: 'ok', message: 'm' },
-    artifacts: { image: { uri: 'r@sha256:1', digest: 'sha256:1' }, snapshot: { id: 'sd-release-r-4' } },
+    outcome: {
+      status: 'SUCCEEDED' as const,
+      step: 'none',
+      error: 'none',
+      reason: 'ok',
+      message: 'm',
+    },
+    artifacts: {
+      image: { uri: 'r@sha256:1', digest: 'sha256:1' },
+      snapshot: { id: 'sd-release-r-4' },
+    },
     taskDef: { taskDefinitionArn: td(10), previousTaskDefinitionArn: td(9) },
     deploy: { health: { status: 'HEALTHY', reason: '1 task(s) running' } },
   };
@@ -74,8 +112,18 @@ describe('RecordRelease handler', () => {
     const at = (s: number) => new Date(Date.UTC(2026, 0, 4, 0, 0, s));
     sfn.on(GetExecutionHistoryCommand).resolves({
       events: [
-        { id: 1, timestamp: at(0), type: 'TaskStateEntered', stateEnteredEventDetails: { name: 'ValidateInput' } },
-        { id: 2, timestamp: at(1), type: 'TaskStateExited', stateExitedEventDetails: { name: 'ValidateInput' } },
+        {
+          id: 1,
+          timestamp: at(0),
+          type: 'TaskStateEntered',
+          stateEnteredEventDetails: { name: 'ValidateInput' },
+        },
+        {
+          id: 2,
+          timestamp: at(1),
+          type: 'TaskStateExited',
+          stateExitedEventDetails: { name: 'ValidateInput' },
+        },
       ],
     });
     ddb.on(PutCommand).resolves({});
@@ -100,10 +148,26 @@ describe('RecordRelease handler', () => {
 
   it('still records the outcome when the history cannot be read', async () => {
     // Prepare
-    sfn.on(GetExecutionHistoryCommand).rejects(Object.assign(new Error('denied'), { name: 'AccessDeniedException' }));
+    sfn
+      .on(GetExecutionHistoryCommand)
+      .rejects(Object.assign(new Error('denied'), { name: 'AccessDeniedException' }));
     ddb.on(PutCommand).resolves({});
     // Act
-    await record({ executionArn: 'arn:x', state: { ...state, outcome: { status: 'DIRTY', step: 'CheckHealth', error: 'HealthCheckFailed', reason: 'r' } } }, lambdaContext('RecordRelease'));
+    await record(
+      {
+        executionArn: 'arn:x',
+        state: {
+          ...state,
+          outcome: {
+            status: 'DIRTY',
+            step: 'CheckHealth',
+            error: 'HealthCheckFailed',
+            reason: 'r',
+          },
+        },
+      },
+      lambdaContext('RecordRelease'),
+    );
     // Assess
     const item = ddb.commandCalls(PutCommand)[0]?.args[0].input.Item;
     expect(item?.outcome).toBe('DIRTY');

@@ -1,5 +1,10 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  DeleteCommand,
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { lambdaContext } from './context.ts';
@@ -15,7 +20,10 @@ const { handler: acquire } = await import('#functions/acquire-lock/handler.ts');
 const { handler: release } = await import('#functions/release-lock/handler.ts');
 const ddb = mockClient(DynamoDBDocumentClient);
 const conditionFailed = () =>
-  new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: { httpStatusCode: 400 } });
+  new ConditionalCheckFailedException({
+    message: 'The conditional request failed',
+    $metadata: { httpStatusCode: 400 },
+  });
 
 describe('AcquireLock handler', () => {
   beforeEach(() => ddb.reset());
@@ -24,7 +32,10 @@ describe('AcquireLock handler', () => {
     // Prepare
     ddb.on(PutCommand).resolves({});
     // Act
-    const out = await acquire({ service: 'sd', releaseId: 'r-2', startedBy: 'alice' }, lambdaContext('AcquireLock'));
+    const out = await acquire(
+      { service: 'sd', releaseId: 'r-2', startedBy: 'alice' },
+      lambdaContext('AcquireLock'),
+    );
     // Assess
     expect(ddb).toHaveReceivedCommandWith(PutCommand, {
       TableName: 'sd-lock',
@@ -32,7 +43,9 @@ describe('AcquireLock handler', () => {
     });
     const put = ddb.commandCalls(PutCommand)[0]?.args[0].input;
     expect(put?.Item?.holder).toBe('r-2');
-    expect((put?.Item?.expiresAt as number) - (put?.ExpressionAttributeValues?.[':now'] as number)).toBe(7200);
+    expect(
+      (put?.Item?.expiresAt as number) - (put?.ExpressionAttributeValues?.[':now'] as number),
+    ).toBe(7200);
     expect(out.holder).toBe('r-2');
   });
 
@@ -40,13 +53,28 @@ describe('AcquireLock handler', () => {
     // Prepare
     ddb.on(PutCommand).rejects(conditionFailed());
     ddb.on(GetCommand).resolves({
-      Item: { service: 'sd', holder: 'r-1', startedBy: 'bob', acquiredAt: '2026-01-01T10:00:00.000Z', expiresAt: 1767268800 },
+      Item: {
+        service: 'sd',
+        holder: 'r-1',
+        startedBy: 'bob',
+        acquiredAt: '2026-01-01T10:00:00.000Z',
+        expiresAt: 1767268800,
+      },
     });
     // Act
-    const act = acquire({ service: 'sd', releaseId: 'r-2', startedBy: 'alice' }, lambdaContext('AcquireLock'));
+    const act = acquire(
+      { service: 'sd', releaseId: 'r-2', startedBy: 'alice' },
+      lambdaContext('AcquireLock'),
+    );
     // Assess
-    await expect(act).rejects.toMatchObject({ name: 'LockHeldError', message: expect.stringMatching(/locked by release r-1 started by bob/) });
-    expect(ddb).toHaveReceivedCommandWith(GetCommand, { ConsistentRead: true, Key: { service: 'sd' } });
+    await expect(act).rejects.toMatchObject({
+      name: 'LockHeldError',
+      message: expect.stringMatching(/locked by release r-1 started by bob/),
+    });
+    expect(ddb).toHaveReceivedCommandWith(GetCommand, {
+      ConsistentRead: true,
+      Key: { service: 'sd' },
+    });
   });
 
   it('turns DynamoDB throttling into TransientAwsError for the ASL retry', async () => {
@@ -57,7 +85,10 @@ describe('AcquireLock handler', () => {
     });
     ddb.on(PutCommand).rejects(throttled);
     // Act
-    const act = acquire({ service: 'sd', releaseId: 'r-2', startedBy: 'alice' }, lambdaContext('AcquireLock'));
+    const act = acquire(
+      { service: 'sd', releaseId: 'r-2', startedBy: 'alice' },
+      lambdaContext('AcquireLock'),
+    );
     // Assess
     await expect(act).rejects.toMatchObject({ name: 'TransientAwsError' });
   });
@@ -87,7 +118,7 @@ describe('ReleaseLock handler', () => {
     });
   });
 
-  it('leaves another release\'s lock alone without failing', async () => {
+  it("leaves another release's lock alone without failing", async () => {
     // Prepare
     ddb.on(DeleteCommand).rejects(conditionFailed());
     // Act

@@ -26,7 +26,11 @@ describe('smokeTest', () => {
   it('passes once /readyz recovers within the attempts and the home page renders', async () => {
     // Prepare
     const url = await serve((path, hit) =>
-      path === '/readyz' ? (hit < 3 ? [503, 'db-unreachable'] : [200, 'ok']) : [200, '<html><body>WordPress</body></html>'],
+      path === '/readyz'
+        ? hit < 3
+          ? [503, 'db-unreachable']
+          : [200, 'ok']
+        : [200, '<html><body>WordPress</body></html>'],
     );
     // Act
     const out = await smokeTest({ siteUrl: url, attempts: 3 }, timing);
@@ -40,7 +44,10 @@ describe('smokeTest', () => {
     // Act
     const act = smokeTest({ siteUrl: url, attempts: 2 }, timing);
     // Assess
-    await expect(act).rejects.toMatchObject({ name: 'SmokeTestError', message: '/readyz answered 503: not-installed after 2 attempt(s)' });
+    await expect(act).rejects.toMatchObject({
+      name: 'SmokeTestError',
+      message: '/readyz answered 503: not-installed after 2 attempt(s)',
+    });
   });
 
   it('fails on a blank home page', async () => {

@@ -21,19 +21,36 @@ const target = {
 describe('ValidateInput handler', () => {
   it('returns the normalised release', async () => {
     // Prepare
-    const event = { input: { source: { type: 'codecommit', commitId: 'b'.repeat(40) }, startedBy: 'alice' }, executionName: 'e1', startTime: '2026-01-01T00:00:00Z', target };
+    const event = {
+      input: { source: { type: 'codecommit', commitId: 'b'.repeat(40) }, startedBy: 'alice' },
+      executionName: 'e1',
+      startTime: '2026-01-01T00:00:00Z',
+      target,
+    };
     // Act
     const release = await handler(event, lambdaContext('ValidateInput'));
     // Assess
-    expect(release).toMatchObject({ releaseId: 'e1', snapshotId: 'sd-release-e1', build: { sourceType: 'CODECOMMIT' } });
+    expect(release).toMatchObject({
+      releaseId: 'e1',
+      snapshotId: 'sd-release-e1',
+      build: { sourceType: 'CODECOMMIT' },
+    });
   });
 
   it('raises InvalidInputError naming the field', async () => {
     // Prepare
-    const event = { input: { source: { type: 'image', imageUri: 'sd:latest' }, startedBy: 'a' }, executionName: 'e1', startTime: 't', target };
+    const event = {
+      input: { source: { type: 'image', imageUri: 'sd:latest' }, startedBy: 'a' },
+      executionName: 'e1',
+      startTime: 't',
+      target,
+    };
     // Act
     const act = handler(event, lambdaContext('ValidateInput'));
     // Assess
-    await expect(act).rejects.toMatchObject({ name: 'InvalidInputError', message: expect.stringContaining('source.imageUri') });
+    await expect(act).rejects.toMatchObject({
+      name: 'InvalidInputError',
+      message: expect.stringContaining('source.imageUri'),
+    });
   });
 });

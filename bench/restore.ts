@@ -1,0 +1,139 @@
+/**
+ * Restore bench: for several sizes of generated WordPress content, the time of a plain local
+ * restore (snapshot → scratch MariaDB container accepting logins) against restore + VerifyData
+ * (schema, CHECK TABLE, row counts, checksums against the snapshot's manifest), so the
+ * verification overhead is a ratio. Real containers on 127.0.0.1 only.
+ *
+ * Usage: npx tsx bench/restore.ts [--sizes 10,100,1000] (megabytes; default 10,100)
+ * Writes bench/results/restore.json.
+ */
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { connectDatabase } from '#commons/verify-data-sql.ts';
+import { verifyData } from '#functions/verify-data/verify-data.ts';
+import {
+  type DatabaseHandle,
+  removeDatabase,
+  restoreSnapshot,
+  snapshotDatabase,
+  startDatabase,
+} from '#local/database.ts';
+import { readSecret } from '#local/secrets.ts';
+import { manifestFromMetadata } from '#local/verify-restore.ts';
+import { freePort } from '../test/e2e/fixtures/verify/mariadb.ts';
+import { seedWordPress, sizeForMegabytes } from '../test/e2e/fixtures/verify/wordpress-content.ts';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const { values } = parseArgs({ options: { sizes: { type: 'string', default: '10,100' } } });
+const sizes = (values.sizes ?? '10,100').split(',').map((s) => Number(s.trim()));
+if (sizes.some((n) => !Number.isFinite(n) || n <= 0)) {
+  throw new Error(`--sizes must be positive megabytes, got ${values.sizes}`);
+}
+
+async function endpoint(handle: DatabaseHandle) {
+  return {
+    host: handle.host,
+    port: handle.port,
+    user: handle.user,
+    password: await readSecret(handle.passwordFile),
+    database: handle.database,
+  };
+}
+
+async function timed<T>(run: () => Promise<T>): Promise<[number, T]> {
+  const start = performance.now();
+  const value = await run();
+  return [(performance.now() - start) / 1000, value];
+}
+
+interface Row {
+  sizeMb: number;
+  dumpBytes: number;
+  posts: number;
+  restoreSeconds: number;
+  restoreAndVerifySeconds: number;
+  verifySeconds: number;
+  ratio: number;
+}
+
+const rows: Row[] = [];
+const stateDir = await mkdtemp(join(tmpdir(), 'stepdeploy-bench-restore-'));
+const handles: DatabaseHandle[] = [];
+try {
+  for (const sizeMb of sizes) {
+    const size = sizeForMegabytes(sizeMb);
+    const source = await startDatabase({
+      name: `bench-src-${sizeMb}`,
+      port: await freePort(),
+      stateDir,
+      service: 'bench',
+    });
+    handles.push(source);
+    const conn = await connectDatabase(await endpoint(source), { multipleStatements: true });
+    await seedWordPress(conn, size);
+    await conn.end();
+    const snapshot = await snapshotDatabase(source, `bench-${sizeMb}mb`);
+
+    const [restoreSeconds, plain] = await timed(async () =>
+      restoreSnapshot(snapshot.id, {
+        name: `bench-plain-${sizeMb}`,
+        port: await freePort(),
+        stateDir,
+      }),
+    );
+    await removeDatabase(plain);
+
+    const [restoreAndVerifySeconds, verifySeconds] = await timed(async () => {
+      const scratch = await restoreSnapshot(snapshot.id, {
+        name: `bench-verify-${sizeMb}`,
+        port: await freePort(),
+        stateDir,
+      });
+      try {
+        const [seconds] = await timed(() =>
+          verifyData(
+            snapshot.id,
+            { tablePrefix: 'wp_', rowCountTolerance: 0.1 },
+            {
+              openScratch: async () => connectDatabase(await endpoint(scratch)),
+              openLive: async () => connectDatabase(await endpoint(source)),
+              loadManifest: async () => manifestFromMetadata(snapshot),
+            },
+          ),
+        );
+        return seconds;
+      } finally {
+        await removeDatabase(scratch);
+      }
+    });
+    await removeDatabase(source);
+    handles.splice(handles.indexOf(source), 1);
+    const row: Row = {
+      sizeMb,
+      dumpBytes: snapshot.sizeBytes,
+      posts: size.posts,
+      restoreSeconds: Number(restoreSeconds.toFixed(2)),
+      restoreAndVerifySeconds: Number(restoreAndVerifySeconds.toFixed(2)),
+      verifySeconds: Number(verifySeconds.toFixed(2)),
+      ratio: Number((restoreAndVerifySeconds / restoreSeconds).toFixed(3)),
+    };
+    rows.push(row);
+    console.log(
+      `${sizeMb} MB (dump ${(row.dumpBytes / 1e6).toFixed(1)} MB): restore ${row.restoreSeconds}s, ` +
+        `restore+verify ${row.restoreAndVerifySeconds}s (verify ${row.verifySeconds}s), ratio ${row.ratio}`,
+    );
+  }
+} finally {
+  for (const handle of handles) await removeDatabase(handle).catch(() => undefined);
+  await rm(stateDir, { recursive: true, force: true });
+}
+
+await mkdir(join(here, 'results'), { recursive: true });
+await writeFile(
+  join(here, 'results', 'restore.json'),
+  `${JSON.stringify({ measuredAt: new Date().toISOString(), host: process.platform, rows }, null, 2)}\n`,
+);
+console.log('wrote bench/results/restore.json');

@@ -1,0 +1,386 @@
+import { hostname, userInfo } from 'node:os';
+import type { Command } from 'commander';
+import { type BootstrapResult, bootstrapService } from '#local/bootstrap.ts';
+import { type LocalConfig, loadConfig } from '#local/config.ts';
+import { LoadBalancer } from '#local/load-balancer.ts';
+import {
+  checkLabel,
+  type LocalReleaseResult,
+  type LocalSource,
+  releaseDefinition,
+  runLocalRelease,
+} from '#local/release.ts';
+import { down, type StackHandle, status as stackStatus, up } from '#local/stack.ts';
+import { ledgerTable } from '#local/steps/context.ts';
+import { LocalService, type LocalServiceState } from '#local/steps/service.ts';
+import { TaskDefinitionStore } from '#local/task-definitions.ts';
+import { listTasks } from '#local/tasks.ts';
+import { CliError, UsageError } from './errors.ts';
+import { chooseRollbackTarget, toLedgerEntry } from './ledger.ts';
+import { renderHistory } from './render/history.ts';
+import type { ExecutionProgress } from './render/progress.ts';
+import { formatDuration, renderProgress, table } from './render/text.ts';
+import { type CliDeps, reportError } from './runtime.ts';
+
+interface JsonFlag {
+  readonly json?: boolean;
+}
+
+interface ReleaseFlags extends JsonFlag {
+  readonly revision?: string;
+  readonly fault?: string;
+  readonly image?: string;
+  readonly verbose?: boolean;
+  readonly startedBy?: string;
+}
+
+function starter(env: NodeJS.ProcessEnv, flag?: string): string {
+  if (flag) return flag;
+  if (env.STEPDEPLOY_STARTED_BY) return env.STEPDEPLOY_STARTED_BY;
+  try {
+    return `${userInfo().username}@${hostname()}`;
+  } catch {
+    return 'stepdeploy-local';
+  }
+}
+
+function configOf(deps: CliDeps): LocalConfig {
+  return loadConfig({}, deps.env);
+}
+
+/** Runs a command body, turning failures into a message (or `{"error": …}` with --json). */
+async function guarded(deps: CliDeps, flags: JsonFlag, body: () => Promise<void>): Promise<void> {
+  try {
+    await body();
+  } catch (error) {
+    reportError(
+      deps,
+      flags,
+      error instanceof CliError
+        ? error
+        : new CliError(error instanceof Error ? error.message : String(error), { cause: error }),
+    );
+  }
+}
+
+/** Progress on stderr: steps as they start and end with their durations, adapter notes, a heartbeat. */
+function progressDisplay(deps: CliDeps, verbose: boolean) {
+  const started = Date.now();
+  let latest: ExecutionProgress | undefined;
+  const elapsed = () => formatDuration(Date.now() - started);
+  const heartbeat = setInterval(() => {
+    const current = latest?.currentSteps ?? [];
+    if (current.length > 0) deps.io.err(`  … ${current.join(', ')} running (elapsed ${elapsed()})`);
+  }, 15_000);
+  heartbeat.unref();
+  return {
+    stop: () => clearInterval(heartbeat),
+    log: (line: string) => deps.io.err(`• ${line}`),
+    hooks: {
+      onStep: (event: Parameters<NonNullable<import('#local/release.ts').ReleaseHooks['onStep']>>[0], progress: ExecutionProgress) => {
+        latest = progress;
+        if (event.type !== 'StepEntered' && event.type !== 'StepExited' && event.type !== 'StepFailed') return;
+        const row = progress.steps.find((r) => r.step === event.step);
+        if (!row) return; // routing states (Pass, Choice) are not shown
+        // A polling loop enters its check many times: show the first visit only.
+        if (row.visits > 1 && event.type !== 'StepFailed') return;
+        if (event.type === 'StepEntered') deps.io.err(`▶ ${event.step} (elapsed ${elapsed()})`);
+        else if (event.type === 'StepExited' && row.status === 'succeeded')
+          deps.io.err(`✓ ${event.step} ${formatDuration(row.durationMs)}`);
+        else if (event.type === 'StepFailed')
+          deps.io.err(`✗ ${event.step} ${event.error}${event.cause ? `: ${event.cause.split('\n')[0]}` : ''}`);
+      },
+      note: (line: string) => deps.io.err(`  ${line}`),
+      announce: (line: string) => deps.io.err(line),
+      onServiceEvent: (event: { type: string; tasks?: readonly string[]; task?: string; message?: string }) => {
+        if (event.type === 'task-started') deps.io.err(`  service: started ${event.task}`);
+        else if (event.type === 'drain-started' && event.tasks?.length) deps.io.err(`  service: draining ${event.tasks.join(', ')}`);
+        else if (event.type === 'deployment-completed') deps.io.err('  service: deployment completed');
+        else if (event.type === 'rollout-error') deps.io.err(`  service: rollout error: ${event.message}`);
+      },
+      build: verbose ? { onLog: (line: string) => deps.io.err(`  | ${line}`) } : {},
+    },
+  };
+}
+
+async function bringUp(deps: CliDeps, log: (line: string) => void, verbose = false): Promise<{ stack: StackHandle; boot: BootstrapResult }> {
+  const stack = await up({ ...configOf(deps), log });
+  // Like `cdk deploy`: the state machines come from the synthesized app.
+  await releaseDefinition(stack.config.stateDir, log);
+  const boot = await bootstrapService(stack, {
+    log,
+    ...(verbose ? { onBuildLog: (line: string) => deps.io.err(`  | ${line}`) } : {}),
+  });
+  return { stack, boot };
+}
+
+function releaseJson(result: LocalReleaseResult) {
+  return {
+    executionName: result.executionName,
+    releaseId: result.releaseId ?? null,
+    status: result.status,
+    outcome: result.outcome,
+    error: result.error ?? null,
+    cause: result.cause ?? null,
+    siteUrl: result.siteUrl,
+    input: result.input,
+    failure: result.progress.failure ?? null,
+    steps: result.progress.steps,
+    durationsMs: result.durationsMs,
+    record: result.record ?? null,
+    serviceEvents: result.serviceEvents,
+  };
+}
+
+function releaseText(result: LocalReleaseResult): string {
+  const lines = [
+    renderProgress({ title: 'Local release', name: result.executionName }, result.progress),
+    '',
+    `  outcome   ${result.outcome}${result.cause && result.outcome !== 'SUCCEEDED' ? ` — ${result.cause}` : ''}`,
+    `  site      ${result.siteUrl}`,
+  ];
+  return lines.join('\n');
+}
+
+/** Runs one release on the local stack, printing progress on stderr and the result on stdout. */
+async function release(deps: CliDeps, flags: ReleaseFlags, source: LocalSource, kind: 'release' | 'rollback'): Promise<LocalReleaseResult> {
+  const display = progressDisplay(deps, Boolean(flags.verbose));
+  try {
+    const stack = await up({ ...configOf(deps), log: () => {} });
+    const service = await new LocalService({
+      stateDir: stack.config.stateDir,
+      service: stack.config.service,
+      loadBalancer: stack.loadBalancer,
+      taskDefinitions: new TaskDefinitionStore(stack.config.stateDir),
+      portBase: stack.config.taskPortBase,
+      desiredCount: 2,
+    }).describe();
+    if (!service)
+      throw new CliError(`The local service ${stack.config.service} does not exist yet.`, { hint: 'Run `stepdeploy local up` first.' });
+    const definition = await releaseDefinition(stack.config.stateDir, display.log);
+    display.log(`${kind} of ${source.kind === 'image' ? source.imageUri : `revision ${source.label}${source.kind === 'revision' && source.fault ? ` (fault ${source.fault})` : ''}`}`);
+    const result = await runLocalRelease(
+      stack,
+      definition,
+      { source, startedBy: starter(deps.env, flags.startedBy), kind },
+      display.hooks,
+    );
+    if (result.outcome !== 'SUCCEEDED') deps.exitCode = 1;
+    deps.io.out(flags.json ? JSON.stringify(releaseJson(result), null, 2) : releaseText(result));
+    return result;
+  } finally {
+    display.stop();
+  }
+}
+
+function sourceFromFlags(flags: ReleaseFlags, now: Date): LocalSource {
+  if (flags.image !== undefined && (flags.revision !== undefined || flags.fault !== undefined))
+    throw new UsageError('--image redeploys an existing image; it takes no --revision or --fault.');
+  if (flags.fault !== undefined && flags.fault !== 'healthz')
+    throw new UsageError(`--fault must be healthz (a /healthz that answers 500), got ${flags.fault}.`);
+  if (flags.image !== undefined) {
+    if (!/@sha256:[a-f0-9]{64}$/.test(flags.image))
+      throw new UsageError('--image must be pinned by digest: <registry>/<repository>@sha256:<64 hex>.');
+    return { kind: 'image', imageUri: flags.image };
+  }
+  const label = flags.revision ?? `r${now.toISOString().replace(/\D/g, '').slice(0, 14)}`;
+  try {
+    checkLabel(label);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  return { kind: 'revision', label, ...(flags.fault === 'healthz' ? { fault: 'healthz' as const } : {}) };
+}
+
+async function localStatus(deps: CliDeps) {
+  const config = configOf(deps);
+  const stack = await stackStatus(config);
+  const service = (await ledgerTable(config.stateDir).query(config.service, {}).catch(() => [])) ?? [];
+  const record = await new LocalService({
+    stateDir: config.stateDir,
+    service: config.service,
+    loadBalancer: undefined as never,
+    taskDefinitions: new TaskDefinitionStore(config.stateDir),
+    portBase: config.taskPortBase,
+    desiredCount: 2,
+  })
+    .describe()
+    .catch((): LocalServiceState | undefined => undefined);
+  const tasks = await listTasks({ stateDir: config.stateDir, service: config.service });
+  const lbRunning = stack.containers.some((c) => c.role === 'load-balancer' && c.service === config.service && c.state === 'running');
+  const targets = lbRunning
+    ? await new LoadBalancer({ service: config.service, stateDir: config.stateDir, port: config.sitePort })
+        .describeTargetHealth()
+        .catch(() => [])
+    : [];
+  const health = new Map(targets.map((t) => [t.Target?.Port, t.TargetHealth]));
+  const releases = service
+    .map(toLedgerEntry)
+    .sort((a, b) => (b.startedAt ?? '').localeCompare(a.startedAt ?? ''))
+    .slice(0, 5);
+  return {
+    up: lbRunning,
+    siteUrl: `http://127.0.0.1:${config.sitePort}`,
+    stateDir: config.stateDir,
+    service: record
+      ? {
+          name: record.serviceName,
+          taskDefinition: record.taskDefinition,
+          revision: record.taskDefinition.split(':').pop(),
+          desiredCount: record.desiredCount,
+          deployments: record.deployments ?? [],
+        }
+      : null,
+    tasks: tasks.map((t) => ({
+      name: t.name,
+      revision: t.revision,
+      lastStatus: t.lastStatus,
+      port: t.port,
+      targetHealth: health.get(t.port)?.State ?? 'unregistered',
+      reason: health.get(t.port)?.Reason ?? t.stoppedReason ?? null,
+    })),
+    containers: stack.containers.filter((c) => c.service === config.service),
+    releases,
+  };
+}
+
+/** Adds `stepdeploy local …`: the same release machine on Docker, HAProxy, MariaDB and Packer. */
+export function registerLocalCommands(program: Command, deps: CliDeps): void {
+  const local = program
+    .command('local')
+    .summary('run the release pipeline on this machine (Docker, HAProxy, MariaDB, Packer)')
+    .description(
+      'Local mode: the release state machine from the synthesized template, run by ' +
+        'aws-local-stepfunctions with each step bound to a real local part, all on 127.0.0.1. ' +
+        'State lives in $STEPDEPLOY_HOME (default <project>/.stepdeploy). See docs/local.md.',
+    );
+
+  local
+    .command('up')
+    .summary('start the local stack and the WordPress service (idempotent; like cdk deploy)')
+    .option('--verbose', 'stream the bootstrap image build output')
+    .option('--json', 'print machine-readable JSON on stdout')
+    .action(async (flags: JsonFlag & { verbose?: boolean }) => {
+      await guarded(deps, flags, async () => {
+        const { stack, boot } = await bringUp(deps, (line) => deps.io.err(`• ${line}`), Boolean(flags.verbose));
+        const already = stack.outcome === 'already-up' && boot.outcome === 'already-up';
+        const value = {
+          outcome: already ? 'already-up' : 'up',
+          siteUrl: boot.siteUrl,
+          taskDefinitionArn: boot.taskDefinitionArn,
+          install: boot.install,
+          adminUser: 'admin',
+          adminPasswordFile: boot.adminPasswordFile,
+          stateDir: stack.config.stateDir,
+        };
+        deps.io.out(
+          flags.json
+            ? JSON.stringify(value, null, 2)
+            : [
+                already ? `Local stack already up: ${boot.siteUrl}` : `Local stack up: ${boot.siteUrl}`,
+                `  service revision  ${boot.taskDefinitionArn.split('/').pop()}`,
+                `  admin             user admin, password in ${boot.adminPasswordFile} (mode 600)`,
+                `  state             ${stack.config.stateDir}`,
+              ].join('\n'),
+        );
+      });
+    });
+
+  local
+    .command('release')
+    .summary('release a source revision (or an existing image) through the release state machine')
+    .option('--revision <label>', 'source revision label stamped on the image (default: r<UTC time>)')
+    .option('--fault <kind>', 'build a deliberately bad image: healthz (its /healthz answers 500)')
+    .option('--image <uri>', 'redeploy an existing image, pinned by digest (uri@sha256:…)')
+    .option('--started-by <who>', 'who is releasing (default: user@host)')
+    .option('--verbose', 'stream the Packer/Ansible build output')
+    .option('--json', 'print the result as JSON on stdout (progress stays on stderr)')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ stepdeploy local release --revision v2\n  $ stepdeploy local release --revision v3 --fault healthz --json',
+    )
+    .action(async (flags: ReleaseFlags) => {
+      await guarded(deps, flags, async () => {
+        await release(deps, flags, sourceFromFlags(flags, deps.now()), 'release');
+      });
+    });
+
+  local
+    .command('rollback')
+    .summary('release the last known-good image again, through the release state machine')
+    .option('--to <release>', 'release id from `stepdeploy local status` to release again')
+    .option('--started-by <who>', 'who is rolling back (default: user@host)')
+    .option('--verbose', 'stream build output (none: rollbacks reuse the image)')
+    .option('--json', 'print the result as JSON on stdout')
+    .action(async (flags: ReleaseFlags & { to?: string }) => {
+      await guarded(deps, flags, async () => {
+        const config = configOf(deps);
+        const entries = (await ledgerTable(config.stateDir).query(config.service)).map(toLedgerEntry);
+        const target = chooseRollbackTarget(entries, flags.to);
+        deps.io.err(`• rolling back to ${target.imageUri} (${target.why})`);
+        await release(deps, flags, { kind: 'image', imageUri: target.imageUri }, 'rollback');
+      });
+    });
+
+  local
+    .command('status')
+    .summary('show the service revision, its tasks and their target health, the last releases')
+    .option('--json', 'print machine-readable JSON on stdout')
+    .action(async (flags: JsonFlag) => {
+      await guarded(deps, flags, async () => {
+        const s = await localStatus(deps);
+        if (flags.json) {
+          deps.io.out(JSON.stringify(s, null, 2));
+          return;
+        }
+        const lines = [
+          s.up ? `Local stack up: ${s.siteUrl}` : `Local stack is not running (state: ${s.stateDir})`,
+          `  service   ${s.service ? `${s.service.name} on revision ${s.service.revision} (${s.service.desiredCount} desired)` : 'not created (run `stepdeploy local up`)'}`,
+          '',
+          s.tasks.length === 0
+            ? '  no tasks'
+            : table(
+                ['TASK', 'REVISION', 'STATUS', 'PORT', 'TARGET'],
+                s.tasks.map((t) => [t.name, String(t.revision), t.lastStatus, String(t.port), `${t.targetHealth}${t.reason ? ` (${t.reason})` : ''}`]),
+              ),
+          '',
+          renderHistory(s.releases),
+        ];
+        deps.io.out(lines.join('\n'));
+      });
+    });
+
+  local
+    .command('down')
+    .summary('remove every container, volume and network of the local stack, and its state')
+    .option('--keep-data', 'keep the state dir and the data volumes (database, uploads, registry)')
+    .option('--json', 'print machine-readable JSON on stdout')
+    .action(async (flags: JsonFlag & { keepData?: boolean }) => {
+      await guarded(deps, flags, async () => {
+        const config = configOf(deps);
+        const removed = await down({ ...config, keepData: Boolean(flags.keepData) });
+        const value = { ...removed, keptData: Boolean(flags.keepData), stateDir: config.stateDir };
+        deps.io.out(
+          flags.json
+            ? JSON.stringify(value, null, 2)
+            : `Local stack removed: ${removed.containers} container(s), ${removed.volumes} volume(s), ${removed.networks} network(s)${flags.keepData ? `; data kept in ${config.stateDir}` : ''}.`,
+        );
+      });
+    });
+
+  local
+    .command('demo')
+    .summary('one line from nothing to a released site: up, release, print the URL and the steps')
+    .option('--revision <label>', 'source revision label (default: demo)')
+    .option('--verbose', 'stream the build output')
+    .option('--json', 'print the release result as JSON on stdout')
+    .action(async (flags: ReleaseFlags) => {
+      await guarded(deps, flags, async () => {
+        const log = (line: string) => deps.io.err(`• ${line}`);
+        const { boot } = await bringUp(deps, log, Boolean(flags.verbose));
+        log(`site up at ${boot.siteUrl}; releasing`);
+        const result = await release(deps, flags, sourceFromFlags({ revision: flags.revision ?? 'demo' }, deps.now()), 'release');
+        if (!flags.json) deps.io.out(`\nWordPress is serving at ${result.siteUrl}`);
+      });
+    });
+}

@@ -1,0 +1,99 @@
+import { join } from 'node:path';
+import { IMAGES_DIR } from './config.ts';
+import {
+  buildImageOnce,
+  containerLogs,
+  ensureVolume,
+  inspectContainer,
+  LABEL_MANAGED,
+  LABEL_ROLE,
+  LABEL_SERVICE,
+  removeContainer,
+  removeVolume,
+  runContainer,
+} from './docker.ts';
+
+/** The local registry did not come up. */
+export class RegistryError extends Error {
+  constructor(message: string, cause?: unknown) {
+    super(message, { cause });
+    this.name = 'RegistryError';
+  }
+}
+
+/** Options for {@link ensureRegistry}. */
+export interface RegistryOptions {
+  readonly service?: string;
+  readonly port?: number;
+}
+
+/** A reachable registry: push to `${url}/<repo>:<tag>`. */
+export interface RegistryHandle {
+  readonly url: string;
+  readonly container: string;
+  readonly volume: string;
+}
+
+function names(service: string): { container: string; volume: string } {
+  return {
+    container: `stepdeploy-${service}-registry`,
+    volume: `stepdeploy-${service}-registry-data`,
+  };
+}
+
+/**
+ * Starts (or finds running) the local "ECR": Debian's docker-registry on 127.0.0.1:<port>
+ * (default 5000) with storage in a labelled volume. Docker treats 127.0.0.0/8 registries as
+ * insecure-allowed, so plain HTTP pushes work without engine configuration. Idempotent.
+ */
+export async function ensureRegistry(opts: RegistryOptions = {}): Promise<RegistryHandle> {
+  const service = opts.service ?? 'wordpress';
+  const port = opts.port ?? 5000;
+  const { container, volume } = names(service);
+  const url = `127.0.0.1:${port}`;
+  const existing = await inspectContainer(container);
+  if (!existing?.State.Running) {
+    if (existing) await removeContainer(container);
+    const image = await buildImageOnce('registry', join(IMAGES_DIR, 'registry'));
+    await ensureVolume(volume, {
+      [LABEL_MANAGED]: 'true',
+      [LABEL_SERVICE]: service,
+      [LABEL_ROLE]: 'registry',
+    });
+    await runContainer({
+      name: container,
+      image,
+      labels: { [LABEL_SERVICE]: service, [LABEL_ROLE]: 'registry' },
+      env: { REGISTRY_HTTP_ADDR: url },
+      mounts: [`${volume}:/var/lib/docker-registry`],
+      restart: 'unless-stopped',
+    });
+  }
+  const deadline = Date.now() + 30_000;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const res = await fetch(`http://${url}/v2/`, { signal: AbortSignal.timeout(2000) });
+      if (res.ok) return { url, container, volume };
+      last = new Error(`GET /v2/ answered ${res.status}`);
+    } catch (err) {
+      last = err;
+    }
+    const c = await inspectContainer(container);
+    if (!c?.State.Running)
+      throw new RegistryError(
+        `registry container exited: ${(await containerLogs(container, 20).catch(() => '')).trim()}`,
+      );
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new RegistryError(`registry at ${url} did not answer: ${(last as Error)?.message}`, last);
+}
+
+/** Removes the registry container (and its storage volume unless keepData). */
+export async function removeRegistry(
+  opts: RegistryOptions & { readonly keepData?: boolean } = {},
+): Promise<void> {
+  const { container, volume } = names(opts.service ?? 'wordpress');
+  await removeContainer(container);
+  if (!opts.keepData) await removeVolume(volume);
+}

@@ -1,0 +1,283 @@
+import { execFile } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import type { StateMachineDefinition } from 'aws-local-stepfunctions';
+import { stepDurations } from '#commons/durations.ts';
+import type { ReleaseInput } from '#commons/release.ts';
+import { type ExecutionProgress, summarize } from '../cli/render/progress.ts';
+import { fromLocalEvent, type StepEvent } from '../cli/render/step-events.ts';
+import { PROJECT_ROOT } from './config.ts';
+import { type Json, type RunnerEvent, runLocal, toHistoryEvents } from './runner.ts';
+import { type BuildSettings, createContext, type LocalLedgerRecord, type StackParts } from './steps/context.ts';
+import { releaseHandlers } from './steps/index.ts';
+import type { ServiceEvent } from './steps/service.ts';
+import { settleSnapshots } from './steps/snapshot-database.ts';
+import { type CfnTemplate, definitionFromTemplate, readCdkOut } from './template.ts';
+
+const run = (file: string, args: readonly string[], env: NodeJS.ProcessEnv) =>
+  new Promise<{ stdout: string; stderr: string }>((resolve, reject) => {
+    execFile(file, args as string[], { cwd: PROJECT_ROOT, env, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) =>
+      err ? reject(Object.assign(err, { stderr })) : resolve({ stdout, stderr }),
+    );
+  });
+
+/** The synthesized templates could not be made or hold no release state machine. */
+export class SynthError extends Error {
+  constructor(message: string, cause?: unknown) {
+    super(message, { cause });
+    this.name = 'SynthError';
+  }
+}
+
+async function filesUnder(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { withFileTypes: true, recursive: true });
+  return entries
+    .filter((e) => e.isFile())
+    .map((e) => join(e.parentPath, e.name))
+    .sort();
+}
+
+/** A hash of everything the synthesized state machines depend on (stack code, ASL, cdk.json). */
+export async function synthInputsHash(): Promise<string> {
+  const hash = createHash('sha256');
+  const files = [
+    ...(await filesUnder(join(PROJECT_ROOT, 'pipeline-stack'))),
+    ...(await filesUnder(join(PROJECT_ROOT, 'statemachine'))),
+    join(PROJECT_ROOT, 'cdk.json'),
+  ];
+  for (const file of files) {
+    hash.update(`${relative(PROJECT_ROOT, file)}\0`);
+    hash.update(await readFile(file));
+  }
+  return hash.digest('hex').slice(0, 16);
+}
+
+/** Where the cached synthesized templates live in the state dir. */
+export function cdkOutDir(stateDir: string): string {
+  return join(stateDir, 'cdk.out');
+}
+
+/**
+ * The CloudFormation templates of the app, from `cdk synth` (the same command and cdk-nag
+ * checks a deploy runs), cached in the state dir until the stack code or the ASL changes.
+ */
+export async function synthesizedTemplates(
+  stateDir: string,
+  log: (line: string) => void = () => {},
+): Promise<{ templates: Record<string, CfnTemplate>; cached: boolean }> {
+  const dir = cdkOutDir(stateDir);
+  const want = await synthInputsHash();
+  const have = await readFile(join(dir, 'stepdeploy-inputs.hash'), 'utf8').catch(() => '');
+  const cached = have.trim() === want;
+  if (!cached) {
+    log('synthesizing the CDK app (cdk synth) for the state machine definitions');
+    await rm(dir, { recursive: true, force: true });
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    try {
+      await run(join(PROJECT_ROOT, 'node_modules', '.bin', 'cdk'), ['synth', '--quiet', '--output', dir], {
+        ...process.env,
+        // Bundling must use the local esbuild; a silent fallback to Docker bundling fails loudly.
+        CDK_DOCKER: '/nonexistent',
+      });
+    } catch (error) {
+      const stderr = (error as { stderr?: string }).stderr ?? '';
+      throw new SynthError(`cdk synth failed: ${stderr.trim().split('\n').slice(-15).join('\n')}`, error);
+    }
+    await writeFile(join(dir, 'stepdeploy-inputs.hash'), `${want}\n`, { mode: 0o600 });
+  }
+  const manifest = JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8')) as {
+    artifacts?: Record<string, { type?: string }>;
+  };
+  const stacks = Object.entries(manifest.artifacts ?? {})
+    .filter(([, a]) => a.type === 'aws:cloudformation:stack')
+    .map(([name]) => name);
+  return { templates: readCdkOut(dir, stacks), cached };
+}
+
+/** The release state machine's ASL from the synthesized templates, substitutions resolved. */
+export async function releaseDefinition(
+  stateDir: string,
+  log?: (line: string) => void,
+): Promise<StateMachineDefinition> {
+  const { templates } = await synthesizedTemplates(stateDir, log);
+  const stack = Object.keys(templates).find((name) =>
+    Object.values(templates[name]?.Resources ?? {}).some(
+      (r) =>
+        r.Type === 'AWS::StepFunctions::StateMachine' &&
+        /release/i.test(String(r.Properties?.StateMachineName ?? '')),
+    ),
+  );
+  if (!stack) throw new SynthError('no stack of the synthesized app holds the release state machine');
+  return definitionFromTemplate({ stack, templates, match: 'release' });
+}
+
+/** What a local release deploys. */
+export type LocalSource =
+  | { readonly kind: 'revision'; readonly label: string; readonly fault?: 'healthz' }
+  | { readonly kind: 'image'; readonly imageUri: string };
+
+/** Release options tuned for the local stack: fast polls, a short but fair health timeout. */
+export const LOCAL_RELEASE_OPTIONS = {
+  skipRestoreTest: true,
+  healthTimeoutSeconds: 300,
+  pollIntervalSeconds: 1,
+  maxUnhealthyPolls: 4,
+  requiredHealthyPolls: 2,
+  smokeAttempts: 5,
+} as const;
+
+const LABEL = /^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$/;
+
+/** A source revision label must be short and safe in file names, tags and Packer variables. Pure. */
+export function checkLabel(label: string): string {
+  if (!LABEL.test(label))
+    throw new Error(`revision label must be 1-40 of letters, digits, . _ - (starting with a letter or digit), got ${JSON.stringify(label)}`);
+  return label;
+}
+
+/**
+ * The release input for a local source. A revision label travels as the S3-style source (the
+ * local working tree bundled under that label), so ValidateInput hands it to BuildImage as the
+ * source version exactly as an S3 object version travels on AWS. Pure.
+ */
+export function localReleaseInput(
+  source: LocalSource,
+  startedBy: string,
+  options: Partial<typeof LOCAL_RELEASE_OPTIONS> = {},
+): ReleaseInput {
+  return {
+    source:
+      source.kind === 'image'
+        ? { type: 'image', imageUri: source.imageUri }
+        : { type: 's3', key: `local/${checkLabel(source.label)}.zip`, versionId: source.label },
+    trigger: 'manual',
+    startedBy: startedBy.slice(0, 128),
+    options: { ...LOCAL_RELEASE_OPTIONS, ...options },
+  };
+}
+
+/**
+ * A unique execution name; ValidateInput derives the release id (and the snapshot id) from it,
+ * so it stays short and unique even for two releases started in the same second. Pure.
+ */
+export function localExecutionName(kind: 'release' | 'rollback', what: string, now: Date, random = randomBytes(2).toString('hex')): string {
+  const stamp = now.toISOString().replace(/[-:]/g, '').replace('.', '').replace(/Z$/, 'z').toLowerCase();
+  const tail = what.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 12);
+  return `${kind === 'rollback' ? 'rollback' : 'local'}-${stamp}-${random}${tail ? `-${tail}` : ''}`;
+}
+
+/** Hooks for watching a local release as it runs. */
+export interface ReleaseHooks {
+  /** Every step event as it happens, with the progress folded so far. */
+  readonly onStep?: (event: StepEvent, progress: ExecutionProgress) => void;
+  /** One-line notes from the step adapters (health verdicts, pushed image, ...). */
+  readonly note?: (line: string) => void;
+  /** The Notify step's announcement. */
+  readonly announce?: (line: string) => void;
+  readonly onServiceEvent?: (event: ServiceEvent) => void;
+  readonly build?: BuildSettings;
+}
+
+/** What `local release` reports. */
+export interface LocalReleaseResult {
+  readonly executionName: string;
+  readonly releaseId?: string;
+  /** Execution status as Step Functions names it. */
+  readonly status: 'SUCCEEDED' | 'FAILED';
+  /** SUCCEEDED, FAILED, ROLLED_BACK, DIRTY (FailureDirty), REFUSED or REJECTED. */
+  readonly outcome: string;
+  readonly error?: string;
+  readonly cause?: string;
+  readonly siteUrl: string;
+  readonly input: ReleaseInput;
+  readonly progress: ExecutionProgress;
+  /** Milliseconds per state, summed over visits. */
+  readonly durationsMs: Record<string, number>;
+  readonly serviceEvents: readonly ServiceEvent[];
+  readonly record?: LocalLedgerRecord;
+  readonly events: readonly RunnerEvent[];
+}
+
+/**
+ * Runs the release state machine from the synthesized template on the local stack: each Task
+ * state bound to its adapter in local/steps, Wait states as long as the poll interval.
+ */
+export async function runLocalRelease(
+  stack: StackParts,
+  definition: StateMachineDefinition,
+  request: { readonly source: LocalSource; readonly startedBy: string; readonly kind?: 'release' | 'rollback'; readonly options?: Partial<typeof LOCAL_RELEASE_OPTIONS> },
+  hooks: ReleaseHooks = {},
+): Promise<LocalReleaseResult> {
+  const input = localReleaseInput(request.source, request.startedBy, request.options);
+  const executionName = localExecutionName(
+    request.kind ?? 'release',
+    request.source.kind === 'image' ? 'image' : request.source.label,
+    new Date(),
+  );
+  const events: RunnerEvent[] = [];
+  const stepEvents: StepEvent[] = [];
+  const serviceEvents: ServiceEvent[] = [];
+  const ctx = createContext(stack, {
+    events,
+    build: {
+      ...hooks.build,
+      ...(request.source.kind === 'revision' && request.source.fault ? { fault: request.source.fault } : {}),
+    },
+    note: hooks.note,
+    announce: hooks.announce,
+    onServiceEvent: (e) => {
+      serviceEvents.push(e);
+      hooks.onServiceEvent?.(e);
+    },
+  });
+  let releaseId: string | undefined;
+  const pollMs = (input.options?.pollIntervalSeconds ?? LOCAL_RELEASE_OPTIONS.pollIntervalSeconds) * 1000;
+  let execution: Awaited<ReturnType<typeof runLocal>>;
+  try {
+    execution = await runLocal(definition, input as unknown as Json, {
+      handlers: releaseHandlers(ctx),
+      executionName,
+      waitMs: pollMs,
+      retryMs: 1000,
+      onEvent: (event) => {
+        events.push(event);
+        const exited = event as { type?: string; state?: { name?: string }; output?: { release?: { releaseId?: string } } };
+        if (exited.type === 'StateExited' && exited.state?.name === 'ValidateInput')
+          releaseId = exited.output?.release?.releaseId;
+        const step = fromLocalEvent(event as never);
+        if (!step) return;
+        stepEvents.push(step);
+        hooks.onStep?.(step, summarize(stepEvents, Date.now()));
+      },
+    });
+  } finally {
+    // Every execution ends with its deployments settled (completed, or given up by the gate):
+    // nothing of this process keeps rolling out once it exits.
+    ctx.service.stop();
+    await ctx.service.idle();
+    await settleSnapshots();
+  }
+  const record = releaseId ? await ctx.ledger.get({ service: stack.config.service, releaseId }) : undefined;
+  const outcome =
+    execution.status === 'SUCCEEDED'
+      ? 'SUCCEEDED'
+      : execution.error === 'FailureDirty'
+        ? 'DIRTY'
+        : (execution.error ?? 'FAILED');
+  return {
+    executionName,
+    ...(releaseId ? { releaseId } : {}),
+    status: execution.status,
+    outcome,
+    ...(execution.error ? { error: execution.error } : {}),
+    ...(execution.cause ? { cause: execution.cause } : {}),
+    siteUrl: stack.loadBalancer.url,
+    input,
+    progress: summarize(stepEvents, Date.now()),
+    durationsMs: stepDurations(toHistoryEvents(events)),
+    serviceEvents,
+    ...(record ? { record } : {}),
+    events,
+  };
+}

@@ -1,0 +1,149 @@
+import { mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { type LocalConfig, loadConfig, PROJECT_ROOT } from './config.ts';
+import { type DatabaseHandle, startDatabase } from './database.ts';
+import {
+  containersByLabel,
+  docker,
+  inspectContainers,
+  LABEL_MANAGED,
+  LABEL_ROLE,
+  networksByLabel,
+  removeContainer,
+  removeVolume,
+  volumesByLabel,
+} from './docker.ts';
+import { ensureBaseImage, ensureEngine } from './engine.ts';
+import { type HealthCheckSettings, LoadBalancer } from './load-balancer.ts';
+import { ensureRegistry, type RegistryHandle } from './registry.ts';
+
+/** The running local stack: where each part is reached (all on 127.0.0.1). */
+export interface StackHandle {
+  readonly config: LocalConfig;
+  readonly registry: RegistryHandle;
+  readonly database: DatabaseHandle;
+  readonly loadBalancer: LoadBalancer;
+  /** The site URL through the load balancer. */
+  readonly siteUrl: string;
+  /** 'already-up' when every part was running before the call. */
+  readonly outcome: 'already-up' | 'started';
+}
+
+/** Options for {@link up}. */
+export interface UpOptions extends Partial<LocalConfig> {
+  /** Progress lines (never secrets). */
+  readonly log?: (line: string) => void;
+  /** Target-group health check settings of the load balancer (fast defaults). */
+  readonly healthCheck?: Partial<HealthCheckSettings>;
+}
+
+const DATABASE_NAME = (service: string) => `${service}-db`;
+
+async function runningRoles(service: string): Promise<Set<string>> {
+  const ids = await containersByLabel({ [LABEL_MANAGED]: 'true', 'stepdeploy.service': service });
+  return new Set(
+    (await inspectContainers(ids))
+      .filter((c) => c.State.Running)
+      .map((c) => c.Config.Labels?.[LABEL_ROLE] ?? ''),
+  );
+}
+
+/**
+ * Brings the local stack up: Docker engine, base image, registry, database, load balancer.
+ * Idempotent: a second call finds everything running and reports `already-up`.
+ */
+export async function up(opts: UpOptions = {}): Promise<StackHandle> {
+  const { log = () => {}, healthCheck, ...overrides } = opts;
+  const config = loadConfig(overrides);
+  await mkdir(config.stateDir, { recursive: true, mode: 0o700 });
+  const engine = await ensureEngine({ log });
+  if (engine === 'started') log('docker engine started');
+  await ensureBaseImage(join(PROJECT_ROOT, 'scripts', 'base-image.sh'), config.baseImage);
+  const before = await runningRoles(config.service);
+
+  log(`registry on 127.0.0.1:${config.registryPort}`);
+  const registry = await ensureRegistry({ service: config.service, port: config.registryPort });
+  log(`database on 127.0.0.1:${config.databasePort}`);
+  const database = await startDatabase({
+    name: DATABASE_NAME(config.service),
+    service: config.service,
+    port: config.databasePort,
+    stateDir: config.stateDir,
+  });
+  log(`load balancer on 127.0.0.1:${config.sitePort}`);
+  const loadBalancer = new LoadBalancer({
+    service: config.service,
+    stateDir: config.stateDir,
+    port: config.sitePort,
+    healthCheck,
+  });
+  const lb = await loadBalancer.ensure();
+
+  const wasUp =
+    engine === 'running' &&
+    lb === 'already-running' &&
+    ['registry', 'database', 'load-balancer'].every((r) => before.has(r));
+  return {
+    config,
+    registry,
+    database,
+    loadBalancer,
+    siteUrl: loadBalancer.url,
+    outcome: wasUp ? 'already-up' : 'started',
+  };
+}
+
+/** What `status()` reports: every container of ours with its role and state. */
+export interface StackStatus {
+  readonly stateDir: string;
+  readonly containers: readonly {
+    readonly name: string;
+    readonly role: string;
+    readonly service: string;
+    readonly state: string;
+    readonly revision?: string;
+  }[];
+  readonly volumes: readonly string[];
+}
+
+/** Lists our containers (by label) and volumes. */
+export async function status(overrides: Partial<LocalConfig> = {}): Promise<StackStatus> {
+  const config = loadConfig(overrides);
+  const containers = await inspectContainers(await containersByLabel({ [LABEL_MANAGED]: 'true' }));
+  return {
+    stateDir: config.stateDir,
+    containers: containers.map((c) => ({
+      name: c.Name.replace(/^\//, ''),
+      role: c.Config.Labels?.[LABEL_ROLE] ?? '',
+      service: c.Config.Labels?.['stepdeploy.service'] ?? '',
+      state: c.State.Status,
+      revision: c.Config.Labels?.['stepdeploy.revision'],
+    })),
+    volumes: await volumesByLabel({ [LABEL_MANAGED]: 'true' }),
+  };
+}
+
+/**
+ * Removes every container, volume and network labelled `stepdeploy.managed=true` for the
+ * configured service (every service with `all`), and the state dir (secrets, snapshots,
+ * tables) unless keepData — then volumes are kept too.
+ */
+export async function down(
+  opts: Partial<LocalConfig> & { readonly keepData?: boolean; readonly all?: boolean } = {},
+): Promise<{ containers: number; volumes: number; networks: number }> {
+  const { keepData, all, ...overrides } = opts;
+  const config = loadConfig(overrides);
+  const filter: Record<string, string> = { [LABEL_MANAGED]: 'true' };
+  if (!all) filter['stepdeploy.service'] = config.service;
+  const containers = await containersByLabel(filter);
+  for (const id of containers) await removeContainer(id);
+  let volumes: string[] = [];
+  if (!keepData) {
+    volumes = await volumesByLabel(filter);
+    for (const v of volumes) await removeVolume(v);
+  }
+  const networks = await networksByLabel(filter);
+  for (const n of networks) await docker(['network', 'rm', n]);
+  if (!keepData) await rm(config.stateDir, { recursive: true, force: true });
+  return { containers: containers.length, volumes: volumes.length, networks: networks.length };
+}

@@ -1,0 +1,44 @@
+import type { TargetHealthDescription } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { judgeHealth } from '#commons/health.ts';
+import { checkHealthSchema } from '#functions/check-health/schema.ts';
+import type { Json } from '../runner.ts';
+import type { StepContext } from './context.ts';
+
+/**
+ * Target descriptions keyed the way ELBv2 keys IP targets (`Id` = the address, `Port`), so the
+ * shared matcher finds a task's targets by its 127.0.0.1 binding and host port. Pure.
+ */
+export function asIpTargets(targets: readonly TargetHealthDescription[], address = '127.0.0.1'): TargetHealthDescription[] {
+  return targets.map((t) => ({ ...t, Target: { ...t.Target, Id: address } }));
+}
+
+/**
+ * CheckHealth (also CheckRollbackHealth): one poll of the health gate. Container state as ECS
+ * Tasks, HAProxy's server state as ELBv2 target health, the local deployments as ECS
+ * Deployments — fed to the same verdict function the Lambda uses.
+ */
+export function checkHealth(ctx: StepContext) {
+  return async (raw: Json): Promise<Json> => {
+    const event = checkHealthSchema.parse(raw);
+    const [deployments, tasks, targets] = await Promise.all([
+      ctx.service.ecsDeployments(),
+      ctx.service.ecsTasks(),
+      ctx.loadBalancer.describeTargetHealth(),
+    ]);
+    const verdict = judgeHealth(
+      {
+        taskDefinitionArn: event.taskDefinitionArn,
+        deploymentId: event.deploymentId,
+        startedAt: event.startedAt,
+        now: ctx.now(),
+        deployments,
+        tasks,
+        targets: asIpTargets(targets),
+      },
+      event.policy,
+      event.progress,
+    );
+    ctx.note(`CheckHealth: ${verdict.status} — ${verdict.reason}`);
+    return verdict as unknown as Json;
+  };
+}

@@ -1,0 +1,39 @@
+import type { StepHandler } from '../runner.ts';
+import { acquireLock } from './acquire-lock.ts';
+import { buildImage } from './build-image.ts';
+import { checkHealth } from './check-health.ts';
+import { checkSnapshot } from './check-snapshot.ts';
+import type { StepContext } from './context.ts';
+import { deployService } from './deploy-service.ts';
+import { findLastKnownGood } from './find-last-known-good.ts';
+import { notify } from './notify.ts';
+import { recordRelease } from './record-release.ts';
+import { registerTaskDefinition } from './register-task-definition.ts';
+import { releaseLock } from './release-lock.ts';
+import { smokeTest } from './smoke-test.ts';
+import { snapshotDatabase } from './snapshot-database.ts';
+import { validateInput } from './validate-input.ts';
+
+/**
+ * Every Task state of the release machine bound to its local adapter, by state name. Rollback
+ * and CheckRollbackHealth are the DeployService and CheckHealth steps, as in the ASL.
+ */
+export function releaseHandlers(ctx: StepContext): Record<string, StepHandler> {
+  return {
+    ValidateInput: validateInput(ctx),
+    AcquireLock: acquireLock(ctx),
+    BuildImage: buildImage(ctx),
+    SnapshotDatabase: snapshotDatabase(ctx),
+    CheckSnapshot: checkSnapshot(ctx),
+    RegisterTaskDefinition: registerTaskDefinition(ctx),
+    DeployService: deployService(ctx),
+    CheckHealth: checkHealth(ctx),
+    SmokeTest: smokeTest(ctx),
+    FindLastKnownGood: findLastKnownGood(ctx),
+    Rollback: deployService(ctx),
+    CheckRollbackHealth: checkHealth(ctx),
+    RecordRelease: recordRelease(ctx),
+    ReleaseLock: releaseLock(ctx),
+    Notify: notify(ctx),
+  };
+}

@@ -1,0 +1,353 @@
+import { execFileSync } from 'node:child_process';
+import type { StateMachineDefinition } from 'aws-local-stepfunctions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { TransientAwsError } from '#commons/errors.ts';
+import { countTransitions, type Json, runLocal } from '#local/runner.ts';
+import { RELEASE_ASL_PATH } from '#stack/constructs/release-state-machine.ts';
+import { digestOf, InjectedFailure, inputs, SECRET_VALUE, SimulatedAws } from './simulated-aws.ts';
+import { releaseDefinitionFromAssembly } from './synthesized.ts';
+
+let definition: StateMachineDefinition;
+beforeAll(() => {
+  definition = releaseDefinitionFromAssembly();
+}, 120_000);
+
+let executions = 0;
+async function release(aws: SimulatedAws, input: Json) {
+  executions += 1;
+  const events: Parameters<NonNullable<Parameters<typeof runLocal>[2]['onEvent']>>[0][] = [];
+  aws.events = () => events;
+  const result = await runLocal(definition, input, {
+    handlers: aws.handlers(),
+    executionName: `release-${executions}`,
+    onEvent: (e) => events.push(e),
+  });
+  return result;
+}
+
+const AFTER_VALIDATION = [
+  'AcquireLock',
+  'BuildImage',
+  'SnapshotDatabase',
+  'CheckSnapshot',
+  'RegisterTaskDefinition',
+  'DeployService',
+  'CheckHealth',
+  'SmokeTest',
+  'RecordRelease',
+  'ReleaseLock',
+  'Notify',
+];
+
+describe('release state machine (synthesized definition, local runner)', () => {
+  it('validates as ASL with its placeholders (asl-validator)', () => {
+    // Prepare / Act
+    const out = execFileSync('npx', ['asl-validator', '--json-path', RELEASE_ASL_PATH], {
+      encoding: 'utf8',
+    });
+    // Assess
+    expect(out).toMatch(/is valid/);
+  });
+
+  it('resolves every placeholder to a concrete value from the template', () => {
+    // Prepare / Act
+    const text = JSON.stringify(definition);
+    // Assess
+    expect(text).not.toMatch(/\$\{[A-Za-z]+\}/);
+    expect(text).toContain('arn:aws:lambda:us-east-1:123456789012:function:');
+    expect(text).toContain('"TopicArn":"arn:aws:sns:us-east-1:123456789012:');
+  });
+
+  it('happy path: builds, snapshots, deploys, gates, records, unlocks and announces', async () => {
+    // Prepare
+    const aws = new SimulatedAws();
+    // Act
+    const result = await release(aws, inputs.commit());
+    // Assess
+    expect(result.status).toBe('SUCCEEDED');
+    expect(new Set(aws.calls)).toEqual(new Set(['ValidateInput', ...AFTER_VALIDATION]));
+    expect(aws.calls.slice(0, 2)).toEqual(['ValidateInput', 'AcquireLock']);
+    expect(aws.calls.slice(-5)).toEqual([
+      'CheckHealth',
+      'SmokeTest',
+      'RecordRelease',
+      'ReleaseLock',
+      'Notify',
+    ]);
+    expect(aws.lock).toBeUndefined();
+    expect(aws.serviceTaskDefinition).toMatch(/stepdeploy-wordpress:8$/);
+    expect(aws.imageOf(aws.serviceTaskDefinition)).toMatch(/@sha256:/);
+    expect(aws.healthGated.has(aws.serviceTaskDefinition)).toBe(true);
+    const record = aws.ledger.at(-1);
+    expect(record).toMatchObject({
+      outcome: 'SUCCEEDED',
+      taskDefinitionArn: aws.serviceTaskDefinition,
+    });
+    expect(Object.keys(record?.durationsMs ?? {})).toEqual(
+      expect.arrayContaining(['BuildImage', 'CheckHealth', 'DeployService']),
+    );
+    expect(aws.notifications).toHaveLength(1);
+    expect(aws.notifications[0]?.Message).toMatch(/SUCCEEDED: .*stepdeploy-wordpress:8 is serving/);
+  });
+
+  it('redeploys a given image digest without building', async () => {
+    // Prepare
+    const aws = new SimulatedAws();
+    // Act
+    const result = await release(aws, inputs.image('redeploy'));
+    // Assess
+    expect(result.status).toBe('SUCCEEDED');
+    expect(aws.calls).not.toContain('BuildImage');
+    expect(aws.imageOf(aws.serviceTaskDefinition)).toContain(digestOf('redeploy'));
+  });
+
+  type Expect =
+    | 'not-deployed'
+    | 'rolled-back'
+    | 'dirty'
+    | 'released-lock-kept'
+    | 'released-unannounced';
+  const injections: Array<{ state: string; bad?: boolean; expect: Expect; step?: string }> = [
+    { state: 'AcquireLock', expect: 'not-deployed' },
+    { state: 'BuildImage', expect: 'not-deployed' },
+    { state: 'SnapshotDatabase', expect: 'not-deployed' },
+    { state: 'CheckSnapshot', expect: 'not-deployed', step: 'SnapshotDatabase' },
+    { state: 'RegisterTaskDefinition', expect: 'not-deployed' },
+    { state: 'DeployService', expect: 'rolled-back' },
+    { state: 'CheckHealth', expect: 'rolled-back' },
+    { state: 'SmokeTest', expect: 'rolled-back' },
+    { state: 'RecordRelease', expect: 'rolled-back' },
+    { state: 'FindLastKnownGood', bad: true, expect: 'dirty', step: 'CheckHealth' },
+    { state: 'Rollback', bad: true, expect: 'dirty', step: 'CheckHealth' },
+    { state: 'CheckRollbackHealth', bad: true, expect: 'dirty', step: 'CheckHealth' },
+    { state: 'ReleaseLock', expect: 'released-lock-kept' },
+    { state: 'Notify', expect: 'released-unannounced' },
+  ];
+
+  it.each(injections)(
+    'failure injected at $state ends safely ($expect)',
+    async ({ state, bad, expect: outcome, step }) => {
+      // Prepare
+      const aws = new SimulatedAws();
+      const before = aws.serviceTaskDefinition;
+      aws.failures.set(state, {
+        times: Number.POSITIVE_INFINITY,
+        error: () => new InjectedFailure(state),
+      });
+      if (bad) aws.buildLabel = 'bad-build';
+      aws.badDigests.add(digestOf('bad-build'));
+      // Act
+      const result = await release(aws, inputs.commit());
+      // Assess
+      const failingStep = step ?? state;
+      const note = aws.notifications[0];
+      switch (outcome) {
+        case 'not-deployed':
+          expect(result).toMatchObject({ status: 'FAILED', error: 'FAILED' });
+          expect(aws.calls).not.toContain('DeployService');
+          expect(aws.serviceTaskDefinition).toBe(before);
+          break;
+        case 'rolled-back':
+          expect(result).toMatchObject({ status: 'FAILED', error: 'ROLLED_BACK' });
+          expect(aws.serviceTaskDefinition).toBe(before);
+          expect(aws.calls).toContain('CheckRollbackHealth');
+          break;
+        case 'dirty':
+          expect(result).toMatchObject({ status: 'FAILED', error: 'FailureDirty' });
+          expect(note?.severity).toBe('critical');
+          expect(note?.Message).toMatch(/ROLLBACK FAILED \(InjectedFailure: injected failure in/);
+          break;
+        case 'released-lock-kept':
+          expect(result.status).toBe('SUCCEEDED');
+          // The lock could not be deleted, so its lease is what frees the service.
+          expect(aws.lock?.expiresAt).toBeGreaterThan(Date.now() / 1000);
+          break;
+        case 'released-unannounced':
+          expect(result.status).toBe('SUCCEEDED');
+          expect(aws.notifications).toHaveLength(0);
+          expect((result.output as { notifyError?: { Error?: string } }).notifyError?.Error).toBe(
+            'InjectedFailure',
+          );
+          break;
+      }
+      if (outcome !== 'released-lock-kept') expect(aws.lock).toBeUndefined();
+      if (outcome !== 'dirty') expect(aws.healthGated.has(aws.serviceTaskDefinition)).toBe(true);
+      if (outcome !== 'released-unannounced' && outcome !== 'released-lock-kept') {
+        expect(aws.notifications).toHaveLength(1);
+        expect(note?.Message).toContain(`at step ${failingStep}`);
+        expect(note?.Message).toMatch(
+          bad
+            ? /unhealthy on \d+ polls: target .*Target\.ResponseCodeMismatch/
+            : new RegExp(`injected failure in ${state}`),
+        );
+      }
+    },
+  );
+
+  it('a deployment that never gets healthy rolls back to the last known-good revision, not N-1', async () => {
+    // Prepare: revision 7 runs but came from a dirty release; revision 6 is the last good one.
+    const aws = new SimulatedAws();
+    aws.ledger = [
+      aws.record(
+        'r-5',
+        'SUCCEEDED',
+        'arn:aws:ecs:us-east-1:123456789012:task-definition/stepdeploy-wordpress:6',
+        '2026-01-01T00:00:00.000Z',
+      ),
+      aws.record(
+        'r-6',
+        'DIRTY',
+        'arn:aws:ecs:us-east-1:123456789012:task-definition/stepdeploy-wordpress:7',
+        '2026-01-02T00:00:00.000Z',
+      ),
+    ];
+    aws.buildLabel = 'bad-build';
+    aws.badDigests.add(digestOf('bad-build'));
+    // Act
+    const result = await release(aws, inputs.commit());
+    // Assess
+    expect(result).toMatchObject({ status: 'FAILED', error: 'ROLLED_BACK' });
+    expect(aws.serviceTaskDefinition).toMatch(/stepdeploy-wordpress:6$/);
+    expect(aws.healthGated.has(aws.serviceTaskDefinition)).toBe(true);
+    expect(aws.notifications[0]?.Message).toMatch(
+      /at step CheckHealth \(HealthCheckFailed\): unhealthy on 4 polls: target 10\.0\.1\.10:8080 unhealthy \(Target\.ResponseCodeMismatch/,
+    );
+    expect(aws.ledger.at(-1)).toMatchObject({
+      outcome: 'ROLLED_BACK',
+      rollbackTaskDefinitionArn: expect.stringMatching(/:6$/),
+    });
+  });
+
+  it('a rollback target that is unhealthy too ends in FailureDirty', async () => {
+    // Prepare
+    const aws = new SimulatedAws();
+    aws.buildLabel = 'bad-build';
+    aws.badDigests.add(digestOf('bad-build'));
+    aws.badDigests.add(digestOf('rev-7'));
+    // Act
+    const result = await release(aws, inputs.commit());
+    // Assess
+    expect(result).toMatchObject({ status: 'FAILED', error: 'FailureDirty' });
+    expect(aws.lock).toBeUndefined();
+    expect(aws.notifications[0]).toMatchObject({ severity: 'critical', outcome: 'DIRTY' });
+    expect(aws.ledger.at(-1)?.outcome).toBe('DIRTY');
+  });
+
+  it('retries throttling and transient errors, then succeeds', async () => {
+    // Prepare
+    const aws = new SimulatedAws();
+    aws.failures.set('AcquireLock', {
+      times: 2,
+      error: () => new TransientAwsError('PutItem lock: ThrottlingException: Rate exceeded'),
+    });
+    aws.failures.set('CheckHealth', {
+      times: 1,
+      error: () =>
+        Object.assign(new Error('Rate exceeded'), { name: 'Lambda.TooManyRequestsException' }),
+    });
+    // Act
+    const result = await release(aws, inputs.commit());
+    // Assess
+    expect(result.status).toBe('SUCCEEDED');
+    const retried = result.events
+      .filter((e) => e?.type === 'StateRetried')
+      .map((e) => (e as { state: { name: string } }).state.name);
+    expect(retried).toEqual(['AcquireLock', 'AcquireLock', 'CheckHealth']);
+  });
+
+  it('does not retry a non-transient error', async () => {
+    // Prepare
+    const aws = new SimulatedAws();
+    aws.failures.set('RegisterTaskDefinition', {
+      times: 1,
+      error: () => new InjectedFailure('RegisterTaskDefinition'),
+    });
+    // Act
+    const result = await release(aws, inputs.commit());
+    // Assess
+    expect(result.status).toBe('FAILED');
+    expect(aws.calls.filter((c) => c === 'RegisterTaskDefinition')).toHaveLength(1);
+  });
+
+  it('refuses a second concurrent release, naming the running one, and leaves its lock alone', async () => {
+    // Prepare
+    const aws = new SimulatedAws();
+    aws.lock = {
+      service: 'stepdeploy-wordpress',
+      holder: 'r-running',
+      startedBy: 'carol',
+      acquiredAt: '2026-02-01T09:00:00.000Z',
+      expiresAt: Math.floor(Date.now() / 1000) + 3600,
+    };
+    // Act
+    const result = await release(aws, inputs.commit());
+    // Assess
+    expect(result).toMatchObject({ status: 'FAILED', error: 'REFUSED' });
+    expect(result.cause).toMatch(/locked by release r-running started by carol/);
+    expect(aws.lock?.holder).toBe('r-running');
+    expect(aws.calls).toEqual(['ValidateInput', 'AcquireLock', 'Notify']);
+    expect(aws.notifications[0]?.Message).toMatch(
+      /refused at step AcquireLock: service \S+ is locked by release r-running started by carol/,
+    );
+  });
+
+  it.each([
+    ['no source', { startedBy: 'a' }, /source: /],
+    [
+      'a short commit id',
+      { source: { type: 'codecommit', commitId: 'abc' }, startedBy: 'a' },
+      /source\.commitId/,
+    ],
+    [
+      'an image by tag',
+      { source: { type: 'image', imageUri: 'repo:latest' }, startedBy: 'a' },
+      /source\.imageUri/,
+    ],
+    [
+      'an unknown field',
+      { source: { type: 'codecommit', commitId: 'a'.repeat(40) }, startedBy: 'a', password: 'x' },
+      /password/,
+    ],
+    ['not an object', 'release please', /\(input\)/],
+  ] as Array<[string, Json, RegExp]>)(
+    'refuses %s before any side effect',
+    async (_name, input, reason) => {
+      // Prepare
+      const aws = new SimulatedAws();
+      // Act
+      const result = await release(aws, input);
+      // Assess
+      expect(result).toMatchObject({ status: 'FAILED', error: 'REJECTED' });
+      expect(result.cause).toMatch(reason);
+      expect(aws.calls).toEqual(['ValidateInput']);
+      expect(aws.notifications).toHaveLength(0);
+    },
+  );
+
+  it('keeps secrets and task definitions out of every execution event', async () => {
+    // Prepare
+    const aws = new SimulatedAws();
+    aws.buildLabel = 'bad-build';
+    aws.badDigests.add(digestOf('bad-build'));
+    // Act
+    const result = await release(aws, inputs.commit());
+    // Assess
+    const everything = JSON.stringify(result.events);
+    expect(result.events.length).toBeGreaterThan(40);
+    expect(everything).not.toContain(SECRET_VALUE);
+    expect(everything).not.toContain('secretsmanager');
+    expect(everything).not.toContain('containerDefinitions');
+    expect(JSON.stringify(aws.ledger)).not.toContain('secretsmanager');
+  });
+
+  it('counts transitions from the events', async () => {
+    // Prepare
+    const aws = new SimulatedAws();
+    // Act
+    const result = await release(aws, inputs.commit());
+    // Assess
+    expect(countTransitions(result.events)).toBe(
+      result.events.filter((e) => e?.type === 'StateEntered').length,
+    );
+  });
+});
