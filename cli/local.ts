@@ -77,9 +77,17 @@ function progressDisplay(deps: CliDeps, verbose: boolean) {
     stop: () => clearInterval(heartbeat),
     log: (line: string) => deps.io.err(`• ${line}`),
     hooks: {
-      onStep: (event: Parameters<NonNullable<import('#local/release.ts').ReleaseHooks['onStep']>>[0], progress: ExecutionProgress) => {
+      onStep: (
+        event: Parameters<NonNullable<import('#local/release.ts').ReleaseHooks['onStep']>>[0],
+        progress: ExecutionProgress,
+      ) => {
         latest = progress;
-        if (event.type !== 'StepEntered' && event.type !== 'StepExited' && event.type !== 'StepFailed') return;
+        if (
+          event.type !== 'StepEntered' &&
+          event.type !== 'StepExited' &&
+          event.type !== 'StepFailed'
+        )
+          return;
         const row = progress.steps.find((r) => r.step === event.step);
         if (!row) return; // routing states (Pass, Choice) are not shown
         // A polling loop enters its check many times: show the first visit only.
@@ -88,22 +96,36 @@ function progressDisplay(deps: CliDeps, verbose: boolean) {
         else if (event.type === 'StepExited' && row.status === 'succeeded')
           deps.io.err(`✓ ${event.step} ${formatDuration(row.durationMs)}`);
         else if (event.type === 'StepFailed')
-          deps.io.err(`✗ ${event.step} ${event.error}${event.cause ? `: ${event.cause.split('\n')[0]}` : ''}`);
+          deps.io.err(
+            `✗ ${event.step} ${event.error}${event.cause ? `: ${event.cause.split('\n')[0]}` : ''}`,
+          );
       },
       note: (line: string) => deps.io.err(`  ${line}`),
       announce: (line: string) => deps.io.err(line),
-      onServiceEvent: (event: { type: string; tasks?: readonly string[]; task?: string; message?: string }) => {
+      onServiceEvent: (event: {
+        type: string;
+        tasks?: readonly string[];
+        task?: string;
+        message?: string;
+      }) => {
         if (event.type === 'task-started') deps.io.err(`  service: started ${event.task}`);
-        else if (event.type === 'drain-started' && event.tasks?.length) deps.io.err(`  service: draining ${event.tasks.join(', ')}`);
-        else if (event.type === 'deployment-completed') deps.io.err('  service: deployment completed');
-        else if (event.type === 'rollout-error') deps.io.err(`  service: rollout error: ${event.message}`);
+        else if (event.type === 'drain-started' && event.tasks?.length)
+          deps.io.err(`  service: draining ${event.tasks.join(', ')}`);
+        else if (event.type === 'deployment-completed')
+          deps.io.err('  service: deployment completed');
+        else if (event.type === 'rollout-error')
+          deps.io.err(`  service: rollout error: ${event.message}`);
       },
       build: verbose ? { onLog: (line: string) => deps.io.err(`  | ${line}`) } : {},
     },
   };
 }
 
-async function bringUp(deps: CliDeps, log: (line: string) => void, verbose = false): Promise<{ stack: StackHandle; boot: BootstrapResult }> {
+async function bringUp(
+  deps: CliDeps,
+  log: (line: string) => void,
+  verbose = false,
+): Promise<{ stack: StackHandle; boot: BootstrapResult }> {
   const stack = await up({ ...configOf(deps), log });
   // Like `cdk deploy`: the state machines come from the synthesized app.
   await releaseDefinition(stack.config.stateDir, log);
@@ -124,7 +146,7 @@ function releaseJson(result: LocalReleaseResult) {
     cause: result.cause ?? null,
     siteUrl: result.siteUrl,
     input: result.input,
-    failure: result.progress.failure ?? null,
+    failure: result.record?.failure ?? result.progress.failure ?? null,
     steps: result.progress.steps,
     durationsMs: result.durationsMs,
     record: result.record ?? null,
@@ -143,7 +165,12 @@ function releaseText(result: LocalReleaseResult): string {
 }
 
 /** Runs one release on the local stack, printing progress on stderr and the result on stdout. */
-async function release(deps: CliDeps, flags: ReleaseFlags, source: LocalSource, kind: 'release' | 'rollback'): Promise<LocalReleaseResult> {
+async function release(
+  deps: CliDeps,
+  flags: ReleaseFlags,
+  source: LocalSource,
+  kind: 'release' | 'rollback',
+): Promise<LocalReleaseResult> {
   const display = progressDisplay(deps, Boolean(flags.verbose));
   try {
     const stack = await up({ ...configOf(deps), log: () => {} });
@@ -156,9 +183,13 @@ async function release(deps: CliDeps, flags: ReleaseFlags, source: LocalSource, 
       desiredCount: 2,
     }).describe();
     if (!service)
-      throw new CliError(`The local service ${stack.config.service} does not exist yet.`, { hint: 'Run `stepdeploy local up` first.' });
+      throw new CliError(`The local service ${stack.config.service} does not exist yet.`, {
+        hint: 'Run `stepdeploy local up` first.',
+      });
     const definition = await releaseDefinition(stack.config.stateDir, display.log);
-    display.log(`${kind} of ${source.kind === 'image' ? source.imageUri : `revision ${source.label}${source.kind === 'revision' && source.fault ? ` (fault ${source.fault})` : ''}`}`);
+    display.log(
+      `${kind} of ${source.kind === 'image' ? source.imageUri : `revision ${source.label}${source.kind === 'revision' && source.fault ? ` (fault ${source.fault})` : ''}`}`,
+    );
     const result = await runLocalRelease(
       stack,
       definition,
@@ -177,10 +208,14 @@ function sourceFromFlags(flags: ReleaseFlags, now: Date): LocalSource {
   if (flags.image !== undefined && (flags.revision !== undefined || flags.fault !== undefined))
     throw new UsageError('--image redeploys an existing image; it takes no --revision or --fault.');
   if (flags.fault !== undefined && flags.fault !== 'healthz')
-    throw new UsageError(`--fault must be healthz (a /healthz that answers 500), got ${flags.fault}.`);
+    throw new UsageError(
+      `--fault must be healthz (a /healthz that answers 500), got ${flags.fault}.`,
+    );
   if (flags.image !== undefined) {
     if (!/@sha256:[a-f0-9]{64}$/.test(flags.image))
-      throw new UsageError('--image must be pinned by digest: <registry>/<repository>@sha256:<64 hex>.');
+      throw new UsageError(
+        '--image must be pinned by digest: <registry>/<repository>@sha256:<64 hex>.',
+      );
     return { kind: 'image', imageUri: flags.image };
   }
   const label = flags.revision ?? `r${now.toISOString().replace(/\D/g, '').slice(0, 14)}`;
@@ -189,13 +224,20 @@ function sourceFromFlags(flags: ReleaseFlags, now: Date): LocalSource {
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
-  return { kind: 'revision', label, ...(flags.fault === 'healthz' ? { fault: 'healthz' as const } : {}) };
+  return {
+    kind: 'revision',
+    label,
+    ...(flags.fault === 'healthz' ? { fault: 'healthz' as const } : {}),
+  };
 }
 
 async function localStatus(deps: CliDeps) {
   const config = configOf(deps);
   const stack = await stackStatus(config);
-  const service = (await ledgerTable(config.stateDir).query(config.service, {}).catch(() => [])) ?? [];
+  const service =
+    (await ledgerTable(config.stateDir)
+      .query(config.service, {})
+      .catch(() => [])) ?? [];
   const record = await new LocalService({
     stateDir: config.stateDir,
     service: config.service,
@@ -207,9 +249,15 @@ async function localStatus(deps: CliDeps) {
     .describe()
     .catch((): LocalServiceState | undefined => undefined);
   const tasks = await listTasks({ stateDir: config.stateDir, service: config.service });
-  const lbRunning = stack.containers.some((c) => c.role === 'load-balancer' && c.service === config.service && c.state === 'running');
+  const lbRunning = stack.containers.some(
+    (c) => c.role === 'load-balancer' && c.service === config.service && c.state === 'running',
+  );
   const targets = lbRunning
-    ? await new LoadBalancer({ service: config.service, stateDir: config.stateDir, port: config.sitePort })
+    ? await new LoadBalancer({
+        service: config.service,
+        stateDir: config.stateDir,
+        port: config.sitePort,
+      })
         .describeTargetHealth()
         .catch(() => [])
     : [];
@@ -262,7 +310,11 @@ export function registerLocalCommands(program: Command, deps: CliDeps): void {
     .option('--json', 'print machine-readable JSON on stdout')
     .action(async (flags: JsonFlag & { verbose?: boolean }) => {
       await guarded(deps, flags, async () => {
-        const { stack, boot } = await bringUp(deps, (line) => deps.io.err(`• ${line}`), Boolean(flags.verbose));
+        const { stack, boot } = await bringUp(
+          deps,
+          (line) => deps.io.err(`• ${line}`),
+          Boolean(flags.verbose),
+        );
         const already = stack.outcome === 'already-up' && boot.outcome === 'already-up';
         const value = {
           outcome: already ? 'already-up' : 'up',
@@ -277,7 +329,9 @@ export function registerLocalCommands(program: Command, deps: CliDeps): void {
           flags.json
             ? JSON.stringify(value, null, 2)
             : [
-                already ? `Local stack already up: ${boot.siteUrl}` : `Local stack up: ${boot.siteUrl}`,
+                already
+                  ? `Local stack already up: ${boot.siteUrl}`
+                  : `Local stack up: ${boot.siteUrl}`,
                 `  service revision  ${boot.taskDefinitionArn.split('/').pop()}`,
                 `  admin             user admin, password in ${boot.adminPasswordFile} (mode 600)`,
                 `  state             ${stack.config.stateDir}`,
@@ -289,7 +343,10 @@ export function registerLocalCommands(program: Command, deps: CliDeps): void {
   local
     .command('release')
     .summary('release a source revision (or an existing image) through the release state machine')
-    .option('--revision <label>', 'source revision label stamped on the image (default: r<UTC time>)')
+    .option(
+      '--revision <label>',
+      'source revision label stamped on the image (default: r<UTC time>)',
+    )
     .option('--fault <kind>', 'build a deliberately bad image: healthz (its /healthz answers 500)')
     .option('--image <uri>', 'redeploy an existing image, pinned by digest (uri@sha256:…)')
     .option('--started-by <who>', 'who is releasing (default: user@host)')
@@ -315,7 +372,9 @@ export function registerLocalCommands(program: Command, deps: CliDeps): void {
     .action(async (flags: ReleaseFlags & { to?: string }) => {
       await guarded(deps, flags, async () => {
         const config = configOf(deps);
-        const entries = (await ledgerTable(config.stateDir).query(config.service)).map(toLedgerEntry);
+        const entries = (await ledgerTable(config.stateDir).query(config.service)).map(
+          toLedgerEntry,
+        );
         const target = chooseRollbackTarget(entries, flags.to);
         deps.io.err(`• rolling back to ${target.imageUri} (${target.why})`);
         await release(deps, flags, { kind: 'image', imageUri: target.imageUri }, 'rollback');
@@ -334,14 +393,22 @@ export function registerLocalCommands(program: Command, deps: CliDeps): void {
           return;
         }
         const lines = [
-          s.up ? `Local stack up: ${s.siteUrl}` : `Local stack is not running (state: ${s.stateDir})`,
+          s.up
+            ? `Local stack up: ${s.siteUrl}`
+            : `Local stack is not running (state: ${s.stateDir})`,
           `  service   ${s.service ? `${s.service.name} on revision ${s.service.revision} (${s.service.desiredCount} desired)` : 'not created (run `stepdeploy local up`)'}`,
           '',
           s.tasks.length === 0
             ? '  no tasks'
             : table(
                 ['TASK', 'REVISION', 'STATUS', 'PORT', 'TARGET'],
-                s.tasks.map((t) => [t.name, String(t.revision), t.lastStatus, String(t.port), `${t.targetHealth}${t.reason ? ` (${t.reason})` : ''}`]),
+                s.tasks.map((t) => [
+                  t.name,
+                  String(t.revision),
+                  t.lastStatus,
+                  String(t.port),
+                  `${t.targetHealth}${t.reason ? ` (${t.reason})` : ''}`,
+                ]),
               ),
           '',
           renderHistory(s.releases),
@@ -379,7 +446,12 @@ export function registerLocalCommands(program: Command, deps: CliDeps): void {
         const log = (line: string) => deps.io.err(`• ${line}`);
         const { boot } = await bringUp(deps, log, Boolean(flags.verbose));
         log(`site up at ${boot.siteUrl}; releasing`);
-        const result = await release(deps, flags, sourceFromFlags({ revision: flags.revision ?? 'demo' }, deps.now()), 'release');
+        const result = await release(
+          deps,
+          flags,
+          sourceFromFlags({ revision: flags.revision ?? 'demo' }, deps.now()),
+          'release',
+        );
         if (!flags.json) deps.io.out(`\nWordPress is serving at ${result.siteUrl}`);
       });
     });

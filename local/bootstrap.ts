@@ -108,7 +108,8 @@ export async function installWordPress(
   adminPasswordFile: string,
   log: (line: string) => void = () => {},
 ): Promise<'installed' | 'already-installed'> {
-  if (new URL(siteUrl).hostname !== '127.0.0.1') throw new BootstrapError(`the site must be on 127.0.0.1, not ${siteUrl}`);
+  if (new URL(siteUrl).hostname !== '127.0.0.1')
+    throw new BootstrapError(`the site must be on 127.0.0.1, not ${siteUrl}`);
   let state = await readyz(siteUrl);
   for (let i = 0; i < 60 && state.status !== 200 && state.body !== 'not-installed'; i++) {
     await new Promise((r) => setTimeout(r, 1000));
@@ -116,7 +117,9 @@ export async function installWordPress(
   }
   if (state.status === 200) return 'already-installed';
   if (state.body !== 'not-installed')
-    throw new BootstrapError(`WordPress is not ready to install: /readyz answered ${state.status} ${state.body}`);
+    throw new BootstrapError(
+      `WordPress is not ready to install: /readyz answered ${state.status} ${state.body}`,
+    );
   const password = await ensureSecret(adminPasswordFile);
   log('completing the WordPress install (admin password in the secrets dir, mode 600)');
   const res = await fetch(new URL('/wp-admin/install.php?step=2', siteUrl), {
@@ -129,7 +132,10 @@ export async function installWordPress(
   const body = await res.text();
   const after = await readyz(siteUrl);
   if (after.status !== 200) {
-    const message = /<p[^>]*class="message"[^>]*>([\s\S]*?)<\/p>/.exec(body)?.[1]?.replace(/<[^>]+>/g, '').trim();
+    const message = /<p[^>]*class="message"[^>]*>([\s\S]*?)<\/p>/
+      .exec(body)?.[1]
+      ?.replace(/<[^>]+>/g, '')
+      .trim();
     throw new BootstrapError(
       `the WordPress installer answered ${res.status}${message ? ` (${message})` : ''} and /readyz still says ${after.status} ${after.body}`,
     );
@@ -155,7 +161,11 @@ export interface BootstrapOptions {
   readonly desiredCount?: number;
 }
 
-async function recordBootstrap(ctx: StepContext, taskDefinitionArn: string, imageUri: string): Promise<void> {
+async function recordBootstrap(
+  ctx: StepContext,
+  taskDefinitionArn: string,
+  imageUri: string,
+): Promise<void> {
   const now = ctx.now();
   const state: ReleaseState = {
     release: {
@@ -179,9 +189,15 @@ async function recordBootstrap(ctx: StepContext, taskDefinitionArn: string, imag
  * revision 1, starts the service's tasks behind HAProxy, completes the WordPress install and
  * records revision 1 as known-good in the ledger. When it exists, makes sure its tasks run.
  */
-export async function bootstrapService(stack: StackParts, opts: BootstrapOptions = {}): Promise<BootstrapResult> {
+export async function bootstrapService(
+  stack: StackParts,
+  opts: BootstrapOptions = {},
+): Promise<BootstrapResult> {
   const log = opts.log ?? (() => {});
-  const ctx = createContext(stack, { onServiceEvent: opts.onServiceEvent, desiredCount: opts.desiredCount });
+  const ctx = createContext(stack, {
+    onServiceEvent: opts.onServiceEvent,
+    desiredCount: opts.desiredCount,
+  });
   const { config } = stack;
   const secrets = siteSecretPaths(config.stateDir, config.service);
   try {
@@ -189,14 +205,22 @@ export async function bootstrapService(stack: StackParts, opts: BootstrapOptions
     if (existing) {
       const before = (await ctx.service.tasks()).filter((t) => t.lastStatus === 'RUNNING').length;
       const primary = await ctx.service.ensureRunning();
-      if (!primary) throw new BootstrapError(`service ${config.service} has no deployment; run \`stepdeploy local down\` and \`up\` again`);
+      if (!primary)
+        throw new BootstrapError(
+          `service ${config.service} has no deployment; run \`stepdeploy local down\` and \`up\` again`,
+        );
       if (primary.rolloutState !== 'COMPLETED') {
-        log(`restarting ${primary.desiredCount} task(s) of ${primary.taskDefinition.split('/').pop()}`);
+        log(
+          `restarting ${primary.desiredCount} task(s) of ${primary.taskDefinition.split('/').pop()}`,
+        );
         await ctx.service.waitForSteady(primary.id);
       }
       const install = await installWordPress(stack.loadBalancer.url, secrets.adminPassword, log);
       return {
-        outcome: before >= primary.desiredCount && install === 'already-installed' ? 'already-up' : 'restarted',
+        outcome:
+          before >= primary.desiredCount && install === 'already-installed'
+            ? 'already-up'
+            : 'restarted',
         taskDefinitionArn: primary.taskDefinition,
         siteUrl: stack.loadBalancer.url,
         install,
@@ -215,14 +239,25 @@ export async function bootstrapService(stack: StackParts, opts: BootstrapOptions
     log(`pushed ${built.imageUri}`);
     const td = await ctx.taskDefinitions.register(initialTaskDefinition(stack, built.imageUri));
     const arn = td.taskDefinitionArn as string;
-    log(`registered ${arn.split('/').pop()}; starting ${opts.desiredCount ?? 2} task(s) behind HAProxy`);
-    const deployment = await ctx.service.update(arn, { desiredCount: opts.desiredCount ?? 2, releaseId: 'bootstrap' });
+    log(
+      `registered ${arn.split('/').pop()}; starting ${opts.desiredCount ?? 2} task(s) behind HAProxy`,
+    );
+    const deployment = await ctx.service.update(arn, {
+      desiredCount: opts.desiredCount ?? 2,
+      releaseId: 'bootstrap',
+    });
     await ctx.service.waitForSteady(deployment.id);
     const install = await installWordPress(stack.loadBalancer.url, secrets.adminPassword, log);
     await recordBootstrap(ctx, arn, built.imageUri);
     // Reading it back proves the file is private before anyone relies on it.
     await readSecret(secrets.adminPassword);
-    return { outcome: 'bootstrapped', taskDefinitionArn: arn, siteUrl: stack.loadBalancer.url, install, adminPasswordFile: secrets.adminPassword };
+    return {
+      outcome: 'bootstrapped',
+      taskDefinitionArn: arn,
+      siteUrl: stack.loadBalancer.url,
+      install,
+      adminPasswordFile: secrets.adminPassword,
+    };
   } finally {
     ctx.service.stop();
     await ctx.service.idle();

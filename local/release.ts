@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import type { StateMachineDefinition } from 'aws-local-stepfunctions';
 import { stepDurations } from '#commons/durations.ts';
@@ -9,7 +9,12 @@ import { type ExecutionProgress, summarize } from '../cli/render/progress.ts';
 import { fromLocalEvent, type StepEvent } from '../cli/render/step-events.ts';
 import { PROJECT_ROOT } from './config.ts';
 import { type Json, type RunnerEvent, runLocal, toHistoryEvents } from './runner.ts';
-import { type BuildSettings, createContext, type LocalLedgerRecord, type StackParts } from './steps/context.ts';
+import {
+  type BuildSettings,
+  createContext,
+  type LocalLedgerRecord,
+  type StackParts,
+} from './steps/context.ts';
 import { releaseHandlers } from './steps/index.ts';
 import type { ServiceEvent } from './steps/service.ts';
 import { settleSnapshots } from './steps/snapshot-database.ts';
@@ -17,8 +22,12 @@ import { type CfnTemplate, definitionFromTemplate, readCdkOut } from './template
 
 const run = (file: string, args: readonly string[], env: NodeJS.ProcessEnv) =>
   new Promise<{ stdout: string; stderr: string }>((resolve, reject) => {
-    execFile(file, args as string[], { cwd: PROJECT_ROOT, env, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) =>
-      err ? reject(Object.assign(err, { stderr })) : resolve({ stdout, stderr }),
+    execFile(
+      file,
+      args as string[],
+      { cwd: PROJECT_ROOT, env, maxBuffer: 64 * 1024 * 1024 },
+      (err, stdout, stderr) =>
+        err ? reject(Object.assign(err, { stderr })) : resolve({ stdout, stderr }),
     );
   });
 
@@ -75,14 +84,21 @@ export async function synthesizedTemplates(
     await rm(dir, { recursive: true, force: true });
     await mkdir(dir, { recursive: true, mode: 0o700 });
     try {
-      await run(join(PROJECT_ROOT, 'node_modules', '.bin', 'cdk'), ['synth', '--quiet', '--output', dir], {
-        ...process.env,
-        // Bundling must use the local esbuild; a silent fallback to Docker bundling fails loudly.
-        CDK_DOCKER: '/nonexistent',
-      });
+      await run(
+        join(PROJECT_ROOT, 'node_modules', '.bin', 'cdk'),
+        ['synth', '--quiet', '--output', dir],
+        {
+          ...process.env,
+          // Bundling must use the local esbuild; a silent fallback to Docker bundling fails loudly.
+          CDK_DOCKER: '/nonexistent',
+        },
+      );
     } catch (error) {
       const stderr = (error as { stderr?: string }).stderr ?? '';
-      throw new SynthError(`cdk synth failed: ${stderr.trim().split('\n').slice(-15).join('\n')}`, error);
+      throw new SynthError(
+        `cdk synth failed: ${stderr.trim().split('\n').slice(-15).join('\n')}`,
+        error,
+      );
     }
     await writeFile(join(dir, 'stepdeploy-inputs.hash'), `${want}\n`, { mode: 0o600 });
   }
@@ -108,7 +124,8 @@ export async function releaseDefinition(
         /release/i.test(String(r.Properties?.StateMachineName ?? '')),
     ),
   );
-  if (!stack) throw new SynthError('no stack of the synthesized app holds the release state machine');
+  if (!stack)
+    throw new SynthError('no stack of the synthesized app holds the release state machine');
   return definitionFromTemplate({ stack, templates, match: 'release' });
 }
 
@@ -132,7 +149,9 @@ const LABEL = /^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$/;
 /** A source revision label must be short and safe in file names, tags and Packer variables. Pure. */
 export function checkLabel(label: string): string {
   if (!LABEL.test(label))
-    throw new Error(`revision label must be 1-40 of letters, digits, . _ - (starting with a letter or digit), got ${JSON.stringify(label)}`);
+    throw new Error(
+      `revision label must be 1-40 of letters, digits, . _ - (starting with a letter or digit), got ${JSON.stringify(label)}`,
+    );
   return label;
 }
 
@@ -161,9 +180,23 @@ export function localReleaseInput(
  * A unique execution name; ValidateInput derives the release id (and the snapshot id) from it,
  * so it stays short and unique even for two releases started in the same second. Pure.
  */
-export function localExecutionName(kind: 'release' | 'rollback', what: string, now: Date, random = randomBytes(2).toString('hex')): string {
-  const stamp = now.toISOString().replace(/[-:]/g, '').replace('.', '').replace(/Z$/, 'z').toLowerCase();
-  const tail = what.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 12);
+export function localExecutionName(
+  kind: 'release' | 'rollback',
+  what: string,
+  now: Date,
+  random = randomBytes(2).toString('hex'),
+): string {
+  const stamp = now
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace('.', '')
+    .replace(/Z$/, 'z')
+    .toLowerCase();
+  const tail = what
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 12);
   return `${kind === 'rollback' ? 'rollback' : 'local'}-${stamp}-${random}${tail ? `-${tail}` : ''}`;
 }
 
@@ -206,7 +239,12 @@ export interface LocalReleaseResult {
 export async function runLocalRelease(
   stack: StackParts,
   definition: StateMachineDefinition,
-  request: { readonly source: LocalSource; readonly startedBy: string; readonly kind?: 'release' | 'rollback'; readonly options?: Partial<typeof LOCAL_RELEASE_OPTIONS> },
+  request: {
+    readonly source: LocalSource;
+    readonly startedBy: string;
+    readonly kind?: 'release' | 'rollback';
+    readonly options?: Partial<typeof LOCAL_RELEASE_OPTIONS>;
+  },
   hooks: ReleaseHooks = {},
 ): Promise<LocalReleaseResult> {
   const input = localReleaseInput(request.source, request.startedBy, request.options);
@@ -222,7 +260,9 @@ export async function runLocalRelease(
     events,
     build: {
       ...hooks.build,
-      ...(request.source.kind === 'revision' && request.source.fault ? { fault: request.source.fault } : {}),
+      ...(request.source.kind === 'revision' && request.source.fault
+        ? { fault: request.source.fault }
+        : {}),
     },
     note: hooks.note,
     announce: hooks.announce,
@@ -232,7 +272,8 @@ export async function runLocalRelease(
     },
   });
   let releaseId: string | undefined;
-  const pollMs = (input.options?.pollIntervalSeconds ?? LOCAL_RELEASE_OPTIONS.pollIntervalSeconds) * 1000;
+  const pollMs =
+    (input.options?.pollIntervalSeconds ?? LOCAL_RELEASE_OPTIONS.pollIntervalSeconds) * 1000;
   let execution: Awaited<ReturnType<typeof runLocal>>;
   try {
     execution = await runLocal(definition, input as unknown as Json, {
@@ -242,7 +283,11 @@ export async function runLocalRelease(
       retryMs: 1000,
       onEvent: (event) => {
         events.push(event);
-        const exited = event as { type?: string; state?: { name?: string }; output?: { release?: { releaseId?: string } } };
+        const exited = event as {
+          type?: string;
+          state?: { name?: string };
+          output?: { release?: { releaseId?: string } };
+        };
         if (exited.type === 'StateExited' && exited.state?.name === 'ValidateInput')
           releaseId = exited.output?.release?.releaseId;
         const step = fromLocalEvent(event as never);
@@ -258,7 +303,9 @@ export async function runLocalRelease(
     await ctx.service.idle();
     await settleSnapshots();
   }
-  const record = releaseId ? await ctx.ledger.get({ service: stack.config.service, releaseId }) : undefined;
+  const record = releaseId
+    ? await ctx.ledger.get({ service: stack.config.service, releaseId })
+    : undefined;
   const outcome =
     execution.status === 'SUCCEEDED'
       ? 'SUCCEEDED'

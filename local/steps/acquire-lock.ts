@@ -13,7 +13,13 @@ export function acquireLock(ctx: StepContext) {
   return async (raw: Json): Promise<Json> => {
     const event = acquireLockSchema.parse(raw);
     const now = ctx.now();
-    const item = newLock(event.service, event.releaseId, event.startedBy, now, ctx.lockLeaseSeconds);
+    const item = newLock(
+      event.service,
+      event.releaseId,
+      event.startedBy,
+      now,
+      ctx.lockLeaseSeconds,
+    );
     const nowSeconds = Math.floor(now.getTime() / 1000);
     try {
       await ctx.locks.put(

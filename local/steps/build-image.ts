@@ -27,12 +27,16 @@ export function repositoryOf(service: string): string {
 export function buildImage(ctx: StepContext) {
   return async (raw: Json): Promise<Json> => {
     const input = raw as unknown as StartBuildInput;
-    const env = Object.fromEntries((input.EnvironmentVariablesOverride ?? []).map((v) => [v.Name, v.Value]));
+    const env = Object.fromEntries(
+      (input.EnvironmentVariablesOverride ?? []).map((v) => [v.Name, v.Value]),
+    );
     const sourceRevision = env.SOURCE_REVISION ?? input.SourceVersion;
     if (!sourceRevision) throw new Error('BuildImage needs SOURCE_REVISION or SourceVersion');
     const started = ctx.now();
-    const extraVars: Record<string, string> = ctx.build.fault === 'healthz' ? { [FAULT_HEALTHZ_VAR]: '500' } : {};
-    if (ctx.build.fault) ctx.note(`BuildImage: building with fault ${ctx.build.fault} (${FAULT_HEALTHZ_VAR}=500)`);
+    const extraVars: Record<string, string> =
+      ctx.build.fault === 'healthz' ? { [FAULT_HEALTHZ_VAR]: '500' } : {};
+    if (ctx.build.fault)
+      ctx.note(`BuildImage: building with fault ${ctx.build.fault} (${FAULT_HEALTHZ_VAR}=500)`);
     const result = await packerBuild({
       sourceRevision,
       registry: ctx.registry.url,

@@ -8,7 +8,10 @@ import type { StepContext } from './context.ts';
  * Target descriptions keyed the way ELBv2 keys IP targets (`Id` = the address, `Port`), so the
  * shared matcher finds a task's targets by its 127.0.0.1 binding and host port. Pure.
  */
-export function asIpTargets(targets: readonly TargetHealthDescription[], address = '127.0.0.1'): TargetHealthDescription[] {
+export function asIpTargets(
+  targets: readonly TargetHealthDescription[],
+  address = '127.0.0.1',
+): TargetHealthDescription[] {
   return targets.map((t) => ({ ...t, Target: { ...t.Target, Id: address } }));
 }
 

@@ -28,7 +28,12 @@ export function checkSnapshot(ctx: StepContext) {
           Status: status,
           Engine: 'mariadb',
           SnapshotType: 'manual',
-          ...(stored ? { SnapshotCreateTime: stored.createdAt, AllocatedStorage: Math.ceil(stored.sizeBytes / 2 ** 30) } : {}),
+          ...(stored
+            ? {
+                SnapshotCreateTime: stored.createdAt,
+                AllocatedStorage: Math.ceil(stored.sizeBytes / 2 ** 30),
+              }
+            : {}),
         },
       ],
     };

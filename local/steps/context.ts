@@ -73,7 +73,10 @@ export interface StepContext {
 }
 
 /** The local stack's coordinates standing in for the stack's in `$.release.target`. */
-export function localTarget(ctx: Pick<StepContext, 'config' | 'database' | 'loadBalancer'>, fromTemplate: ReleaseTarget): ReleaseTarget {
+export function localTarget(
+  ctx: Pick<StepContext, 'config' | 'database' | 'loadBalancer'>,
+  fromTemplate: ReleaseTarget,
+): ReleaseTarget {
   return {
     cluster: 'local',
     service: ctx.config.service,

@@ -16,7 +16,9 @@ export function deployService(ctx: StepContext) {
       throw new DeployError(`service ${event.service} not found in ${event.cluster}`);
     try {
       const deployment = await ctx.service.update(event.taskDefinitionArn);
-      ctx.note(`DeployService: ${deployment.id} rolling out ${event.taskDefinitionArn.split('/').pop()}`);
+      ctx.note(
+        `DeployService: ${deployment.id} rolling out ${event.taskDefinitionArn.split('/').pop()}`,
+      );
       return {
         deploymentId: deployment.id,
         taskDefinitionArn: event.taskDefinitionArn,
@@ -24,7 +26,10 @@ export function deployService(ctx: StepContext) {
       };
     } catch (error) {
       if (error instanceof TaskDefinitionNotFoundError)
-        throw new DeployError(`UpdateService refused ${event.taskDefinitionArn}: ${error.message}`, { cause: error });
+        throw new DeployError(
+          `UpdateService refused ${event.taskDefinitionArn}: ${error.message}`,
+          { cause: error },
+        );
       throw error;
     }
   };

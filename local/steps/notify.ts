@@ -30,7 +30,9 @@ export function notify(ctx: StepContext) {
       `${JSON.stringify({ at: ctx.now().toISOString(), messageId, subject: input.Subject, message: input.Message, attributes })}\n`,
       { mode: 0o600 },
     );
-    ctx.announce(`[notify ${attributes.severity ?? 'normal'}] ${input.Subject ?? ''}: ${input.Message}`);
+    ctx.announce(
+      `[notify ${attributes.severity ?? 'normal'}] ${input.Subject ?? ''}: ${input.Message}`,
+    );
     return { MessageId: messageId };
   };
 }

@@ -15,13 +15,22 @@ export function registerTaskDefinition(ctx: StepContext) {
     const service = await ctx.service.describe();
     const previous = service?.taskDefinition;
     if (!previous)
-      throw new TaskDefinitionError(`service ${event.service} in ${event.cluster} is not usable: not found (run \`stepdeploy local up\`)`);
+      throw new TaskDefinitionError(
+        `service ${event.service} in ${event.cluster} is not usable: not found (run \`stepdeploy local up\`)`,
+      );
     const current = await ctx.taskDefinitions.describe(previous);
     const image = pinImage(event.imageUri, event.imageDigest);
-    const registration = cloneTaskDefinition({ taskDefinition: current }, event.containerName, image);
+    const registration = cloneTaskDefinition(
+      { taskDefinition: current },
+      event.containerName,
+      image,
+    );
     const td = await ctx.taskDefinitions.register(registration);
-    if (!td.taskDefinitionArn) throw new TaskDefinitionError('RegisterTaskDefinition returned no ARN');
-    ctx.note(`RegisterTaskDefinition: ${td.family}:${td.revision} (from ${previous.split('/').pop()})`);
+    if (!td.taskDefinitionArn)
+      throw new TaskDefinitionError('RegisterTaskDefinition returned no ARN');
+    ctx.note(
+      `RegisterTaskDefinition: ${td.family}:${td.revision} (from ${previous.split('/').pop()})`,
+    );
     return {
       taskDefinitionArn: td.taskDefinitionArn,
       previousTaskDefinitionArn: previous,

@@ -12,7 +12,10 @@ export function releaseLock(ctx: StepContext) {
       return { released: true };
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedError)) throw error;
-      return { released: false, reason: `lock of ${event.service} is not held by ${event.releaseId}` };
+      return {
+        released: false,
+        reason: `lock of ${event.service} is not held by ${event.releaseId}`,
+      };
     }
   };
 }

@@ -2,13 +2,16 @@ import { randomBytes } from 'node:crypto';
 import type { Deployment, Task } from '@aws-sdk/client-ecs';
 import type { TargetHealthDescription } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { LoadBalancer } from '../load-balancer.ts';
+import { type ServiceRecord, serviceTable, type TaskDefinitionStore } from '../task-definitions.ts';
 import {
-  parseTaskDefinitionRef,
-  type ServiceRecord,
-  type TaskDefinitionStore,
-  serviceTable,
-} from '../task-definitions.ts';
-import { type LocalTask, listTasks, removeTask, runTask, stopTask, toEcsTask } from '../tasks.ts';
+  type LocalTask,
+  listTasks,
+  removeTask,
+  runInputFromTaskDefinition,
+  runTask,
+  stopTask,
+  toEcsTask,
+} from '../tasks.ts';
 
 /** One deployment of the local service, shaped after ECS `Deployment`. */
 export interface LocalDeployment extends Record<string, unknown> {
@@ -29,15 +32,46 @@ export interface LocalServiceState extends ServiceRecord {
 
 /** What the scheduler did, for progress displays and the bench (timestamps in epoch ms). */
 export type ServiceEvent =
-  | { readonly type: 'deployment-created'; readonly at: number; readonly deploymentId: string; readonly taskDefinition: string }
-  | { readonly type: 'task-started'; readonly at: number; readonly deploymentId: string; readonly task: string; readonly port: number }
-  | { readonly type: 'task-adopted'; readonly at: number; readonly deploymentId: string; readonly task: string }
+  | {
+      readonly type: 'deployment-created';
+      readonly at: number;
+      readonly deploymentId: string;
+      readonly taskDefinition: string;
+    }
+  | {
+      readonly type: 'task-started';
+      readonly at: number;
+      readonly deploymentId: string;
+      readonly task: string;
+      readonly port: number;
+    }
+  | {
+      readonly type: 'task-adopted';
+      readonly at: number;
+      readonly deploymentId: string;
+      readonly task: string;
+    }
   | { readonly type: 'tasks-healthy'; readonly at: number; readonly deploymentId: string }
-  | { readonly type: 'drain-started'; readonly at: number; readonly deploymentId: string; readonly tasks: readonly string[] }
-  | { readonly type: 'drain-finished'; readonly at: number; readonly deploymentId: string; readonly tasks: readonly string[] }
+  | {
+      readonly type: 'drain-started';
+      readonly at: number;
+      readonly deploymentId: string;
+      readonly tasks: readonly string[];
+    }
+  | {
+      readonly type: 'drain-finished';
+      readonly at: number;
+      readonly deploymentId: string;
+      readonly tasks: readonly string[];
+    }
   | { readonly type: 'deployment-completed'; readonly at: number; readonly deploymentId: string }
   | { readonly type: 'deployment-superseded'; readonly at: number; readonly deploymentId: string }
-  | { readonly type: 'rollout-error'; readonly at: number; readonly deploymentId: string; readonly message: string };
+  | {
+      readonly type: 'rollout-error';
+      readonly at: number;
+      readonly deploymentId: string;
+      readonly message: string;
+    };
 
 /** What the local service needs. */
 export interface LocalServiceOptions {
@@ -88,7 +122,9 @@ export class LocalService {
 
   /** The service record with its deployments, or undefined before the first deployment. */
   async describe(): Promise<LocalServiceState | undefined> {
-    return (await this.table().get({ serviceName: this.opts.service })) as LocalServiceState | undefined;
+    return (await this.table().get({ serviceName: this.opts.service })) as
+      | LocalServiceState
+      | undefined;
   }
 
   /** The deployments in the shape ECS DescribeServices returns them. */
@@ -100,8 +136,12 @@ export class LocalService {
       status: d.status,
       taskDefinition: d.taskDefinition,
       desiredCount: d.desiredCount,
-      runningCount: tasks.filter((t) => t.taskDefinitionArn === d.taskDefinition && t.lastStatus === 'RUNNING').length,
-      pendingCount: tasks.filter((t) => t.taskDefinitionArn === d.taskDefinition && t.lastStatus === 'PENDING').length,
+      runningCount: tasks.filter(
+        (t) => t.taskDefinitionArn === d.taskDefinition && t.lastStatus === 'RUNNING',
+      ).length,
+      pendingCount: tasks.filter(
+        (t) => t.taskDefinitionArn === d.taskDefinition && t.lastStatus === 'PENDING',
+      ).length,
       rolloutState: d.rolloutState,
       rolloutStateReason: d.rolloutStateReason,
       createdAt: new Date(d.createdAt),
@@ -135,13 +175,20 @@ export class LocalService {
     const state = (await this.table().update({ serviceName: this.opts.service }, (cur) => {
       const current = cur as LocalServiceState | undefined;
       const primary = current?.deployments?.find((d) => d.status === 'PRIMARY');
-      if (current && primary?.taskDefinition === taskDefinitionArn && primary.rolloutState !== 'FAILED') {
+      if (
+        current &&
+        primary?.taskDefinition === taskDefinitionArn &&
+        primary.rolloutState !== 'FAILED'
+      ) {
         return current;
       }
       created = true;
       const desiredCount = opts.desiredCount ?? current?.desiredCount ?? this.opts.desiredCount;
       const deployment: LocalDeployment = {
-        id: `ecs-svc/${BigInt(`0x${randomBytes(8).toString('hex')}`).toString().padStart(19, '0').slice(0, 19)}`,
+        id: `ecs-svc/${BigInt(`0x${randomBytes(8).toString('hex')}`)
+          .toString()
+          .padStart(19, '0')
+          .slice(0, 19)}`,
         status: 'PRIMARY',
         taskDefinition: taskDefinitionArn,
         desiredCount,
@@ -163,7 +210,12 @@ export class LocalService {
     })) as LocalServiceState;
     const primary = state.deployments?.find((d) => d.status === 'PRIMARY') as LocalDeployment;
     if (created)
-      this.emit({ type: 'deployment-created', at: Date.now(), deploymentId: primary.id, taskDefinition: taskDefinitionArn });
+      this.emit({
+        type: 'deployment-created',
+        at: Date.now(),
+        deploymentId: primary.id,
+        taskDefinition: taskDefinitionArn,
+      });
     if (primary.rolloutState !== 'COMPLETED' && !this.rollouts.has(primary.id)) {
       this.startRollout(primary, opts.releaseId ?? 'local');
     }
@@ -188,7 +240,9 @@ export class LocalService {
     await this.table().update({ serviceName: this.opts.service }, (cur) => ({
       ...(cur as LocalServiceState),
       deployments: (cur as LocalServiceState).deployments?.map((d) =>
-        d.id === primary.id ? { ...d, rolloutState: 'IN_PROGRESS', updatedAt: new Date().toISOString() } : d,
+        d.id === primary.id
+          ? { ...d, rolloutState: 'IN_PROGRESS', updatedAt: new Date().toISOString() }
+          : d,
       ),
     }));
     const resumed = { ...primary, rolloutState: 'IN_PROGRESS' as const };
@@ -203,15 +257,19 @@ export class LocalService {
       const state = await this.describe();
       const dep = state?.deployments?.find((d) => d.id === deploymentId);
       if (dep?.rolloutState === 'COMPLETED') return;
-      if (!dep || dep.status !== 'PRIMARY')
+      if (dep?.status !== 'PRIMARY')
         throw new Error(`deployment ${deploymentId} was replaced before it completed`);
       if (Date.now() > deadline) {
         const tasks = await this.tasks();
         const health = await this.opts.loadBalancer.describeTargetHealth();
         throw new Error(
           `deployment ${deploymentId} did not complete in ${Math.round(timeoutMs / 1000)}s: tasks ${tasks
-            .map((t) => `${t.name} ${t.lastStatus}${t.stoppedReason ? ` (${t.stoppedReason})` : ''}`)
-            .join(', ')}; targets ${health.map((h) => `${h.Target?.Id} ${h.TargetHealth?.State}`).join(', ')}`,
+            .map(
+              (t) => `${t.name} ${t.lastStatus}${t.stoppedReason ? ` (${t.stoppedReason})` : ''}`,
+            )
+            .join(
+              ', ',
+            )}; targets ${health.map((h) => `${h.Target?.Id} ${h.TargetHealth?.State}`).join(', ')}`,
         );
       }
       await sleep(this.opts.pollMs ?? 250);
@@ -244,42 +302,52 @@ export class LocalService {
 
   private async isPrimary(deploymentId: string): Promise<boolean> {
     const state = await this.describe();
-    return state?.deployments?.some((d) => d.id === deploymentId && d.status === 'PRIMARY') ?? false;
+    return (
+      state?.deployments?.some((d) => d.id === deploymentId && d.status === 'PRIMARY') ?? false
+    );
   }
 
   private async rollout(deployment: LocalDeployment, releaseId: string): Promise<void> {
     const lb = this.opts.loadBalancer;
     const td = await this.opts.taskDefinitions.describe(deployment.taskDefinition);
-    const { revision } = parseTaskDefinitionRef(deployment.taskDefinition);
-    const container = td.containerDefinitions?.[0];
-    if (!container?.image) throw new Error(`${deployment.taskDefinition} has no container image`);
 
     // Tasks of this revision that already run count towards the deployment (a rollback to a
     // revision whose tasks were never drained needs to start nothing).
     const adopted = (await this.tasks()).filter(
-      (t) => t.taskDefinitionArn === deployment.taskDefinition && t.desiredStatus === 'RUNNING' && t.lastStatus !== 'STOPPED',
+      (t) =>
+        t.taskDefinitionArn === deployment.taskDefinition &&
+        t.desiredStatus === 'RUNNING' &&
+        t.lastStatus !== 'STOPPED',
     );
     const mine = new Set(adopted.map((t) => t.name));
     for (const t of adopted) {
       await lb.addTarget({ id: t.name, port: t.port });
-      this.emit({ type: 'task-adopted', at: Date.now(), deploymentId: deployment.id, task: t.name });
+      this.emit({
+        type: 'task-adopted',
+        at: Date.now(),
+        deploymentId: deployment.id,
+        task: t.name,
+      });
     }
     for (let i = adopted.length; i < deployment.desiredCount; i++) {
       if (this.stopped || !(await this.isPrimary(deployment.id))) return;
-      const task = await runTask({
-        stateDir: this.opts.stateDir,
-        service: this.opts.service,
-        revision,
-        releaseId,
-        image: container.image,
-        env: Object.fromEntries((container.environment ?? []).map((e) => [e.name ?? '', e.value ?? ''])),
-        secretFiles: Object.fromEntries((container.secrets ?? []).map((s) => [s.name, s.valueFrom])),
-        portBase: this.opts.portBase,
-        taskDefinitionArn: deployment.taskDefinition,
-      });
+      const task = await runTask(
+        runInputFromTaskDefinition(td, {
+          stateDir: this.opts.stateDir,
+          service: this.opts.service,
+          releaseId,
+          portBase: this.opts.portBase,
+        }),
+      );
       mine.add(task.name);
       await lb.addTarget({ id: task.name, port: task.port });
-      this.emit({ type: 'task-started', at: Date.now(), deploymentId: deployment.id, task: task.name, port: task.port });
+      this.emit({
+        type: 'task-started',
+        at: Date.now(),
+        deploymentId: deployment.id,
+        task: task.name,
+        port: task.port,
+      });
     }
 
     // Wait until every task of the deployment runs and its target is healthy.
@@ -303,23 +371,34 @@ export class LocalService {
     const others = (await this.tasks()).filter((t) => !mine.has(t.name));
     const names = others.map((t) => t.name);
     this.emit({ type: 'drain-started', at: Date.now(), deploymentId: deployment.id, tasks: names });
+    const live = others.filter((t) => t.lastStatus !== 'STOPPED');
+    await Promise.all(live.map((t) => lb.drainTarget(t.name, { timeoutMs: 30_000 })));
+    // Deregistered one at a time: each removal rewrites the load balancer's target list.
+    for (const t of others) await lb.removeTarget(t.name, { timeoutMs: 30_000 });
+    // Servers left behind by an interrupted earlier run belong to no task: deregister them too.
+    const known = new Set([...mine, ...names]);
+    for (const target of await lb.describeTargetHealth()) {
+      const id = target.Target?.Id;
+      if (id && !known.has(id) && !(await this.tasks()).some((t) => t.name === id))
+        await lb.removeTarget(id);
+    }
     await Promise.all(
       others.map(async (t) => {
-        if (t.lastStatus !== 'STOPPED') {
-          await lb.drainTarget(t.name, { timeoutMs: 30_000 });
-          await lb.removeTarget(t.name, { timeoutMs: 30_000 });
+        if (t.lastStatus !== 'STOPPED')
           await stopTask(
             this.opts.stateDir,
             t,
             `Scaling activity initiated by (deployment ${deployment.id})`,
           ).catch(() => undefined);
-        } else {
-          await lb.removeTarget(t.name).catch(() => undefined);
-        }
         await removeTask(this.opts.stateDir, t);
       }),
     );
-    this.emit({ type: 'drain-finished', at: Date.now(), deploymentId: deployment.id, tasks: names });
+    this.emit({
+      type: 'drain-finished',
+      at: Date.now(),
+      deploymentId: deployment.id,
+      tasks: names,
+    });
 
     const now = new Date().toISOString();
     let completed = false;
@@ -341,6 +420,7 @@ export class LocalService {
         ],
       };
     });
-    if (completed) this.emit({ type: 'deployment-completed', at: Date.now(), deploymentId: deployment.id });
+    if (completed)
+      this.emit({ type: 'deployment-completed', at: Date.now(), deploymentId: deployment.id });
   }
 }

@@ -11,7 +11,8 @@ export function smokeTest(ctx: StepContext) {
   return async (raw: Json): Promise<Json> => {
     const event = smokeTestSchema.parse(raw);
     const host = new URL(event.siteUrl).hostname;
-    if (host !== '127.0.0.1') throw new Error(`local smoke tests only go to 127.0.0.1, not ${host}`);
+    if (host !== '127.0.0.1')
+      throw new Error(`local smoke tests only go to 127.0.0.1, not ${host}`);
     const result = await runSmokeTest(event, { intervalMs: 1000, requestTimeoutMs: 5000 });
     ctx.note(`SmokeTest: ${result.checks.map((c) => c.reason).join(', ')}`);
     return result as unknown as Json;

@@ -10,7 +10,10 @@ export class RdsError extends Error {
   }
 }
 
-type SnapshotJob = { state: 'creating' } | { state: 'available' } | { state: 'failed'; message: string };
+type SnapshotJob =
+  | { state: 'creating' }
+  | { state: 'available' }
+  | { state: 'failed'; message: string };
 
 /** Snapshots being taken by this process, by id: CreateDBSnapshot returns before they finish. */
 export const snapshotJobs = new Map<string, SnapshotJob>();
@@ -37,19 +40,30 @@ export function snapshotDatabase(ctx: StepContext) {
   return async (raw: Json): Promise<Json> => {
     const input = raw as unknown as CreateDbSnapshotInput;
     if (input.DbInstanceIdentifier !== ctx.database.container)
-      throw new RdsError('DbInstanceNotFoundFault', `DBInstance ${input.DbInstanceIdentifier} not found.`);
+      throw new RdsError(
+        'DbInstanceNotFoundFault',
+        `DBInstance ${input.DbInstanceIdentifier} not found.`,
+      );
     const id = input.DbSnapshotIdentifier;
     if (snapshotJobs.has(id) || (await describeSnapshot(ctx.config.stateDir, id)))
-      throw new RdsError('DbSnapshotAlreadyExistsException', `Cannot create the snapshot because a snapshot with the identifier ${id} already exists.`);
+      throw new RdsError(
+        'DbSnapshotAlreadyExistsException',
+        `Cannot create the snapshot because a snapshot with the identifier ${id} already exists.`,
+      );
     snapshotJobs.set(id, { state: 'creating' });
     const started = ctx.now();
     const job = dumpDatabase(ctx.database, id).then(
       (meta) => {
         snapshotJobs.set(id, { state: 'available' });
-        ctx.note(`SnapshotDatabase: ${id} available (${meta.tables.length} tables, ${meta.sizeBytes} bytes)`);
+        ctx.note(
+          `SnapshotDatabase: ${id} available (${meta.tables.length} tables, ${meta.sizeBytes} bytes)`,
+        );
       },
       (err: unknown) => {
-        snapshotJobs.set(id, { state: 'failed', message: err instanceof Error ? err.message : String(err) });
+        snapshotJobs.set(id, {
+          state: 'failed',
+          message: err instanceof Error ? err.message : String(err),
+        });
       },
     );
     running.add(job);

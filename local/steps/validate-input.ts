@@ -1,4 +1,4 @@
-import { type ReleaseTarget } from '#commons/release.ts';
+import type { ReleaseTarget } from '#commons/release.ts';
 import { validateInputEventSchema } from '#functions/validate-input/schema.ts';
 import { validateRelease } from '#functions/validate-input/validate-input.ts';
 import type { Json } from '../runner.ts';

@@ -1,0 +1,129 @@
+import { nowMs } from './timing.ts';
+
+/** A bounded load: fixed rate, at most `maxRequests` requests and `maxMs` milliseconds. */
+export interface LoadSettings {
+  /** Must be on 127.0.0.1 (or localhost): the bench never sends traffic elsewhere. */
+  readonly url: string;
+  readonly ratePerSecond: number;
+  readonly maxRequests: number;
+  readonly maxMs: number;
+  /** Per-request timeout (default 10 s). */
+  readonly timeoutMs?: number;
+}
+
+/** One failed request: when (epoch ms) and why. */
+export interface LoadFailure {
+  readonly at: number;
+  readonly reason: string;
+}
+
+/** What a load run saw. */
+export interface LoadResult {
+  readonly sent: number;
+  readonly ok: number;
+  readonly failed: number;
+  readonly failures: readonly LoadFailure[];
+  readonly startedAt: number;
+  readonly endedAt: number;
+  /** Latency of each completed request in ms, in send order. */
+  readonly latenciesMs: readonly number[];
+}
+
+/** Throws unless the URL is http on loopback (127.0.0.1 or localhost). Pure. */
+export function assertLoopback(url: string): URL {
+  const parsed = new URL(url);
+  if (parsed.protocol !== 'http:' || !['127.0.0.1', 'localhost'].includes(parsed.hostname))
+    throw new Error(`load goes to http://127.0.0.1 only, refused ${url}`);
+  return parsed;
+}
+
+/** Checks the bounds of a load before it starts. Pure. */
+export function checkSettings(settings: LoadSettings): void {
+  assertLoopback(settings.url);
+  const bounded = (name: string, v: number, max: number) => {
+    if (!Number.isFinite(v) || v <= 0 || v > max)
+      throw new RangeError(`${name} must be within (0, ${max}], got ${v}`);
+  };
+  bounded('ratePerSecond', settings.ratePerSecond, 200);
+  bounded('maxRequests', settings.maxRequests, 100_000);
+  bounded('maxMs', settings.maxMs, 30 * 60_000);
+}
+
+/** A response counts as served when it is not a 5xx and not a transport error. Pure. */
+export function servedOk(status: number): boolean {
+  return status >= 200 && status < 500;
+}
+
+/** A running load; `stop()` stops sending, waits for requests in flight and returns the tally. */
+export interface RunningLoad {
+  stop(): Promise<LoadResult>;
+}
+
+/**
+ * Sends GETs at a fixed rate to a loopback URL (open loop: the schedule does not wait for
+ * answers, as real visitors do not) until stopped or a bound is reached.
+ */
+export function startLoad(settings: LoadSettings): RunningLoad {
+  checkSettings(settings);
+  const period = 1000 / settings.ratePerSecond;
+  const startedAt = Date.now();
+  const t0 = nowMs();
+  const inFlight = new Set<Promise<void>>();
+  const failures: LoadFailure[] = [];
+  const latencies: number[] = [];
+  let sent = 0;
+  let ok = 0;
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+
+  const one = async (): Promise<void> => {
+    const at = Date.now();
+    const started = nowMs();
+    try {
+      const res = await fetch(settings.url, {
+        redirect: 'manual',
+        signal: AbortSignal.timeout(settings.timeoutMs ?? 10_000),
+        headers: { 'user-agent': 'stepdeploy-bench' },
+      });
+      await res.arrayBuffer();
+      latencies.push(nowMs() - started);
+      if (servedOk(res.status)) ok++;
+      else failures.push({ at, reason: `HTTP ${res.status}` });
+    } catch (error) {
+      latencies.push(nowMs() - started);
+      const cause = (error as { cause?: { code?: string } }).cause?.code;
+      failures.push({ at, reason: cause ?? (error instanceof Error ? error.name : String(error)) });
+    }
+  };
+
+  const tick = () => {
+    if (stopped) return;
+    if (sent >= settings.maxRequests || nowMs() - t0 >= settings.maxMs) {
+      stopped = true;
+      return;
+    }
+    sent++;
+    const p = one().finally(() => inFlight.delete(p));
+    inFlight.add(p);
+    // Scheduled against the start time, so slow answers do not lower the rate.
+    timer = setTimeout(tick, Math.max(0, t0 + sent * period - nowMs()));
+  };
+  tick();
+
+  return {
+    async stop() {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      await Promise.all([...inFlight]);
+      return {
+        sent,
+        ok,
+        failed: failures.length,
+        failures,
+        startedAt,
+        endedAt: Date.now(),
+        latenciesMs: latencies,
+      };
+    },
+  };
+}

@@ -1,0 +1,347 @@
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { screenshotPage } from '../support/browser.ts';
+
+// One local stack for every scenario, on its own service name, ports and state dir, so it
+// never touches another stack on this machine. Every request goes to 127.0.0.1.
+const ROOT = resolve(import.meta.dirname, '..', '..');
+const HOME = `/tmp/sd-e2e-${process.pid}`;
+const SERVICE = 'e2e';
+const SITE_PORT = 18180;
+const SITE = `http://127.0.0.1:${SITE_PORT}`;
+const ENV: NodeJS.ProcessEnv = {
+  ...process.env,
+  STEPDEPLOY_HOME: HOME,
+  STEPDEPLOY_SERVICE: SERVICE,
+  STEPDEPLOY_SITE_PORT: String(SITE_PORT),
+  STEPDEPLOY_REGISTRY_PORT: '15100',
+  STEPDEPLOY_DB_PORT: '23406',
+  STEPDEPLOY_TASK_PORT_BASE: '28100',
+  STEPDEPLOY_STARTED_BY: 'e2e-test',
+};
+const MINUTES = 60_000;
+
+interface CliRun {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Starts `stepdeploy local <args>` through the real entry point (bin/stepdeploy.js). */
+function startCli(args: readonly string[]): {
+  child: ChildProcess;
+  done: Promise<CliRun>;
+  stderr: () => string;
+} {
+  const child = spawn(process.execPath, [join(ROOT, 'bin', 'stepdeploy.js'), 'local', ...args], {
+    cwd: ROOT,
+    env: ENV,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (d: Buffer) => {
+    stdout += d.toString();
+  });
+  child.stderr?.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
+  const done = new Promise<CliRun>((ok) =>
+    child.on('close', (code) => ok({ code, stdout, stderr })),
+  );
+  return { child, done, stderr: () => stderr };
+}
+
+const cli = (args: readonly string[]) => startCli(args).done;
+
+function json<T = Record<string, unknown>>(run: CliRun): T {
+  try {
+    return JSON.parse(run.stdout) as T;
+  } catch {
+    throw new Error(
+      `not JSON (exit ${run.code}): ${run.stdout}\n--- stderr ---\n${run.stderr.slice(-4000)}`,
+    );
+  }
+}
+
+interface ReleaseJson {
+  releaseId: string;
+  status: string;
+  outcome: string;
+  cause: string | null;
+  failure: { step: string; error: string; reason: string } | null;
+  record: {
+    outcome: string;
+    taskDefinitionArn?: string;
+    imageUri?: string;
+    rollbackTaskDefinitionArn?: string;
+  } | null;
+}
+
+interface StatusJson {
+  service: { taskDefinition: string; revision: string } | null;
+  tasks: { name: string; revision: number; lastStatus: string; targetHealth: string }[];
+  releases: { releaseId: string; outcome: string; failedStep?: string; reason?: string }[];
+}
+
+/**
+ * A constant request load on the site through HAProxy: `rate` requests per second, bounded in
+ * count and time, each request judged on its own (a failure is anything but a 200 HTML page).
+ */
+class Load {
+  private timer?: NodeJS.Timeout;
+  private readonly inflight = new Set<Promise<void>>();
+  private sent = 0;
+  readonly failures: string[] = [];
+  ok = 0;
+
+  constructor(
+    private readonly rate = 20,
+    private readonly maxRequests = 20 * 60 * 8,
+    private readonly maxMs = 8 * MINUTES,
+  ) {}
+
+  start(): this {
+    const until = Date.now() + this.maxMs;
+    this.timer = setInterval(() => {
+      if (this.sent >= this.maxRequests || Date.now() > until) return this.halt();
+      this.sent += 1;
+      const p = this.one().finally(() => this.inflight.delete(p));
+      this.inflight.add(p);
+    }, 1000 / this.rate);
+    return this;
+  }
+
+  private async one(): Promise<void> {
+    try {
+      const res = await fetch(`${SITE}/`, { signal: AbortSignal.timeout(30_000) });
+      const body = await res.text();
+      if (res.status === 200 && body.includes('</html>')) this.ok += 1;
+      else this.failures.push(`HTTP ${res.status}`);
+    } catch (error) {
+      this.failures.push(
+        error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+      );
+    }
+  }
+
+  private halt(): void {
+    if (this.timer) clearInterval(this.timer);
+  }
+
+  async stop(): Promise<{ ok: number; failed: number; failures: string[] }> {
+    this.halt();
+    await Promise.allSettled([...this.inflight]);
+    return { ok: this.ok, failed: this.failures.length, failures: this.failures.slice(0, 10) };
+  }
+}
+
+function ourContainers(filter: string[] = []): string[] {
+  return execFileSync(
+    'docker',
+    [
+      'ps',
+      '-a',
+      '--format',
+      '{{.Names}}',
+      '--filter',
+      `label=stepdeploy.service=${SERVICE}`,
+      ...filter.flatMap((f) => ['--filter', f]),
+    ],
+    { encoding: 'utf8' },
+  )
+    .split('\n')
+    .filter(Boolean);
+}
+
+function taskRevisions(): Map<string, string> {
+  const names = ourContainers(['label=stepdeploy.role=task']);
+  const out = new Map<string, string>();
+  for (const name of names) {
+    out.set(
+      name,
+      execFileSync(
+        'docker',
+        ['inspect', '--format', '{{index .Config.Labels "stepdeploy.revision"}}', name],
+        { encoding: 'utf8' },
+      ).trim(),
+    );
+  }
+  return out;
+}
+
+async function status(): Promise<StatusJson> {
+  return json<StatusJson>(await cli(['status', '--json']));
+}
+
+afterAll(async () => {
+  await cli(['down']);
+}, 5 * MINUTES);
+
+describe.sequential('local mode: the release state machine on the local stack', () => {
+  let v1: ReleaseJson;
+  let v3: ReleaseJson;
+  let v4: ReleaseJson;
+
+  it(
+    '1. from nothing: up, release v1, WordPress serving through HAProxy',
+    async () => {
+      // Prepare / Act
+      const up = await cli(['up', '--json']);
+      const again = await cli(['up', '--json']);
+      v1 = json<ReleaseJson>(await cli(['release', '--revision', 'v1', '--json']));
+      const shot = await screenshotPage(
+        `${SITE}/`,
+        join(ROOT, 'test-output', 'local-release', 'home.png'),
+      );
+      const readyz = await fetch(`${SITE}/readyz`);
+      // Assess
+      expect(json(up)).toMatchObject({ outcome: 'up', siteUrl: SITE, install: 'installed' });
+      expect(json(again)).toMatchObject({ outcome: 'already-up' });
+      expect(up.stdout + up.stderr).not.toContain(
+        readFileSync(join(HOME, 'secrets', `${SERVICE}-admin-password`), 'utf8'),
+      );
+      expect(v1).toMatchObject({
+        status: 'SUCCEEDED',
+        outcome: 'SUCCEEDED',
+        record: { outcome: 'SUCCEEDED' },
+      });
+      expect(readyz.status).toBe(200);
+      expect(shot.status).toBe(200);
+      expect(shot.title).toContain('stepdeploy (local)');
+      expect(existsSync(shot.path)).toBe(true);
+      expect((await status()).service?.taskDefinition).toBe(v1.record?.taskDefinitionArn);
+    },
+    15 * MINUTES,
+  );
+
+  it(
+    '2. a v2 failing its health check is rolled back to v1 with zero failed requests',
+    async () => {
+      // Prepare
+      const before = new Set(taskRevisions().keys());
+      const load = new Load().start();
+      // Act
+      const run = await cli(['release', '--revision', 'v2', '--fault', 'healthz', '--json']);
+      const seen = await load.stop();
+      const v2 = json<ReleaseJson>(run);
+      const after = await status();
+      // Assess
+      expect(run.code).toBe(1);
+      expect(v2.outcome).toBe('ROLLED_BACK');
+      expect(v2.failure).toMatchObject({ step: 'CheckHealth', error: 'HealthCheckFailed' });
+      expect(v2.failure?.reason).toMatch(/Target\.ResponseCodeMismatch.*500/);
+      expect(v2.record?.rollbackTaskDefinitionArn).toBe(v1.record?.taskDefinitionArn);
+      expect(seen.failures).toEqual([]);
+      expect(seen.ok).toBeGreaterThan(100);
+      expect(after.service?.taskDefinition).toBe(v1.record?.taskDefinitionArn);
+      expect(new Set(taskRevisions().keys())).toEqual(before);
+      expect(after.releases.find((r) => r.releaseId === v2.releaseId)).toMatchObject({
+        outcome: 'ROLLED_BACK',
+        failedStep: 'CheckHealth',
+      });
+    },
+    15 * MINUTES,
+  );
+
+  it(
+    '3. a good v3 under the same load: zero failed requests, old tasks drained and removed',
+    async () => {
+      // Prepare
+      const old = [...taskRevisions().keys()];
+      const load = new Load().start();
+      // Act
+      v3 = json<ReleaseJson>(await cli(['release', '--revision', 'v3', '--json']));
+      const seen = await load.stop();
+      const tasks = taskRevisions();
+      const revision = v3.record?.taskDefinitionArn?.split(':').pop();
+      // Assess
+      expect(v3).toMatchObject({ outcome: 'SUCCEEDED' });
+      expect(seen.failures).toEqual([]);
+      expect(seen.ok).toBeGreaterThan(100);
+      expect(tasks.size).toBe(2);
+      expect([...tasks.values()]).toEqual([revision, revision]);
+      for (const name of old) expect(tasks.has(name)).toBe(false);
+      expect((await status()).tasks.every((t) => t.targetHealth === 'healthy')).toBe(true);
+    },
+    15 * MINUTES,
+  );
+
+  it(
+    '4. a second release started while one runs is refused by the lock',
+    async () => {
+      // Prepare
+      const first = startCli(['release', '--revision', 'v4', '--json']);
+      for (let i = 0; i < 600 && !first.stderr().includes('▶ BuildAndSnapshot'); i++)
+        await new Promise((r) => setTimeout(r, 500));
+      // Act
+      const second = await cli(['release', '--revision', 'v5', '--json']);
+      v4 = json<ReleaseJson>(await first.done);
+      const refused = json<ReleaseJson>(second);
+      // Assess
+      expect(second.code).toBe(1);
+      expect(refused.outcome).toBe('REFUSED');
+      expect(refused.cause).toContain(`locked by release ${v4.releaseId}`);
+      expect(v4.outcome).toBe('SUCCEEDED');
+      expect((await status()).releases.some((r) => r.releaseId === refused.releaseId)).toBe(false);
+    },
+    15 * MINUTES,
+  );
+
+  it(
+    '5. a new task killed mid-rollout fails the release fast with the stopped-task reason',
+    async () => {
+      // Prepare
+      const current = new Set(taskRevisions().values());
+      const run = startCli(['release', '--image', v3.record?.imageUri ?? '', '--json']);
+      let killed: string | undefined;
+      for (let i = 0; i < 1200 && !killed; i++) {
+        const fresh = [...taskRevisions()].find(([, rev]) => !current.has(rev));
+        if (fresh) {
+          execFileSync('docker', ['kill', fresh[0]]);
+          killed = fresh[0];
+        } else await new Promise((r) => setTimeout(r, 100));
+      }
+      // Act
+      const result = json<ReleaseJson>(await run.done);
+      // Assess
+      expect(killed).toBeDefined();
+      expect(result.outcome).toBe('ROLLED_BACK');
+      expect(result.failure?.step).toBe('CheckHealth');
+      expect(result.failure?.reason).toMatch(
+        /task \S+ stopped \[EssentialContainerExited\]: Essential container in task exited \(exit code 137\)/,
+      );
+      expect(result.record?.rollbackTaskDefinitionArn).toBe(v4.record?.taskDefinitionArn);
+      expect((await status()).service?.taskDefinition).toBe(v4.record?.taskDefinitionArn);
+      expect(taskRevisions().has(killed as string)).toBe(false);
+    },
+    15 * MINUTES,
+  );
+
+  it(
+    '6. down leaves no container, volume or network of ours behind',
+    async () => {
+      // Act
+      const run = await cli(['down', '--json']);
+      // Assess
+      expect(run.code).toBe(0);
+      expect(ourContainers()).toEqual([]);
+      const volumes = execFileSync(
+        'docker',
+        ['volume', 'ls', '-q', '--filter', `label=stepdeploy.service=${SERVICE}`],
+        { encoding: 'utf8' },
+      );
+      const networks = execFileSync(
+        'docker',
+        ['network', 'ls', '-q', '--filter', `label=stepdeploy.service=${SERVICE}`],
+        { encoding: 'utf8' },
+      );
+      expect(volumes.trim()).toBe('');
+      expect(networks.trim()).toBe('');
+      expect(existsSync(HOME)).toBe(false);
+    },
+    5 * MINUTES,
+  );
+});
