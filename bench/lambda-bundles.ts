@@ -48,7 +48,8 @@ export function bundlingFromConstruct(source: string, excludeSmithy = false): Bu
   };
   const target = /\btarget:\s*'([a-z0-9.]+)'/.exec(source)?.[1];
   if (!target) throw new Error('step-function.ts sets no bundling target');
-  const memory = /\bmemorySize:\s*(\d+)/.exec(source)?.[1];
+  // The construct's default (a step may override it; the release's steps do not).
+  const memory = /\bmemorySize:\s*(?:props\.memorySize\s*\?\?\s*)?(\d+)/.exec(source)?.[1];
   if (!memory) throw new Error('step-function.ts sets no memorySize');
   const nodeOptions = /NODE_OPTIONS:\s*'([^']*)'/.exec(source)?.[1];
   return {
@@ -118,7 +119,10 @@ async function excludeSmithyFlag(): Promise<boolean> {
 export async function runLambdaBundles(opts: { runs?: number } = {}): Promise<SectionResult> {
   const runs = opts.runs ?? 15;
   const started = nowMs();
-  const settings = bundlingFromConstruct(await readFile(CONSTRUCT, 'utf8'), await excludeSmithyFlag());
+  const settings = bundlingFromConstruct(
+    await readFile(CONSTRUCT, 'utf8'),
+    await excludeSmithyFlag(),
+  );
   const steps = (await readdir(join(ROOT, 'functions'), { withFileTypes: true }))
     .filter((d) => d.isDirectory() && d.name !== 'commons')
     .map((d) => d.name)
@@ -128,7 +132,15 @@ export async function runLambdaBundles(opts: { runs?: number } = {}): Promise<Se
   await writeFile(join(OUT_DIR, 'loader.cjs'), LOADER);
   await writeFile(join(OUT_DIR, 'empty.js'), '');
 
-  const bundles: { step: string; file: string; env: Record<string, string>; bytes: number; mapBytes: number; gzipBytes: number; buildMs: number }[] = [];
+  const bundles: {
+    step: string;
+    file: string;
+    env: Record<string, string>;
+    bytes: number;
+    mapBytes: number;
+    gzipBytes: number;
+    buildMs: number;
+  }[] = [];
   const failed: { step: string; reason: string }[] = [];
   for (const step of steps) {
     const entry = join(ROOT, 'functions', step, 'handler.ts');
@@ -162,7 +174,10 @@ export async function runLambdaBundles(opts: { runs?: number } = {}): Promise<Se
         buildMs,
       });
     } catch (error) {
-      failed.push({ step, reason: error instanceof Error ? error.message.split('\n')[0] ?? '' : String(error) });
+      failed.push({
+        step,
+        reason: error instanceof Error ? (error.message.split('\n')[0] ?? '') : String(error),
+      });
     }
   }
 
@@ -176,7 +191,9 @@ export async function runLambdaBundles(opts: { runs?: number } = {}): Promise<Se
   };
   const envOf = (b?: (typeof bundles)[number]) => ({
     ...baseEnv,
-    ...(b ? { ...b.env, POWERTOOLS_SERVICE_NAME: b.step, AWS_LAMBDA_FUNCTION_NAME: `bench-${b.step}` } : {}),
+    ...(b
+      ? { ...b.env, POWERTOOLS_SERVICE_NAME: b.step, AWS_LAMBDA_FUNCTION_NAME: `bench-${b.step}` }
+      : {}),
   });
   // One warm-up pass fills the OS page cache for every file, then runs interleave bundles and
   // the empty module so drift on a noisy machine hits them alike.
@@ -189,7 +206,10 @@ export async function runLambdaBundles(opts: { runs?: number } = {}): Promise<Se
       loadable.push(b);
       samples.set(b.step, []);
     } catch (error) {
-      loadFailed.push({ step: b.step, reason: error instanceof Error ? error.message.slice(0, 300) : String(error) });
+      loadFailed.push({
+        step: b.step,
+        reason: error instanceof Error ? error.message.slice(0, 300) : String(error),
+      });
     }
   }
   await loadOnce(join(OUT_DIR, 'empty.js'), envOf());
@@ -199,7 +219,11 @@ export async function runLambdaBundles(opts: { runs?: number } = {}): Promise<Se
   }
   const emptyWall = median((samples.get('(empty module)') ?? []).map((s) => s.wallMs));
   const emptyLoad = median((samples.get('(empty module)') ?? []).map((s) => s.loadMs));
-  const yardstick = { name: 'fresh node process loading an empty module (median)', value: emptyWall, unit: 'ms' };
+  const yardstick = {
+    name: 'fresh node process loading an empty module (median)',
+    value: emptyWall,
+    unit: 'ms',
+  };
 
   const rows = bundles.map((b) => {
     const s = samples.get(b.step);
@@ -229,7 +253,9 @@ export async function runLambdaBundles(opts: { runs?: number } = {}): Promise<Se
     }),
   );
   if (measured.length > 0) {
-    const worst = measured.reduce((a, b) => ((a.processMedianMs ?? 0) >= (b.processMedianMs ?? 0) ? a : b));
+    const worst = measured.reduce((a, b) =>
+      (a.processMedianMs ?? 0) >= (b.processMedianMs ?? 0) ? a : b,
+    );
     figures.unshift(
       figure({
         name: `slowest cold module load (${worst.step})`,
@@ -239,7 +265,10 @@ export async function runLambdaBundles(opts: { runs?: number } = {}): Promise<Se
       }),
     );
   }
-  const problems = [...failed.map((f) => `bundle ${f.step}: ${f.reason}`), ...loadFailed.map((f) => `load ${f.step}: ${f.reason}`)];
+  const problems = [
+    ...failed.map((f) => `bundle ${f.step}: ${f.reason}`),
+    ...loadFailed.map((f) => `load ${f.step}: ${f.reason}`),
+  ];
   return {
     id: 'lambda',
     title: 'Lambda bundles',
@@ -254,7 +283,12 @@ export async function runLambdaBundles(opts: { runs?: number } = {}): Promise<Se
       `get stand-in values; the AWS SDK comes from the project's node_modules as the Lambda runtime provides its own. ` +
       'No target is set by the issue: informative.',
     figures,
-    details: { settings, emptyModule: { processMedianMs: round(emptyWall, 4), requireMedianMs: round(emptyLoad, 4) }, bundles: rows, problems },
+    details: {
+      settings,
+      emptyModule: { processMedianMs: round(emptyWall, 4), requireMedianMs: round(emptyLoad, 4) },
+      bundles: rows,
+      problems,
+    },
     durationMs: round(nowMs() - started, 4),
   };
 }

@@ -12,8 +12,8 @@ import {
 } from '#local/release.ts';
 import { down, type StackHandle, status as stackStatus, up } from '#local/stack.ts';
 import { ledgerTable } from '#local/steps/context.ts';
-import { LocalService, type LocalServiceState } from '#local/steps/service.ts';
-import { TaskDefinitionStore } from '#local/task-definitions.ts';
+import type { LocalServiceState } from '#local/steps/service.ts';
+import { serviceTable } from '#local/task-definitions.ts';
 import { listTasks } from '#local/tasks.ts';
 import { CliError, UsageError } from './errors.ts';
 import { chooseRollbackTarget, toLedgerEntry } from './ledger.ts';
@@ -174,14 +174,9 @@ async function release(
   const display = progressDisplay(deps, Boolean(flags.verbose));
   try {
     const stack = await up({ ...configOf(deps), log: () => {} });
-    const service = await new LocalService({
-      stateDir: stack.config.stateDir,
-      service: stack.config.service,
-      loadBalancer: stack.loadBalancer,
-      taskDefinitions: new TaskDefinitionStore(stack.config.stateDir),
-      portBase: stack.config.taskPortBase,
-      desiredCount: 2,
-    }).describe();
+    const service = await serviceTable(stack.config.stateDir).get({
+      serviceName: stack.config.service,
+    });
     if (!service)
       throw new CliError(`The local service ${stack.config.service} does not exist yet.`, {
         hint: 'Run `stepdeploy local up` first.',
@@ -238,16 +233,9 @@ async function localStatus(deps: CliDeps) {
     (await ledgerTable(config.stateDir)
       .query(config.service, {})
       .catch(() => [])) ?? [];
-  const record = await new LocalService({
-    stateDir: config.stateDir,
-    service: config.service,
-    loadBalancer: undefined as never,
-    taskDefinitions: new TaskDefinitionStore(config.stateDir),
-    portBase: config.taskPortBase,
-    desiredCount: 2,
-  })
-    .describe()
-    .catch((): LocalServiceState | undefined => undefined);
+  const record = (await serviceTable(config.stateDir).get({ serviceName: config.service })) as
+    | LocalServiceState
+    | undefined;
   const tasks = await listTasks({ stateDir: config.stateDir, service: config.service });
   const lbRunning = stack.containers.some(
     (c) => c.role === 'load-balancer' && c.service === config.service && c.state === 'running',

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, open, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -183,6 +183,40 @@ function defaultTag(sourceRevision: string, appKey: string): string {
   return `${revision}-${appKey.slice(0, 8)}`.replace(/^[.-]/, 'r');
 }
 
+/**
+ * Runs `fn` holding a lock file in the temp directory, so that concurrent builds on this
+ * machine build a given base stage once instead of racing to tag two different images.
+ * A lock whose owner process is gone is taken over.
+ */
+async function withLock<T>(name: string, fn: () => Promise<T>): Promise<T> {
+  const path = join(tmpdir(), `stepdeploy-${name}.lock`);
+  for (;;) {
+    try {
+      const handle = await open(path, 'wx');
+      await handle.writeFile(String(process.pid));
+      await handle.close();
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const owner = Number(await readFile(path, 'utf8').catch(() => ''));
+      let alive = false;
+      try {
+        if (owner > 0) process.kill(owner, 0);
+        alive = owner > 0;
+      } catch {
+        alive = false;
+      }
+      if (!alive) await rm(path, { force: true });
+      else await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    await rm(path, { force: true });
+  }
+}
+
 /** Reads the digest the registry gave the pushed tag (Packer 1.6.6's manifest lacks it). */
 async function pushedDigest(registry: string, repository: string, ref: string): Promise<string> {
   const { stdout } = await run('inspect', 'docker', [
@@ -242,32 +276,38 @@ export async function buildImage(req: ImageBuildRequest): Promise<ImageBuildResu
   ];
 
   let baseStageId = await imageId(baseStageRef);
-  const baseReused = baseStageId !== undefined;
+  let baseReused = baseStageId !== undefined;
   if (!baseReused) {
-    const started = Date.now();
-    onLog?.(`image-build: building base stage ${baseStageRef}`);
-    await run(
-      'base',
-      'packer',
-      [
-        'build',
-        '-color=false',
-        '-only=docker.base',
-        ...commonVars,
-        '-var',
-        'image_tag=unused',
-        PACKER_DIR,
-      ],
-      onLog,
-    );
-    durationsMs.base = Date.now() - started;
-    baseStageId = await imageId(baseStageRef);
+    baseStageId = await withLock(`base-stage-${baseStageTag}`, async () => {
+      // Another build may have made it while this one waited for the lock.
+      const made = await imageId(baseStageRef);
+      if (made) {
+        baseReused = true;
+        return made;
+      }
+      const started = Date.now();
+      onLog?.(`image-build: building base stage ${baseStageRef}`);
+      await run(
+        'base',
+        'packer',
+        [
+          'build',
+          '-color=false',
+          '-only=docker.base',
+          ...commonVars,
+          '-var',
+          'image_tag=unused',
+          PACKER_DIR,
+        ],
+        onLog,
+      );
+      durationsMs.base = Date.now() - started;
+      return imageId(baseStageRef);
+    });
     if (!baseStageId)
       throw new ImageBuildError('base', `packer finished but ${baseStageRef} does not exist`);
-  } else {
-    onLog?.(`image-build: reusing base stage ${baseStageRef}`);
   }
-
+  if (baseReused) onLog?.(`image-build: reusing base stage ${baseStageRef}`);
   if (!baseStageId) throw new ImageBuildError('base', `${baseStageRef} does not exist`);
   const appKey = await appStageKey(baseStageId, req.sourceRevision, extraVars);
   const appStageRef = `${APP_STAGE_REPOSITORY}:${appKey}`;

@@ -111,6 +111,49 @@ export async function synthesizedTemplates(
   return { templates: readCdkOut(dir, stacks), cached };
 }
 
+/**
+ * Step Functions sets no practical limit on a Task without TimeoutSeconds (99999999 s); the
+ * local runner's timer holds at most 2^31-1 ms, so the largest whole second below that stands in.
+ */
+export const AWS_DEFAULT_TASK_TIMEOUT_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
+
+type StateLike = {
+  Type?: string;
+  TimeoutSeconds?: number;
+  TimeoutSecondsPath?: string;
+  Branches?: { States: Record<string, StateLike> }[];
+};
+
+/**
+ * The definition with Step Functions' real (unlimited) default made explicit on every Task that sets no
+ * timeout: aws-local-stepfunctions applies the ASL spec's 60 s instead, which would cut a
+ * Packer build short where AWS would not. Explicit timeouts are kept. Pure.
+ */
+export function withAwsTaskTimeouts(definition: StateMachineDefinition): StateMachineDefinition {
+  const fix = (states: Record<string, StateLike>): Record<string, StateLike> =>
+    Object.fromEntries(
+      Object.entries(states).map(([name, state]) => {
+        let next: StateLike = state;
+        if (
+          state.Type === 'Task' &&
+          state.TimeoutSeconds === undefined &&
+          state.TimeoutSecondsPath === undefined
+        )
+          next = { ...state, TimeoutSeconds: AWS_DEFAULT_TASK_TIMEOUT_SECONDS };
+        if (state.Branches)
+          next = {
+            ...next,
+            Branches: state.Branches.map((b) => ({ ...b, States: fix(b.States) })),
+          };
+        return [name, next];
+      }),
+    );
+  return {
+    ...definition,
+    States: fix(definition.States as Record<string, StateLike>),
+  } as StateMachineDefinition;
+}
+
 /** The release state machine's ASL from the synthesized templates, substitutions resolved. */
 export async function releaseDefinition(
   stateDir: string,
@@ -126,7 +169,7 @@ export async function releaseDefinition(
   );
   if (!stack)
     throw new SynthError('no stack of the synthesized app holds the release state machine');
-  return definitionFromTemplate({ stack, templates, match: 'release' });
+  return withAwsTaskTimeouts(definitionFromTemplate({ stack, templates, match: 'release' }));
 }
 
 /** What a local release deploys. */
@@ -139,7 +182,9 @@ export const LOCAL_RELEASE_OPTIONS = {
   skipRestoreTest: true,
   healthTimeoutSeconds: 300,
   pollIntervalSeconds: 1,
-  maxUnhealthyPolls: 4,
+  // Polls are 15x more frequent than on AWS; ten unhealthy ones still fail a bad image in ~10 s
+  // while a target that misses a check on a busy machine does not fail a good one.
+  maxUnhealthyPolls: 10,
   requiredHealthyPolls: 2,
   smokeAttempts: 5,
 } as const;
@@ -285,11 +330,10 @@ export async function runLocalRelease(
         events.push(event);
         const exited = event as {
           type?: string;
-          state?: { name?: string };
-          output?: { release?: { releaseId?: string } };
+          state?: { name?: string; output?: { release?: { releaseId?: string } } };
         };
         if (exited.type === 'StateExited' && exited.state?.name === 'ValidateInput')
-          releaseId = exited.output?.release?.releaseId;
+          releaseId = exited.state.output?.release?.releaseId;
         const step = fromLocalEvent(event as never);
         if (!step) return;
         stepEvents.push(step);

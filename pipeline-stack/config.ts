@@ -61,6 +61,21 @@ export interface AppConfig {
   readonly dbName: string;
   /** Address subscribed to the operational alarms topic, if any. */
   readonly alarmEmail?: string;
+  /**
+   * An existing CodeCommit repository to build from, by name; without it the pipeline stack
+   * creates `<prefix>-source`.
+   */
+  readonly sourceRepositoryName?: string;
+  /** Branch whose pushes start releases. */
+  readonly sourceBranch: string;
+  /** Key prefix in the source bucket under which an uploaded `*.zip` starts a release. */
+  readonly releasePrefix: string;
+  /** Addresses subscribed by email to the release notifications topic (comma-separated in context). */
+  readonly notificationEmails: readonly string[];
+  /** EventBridge Scheduler expression of the backup restore verification. */
+  readonly verifySchedule: string;
+  /** Alarm when a verification restore takes longer than this many minutes (the RTO). */
+  readonly restoreRtoMinutes: number;
 }
 
 /** Raised when a context value is missing its expected shape; names the offending key. */
@@ -94,6 +109,11 @@ export const CONFIG_DEFAULTS = {
   dbMultiAz: false,
   dbIamAuth: false,
   dbName: 'wordpress',
+  sourceBranch: 'main',
+  releasePrefix: 'releases/',
+  // Daily at 03:17 UTC, off the hour and away from everyone else's jobs.
+  verifySchedule: 'cron(17 3 * * ? *)',
+  restoreRtoMinutes: 45,
 } as const satisfies Partial<AppConfig>;
 
 type Lookup = (key: string) => unknown;
@@ -249,6 +269,47 @@ export function parseConfig(lookup: Lookup, env: NodeJS.ProcessEnv = {}): AppCon
     throw new ConfigError('alarmEmail', `expected an e-mail address, got "${alarmEmail}"`);
   }
 
+  const sourceRepositoryName = readOptionalString(lookup, 'sourceRepositoryName');
+  // CodeCommit repository names: 1-100 of letters, digits, '.', '_', '-'.
+  if (sourceRepositoryName !== undefined && !/^[\w.-]{1,100}$/.test(sourceRepositoryName)) {
+    throw new ConfigError(
+      'sourceRepositoryName',
+      `expected a CodeCommit repository name, got "${sourceRepositoryName}"`,
+    );
+  }
+  const sourceBranch = readString(lookup, 'sourceBranch', CONFIG_DEFAULTS.sourceBranch);
+  if (!/^[\w./-]+$/.test(sourceBranch) || sourceBranch.includes('..')) {
+    throw new ConfigError('sourceBranch', `expected a branch name, got "${sourceBranch}"`);
+  }
+  const releasePrefix = readString(lookup, 'releasePrefix', CONFIG_DEFAULTS.releasePrefix);
+  // The S3 rule matches `<prefix>*.zip` with an EventBridge wildcard, so no '*' in the prefix.
+  if (!/^[\w!.'()/-]+\/$/.test(releasePrefix)) {
+    throw new ConfigError(
+      'releasePrefix',
+      `expected an S3 key prefix ending in '/', without '*', got "${releasePrefix}"`,
+    );
+  }
+  const notificationEmails = readList(lookup, 'notificationEmails');
+  for (const address of notificationEmails) {
+    if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(address)) {
+      throw new ConfigError('notificationEmails', `expected e-mail addresses, got "${address}"`);
+    }
+  }
+  const verifySchedule = readString(lookup, 'verifySchedule', CONFIG_DEFAULTS.verifySchedule);
+  if (!/^(cron|rate|at)\(.+\)$/.test(verifySchedule)) {
+    throw new ConfigError(
+      'verifySchedule',
+      `expected a Scheduler expression like cron(17 3 * * ? *) or rate(1 day), got "${verifySchedule}"`,
+    );
+  }
+  const restoreRtoMinutes = readInt(
+    lookup,
+    'restoreRtoMinutes',
+    CONFIG_DEFAULTS.restoreRtoMinutes,
+    1,
+    24 * 60,
+  );
+
   return {
     prefix,
     account,
@@ -272,7 +333,24 @@ export function parseConfig(lookup: Lookup, env: NodeJS.ProcessEnv = {}): AppCon
     dbIamAuth,
     dbName,
     alarmEmail,
+    sourceRepositoryName,
+    sourceBranch,
+    releasePrefix,
+    notificationEmails,
+    verifySchedule,
+    restoreRtoMinutes,
   };
+}
+
+/** A list given as a JSON array (cdk.json) or a comma-separated string (`-c key=a,b`). */
+function readList(lookup: Lookup, key: string): string[] {
+  const value = lookup(key);
+  if (value === undefined || value === null || value === '') return [];
+  const items = typeof value === 'string' ? value.split(',') : value;
+  if (!Array.isArray(items) || items.some((item) => typeof item !== 'string')) {
+    throw new ConfigError(key, `expected a list of strings, got ${JSON.stringify(value)}`);
+  }
+  return [...new Set(items.map((item: string) => item.trim()).filter((item) => item !== ''))];
 }
 
 function readOptionalString(lookup: Lookup, key: string): string | undefined {

@@ -1,4 +1,11 @@
-import { Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import {
+  CfnOutput,
+  Duration,
+  RemovalPolicy,
+  Stack,
+  type StackProps,
+  Validations,
+} from 'aws-cdk-lib';
 import {
   BuildSpec,
   ComputeType,
@@ -6,30 +13,40 @@ import {
   Project,
   Source,
 } from 'aws-cdk-lib/aws-codebuild';
-import { Repository as SourceRepository } from 'aws-cdk-lib/aws-codecommit';
+import { type IRepository, Repository as SourceRepository } from 'aws-cdk-lib/aws-codecommit';
 import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
+import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { BlockPublicAccess, Bucket, BucketEncryption } from 'aws-cdk-lib/aws-s3';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
-import type { ApplicationStack } from './application-stack.ts';
+import { type ApplicationStack, CONTAINER_PORT } from './application-stack.ts';
 import type { AppConfig } from './config.ts';
+import { OperationsDashboard } from './constructs/dashboard.ts';
 import { nagArn, nagRef } from './constructs/nag-ids.ts';
+import { ReleaseNotifications } from './constructs/notifications.ts';
 import { ReleaseStateMachine } from './constructs/release-state-machine.ts';
 import { StepFunction } from './constructs/step-function.ts';
+import { ReleaseTriggers } from './constructs/triggers.ts';
+import { VerifyRestoreStateMachine } from './constructs/verify-restore-state-machine.ts';
 
 /** What the pipeline needs from the application: ApplicationStack's public fields. */
 export type PipelineApplication = Pick<
   ApplicationStack,
+  | 'vpc'
   | 'cluster'
   | 'service'
   | 'taskDefinition'
   | 'containerName'
   | 'targetGroup'
+  | 'loadBalancer'
   | 'siteUrl'
   | 'repository'
   | 'database'
+  | 'databaseSecret'
+  | 'verifierSecurityGroup'
+  | 'serviceSecurityGroup'
 >;
 
 /** Properties of the pipeline stack. */
@@ -44,17 +61,24 @@ export interface PipelineStackProps extends StackProps {
 export const LEDGER_GOOD_INDEX = 'byGoodAt';
 
 /**
- * The release pipeline: the image build project, the release ledger and lock tables, the
- * notification topic, the Lambda steps and the release state machine.
+ * The release pipeline: the source (one CodeCommit repository, one versioned bucket), the
+ * image build project, the release ledger and lock tables, the notification topic, the Lambda
+ * steps, the release and restore-verification state machines, the triggers that start
+ * releases, the notifications that announce them and the operations dashboard.
  */
 export class PipelineStack extends Stack {
   readonly ledgerTable: Table;
   readonly lockTable: Table;
   readonly topic: Topic;
   readonly buildProject: Project;
-  readonly sourceRepository: SourceRepository;
+  readonly sourceRepository: IRepository;
   readonly sourceBucket: Bucket;
+  readonly manifestBucket: Bucket;
   readonly release: ReleaseStateMachine;
+  readonly verifyRestore: VerifyRestoreStateMachine;
+  readonly triggers: ReleaseTriggers;
+  readonly notifications: ReleaseNotifications;
+  readonly operations: OperationsDashboard;
   readonly releaseStateMachineName: string;
   readonly snapshotPrefix: string;
 
@@ -93,16 +117,29 @@ export class PipelineStack extends Stack {
       description: 'stepdeploy release notifications',
       enableKeyRotation: true,
     });
+    // CloudWatch alarms publish to the topic as the CloudWatch service, which needs the key.
+    topicKey.addToResourcePolicy(
+      new PolicyStatement({
+        principals: [new ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        resources: ['*'],
+        conditions: { StringEquals: { 'aws:SourceAccount': this.account } },
+      }),
+    );
     this.topic = new Topic(this, 'Notifications', {
       displayName: 'stepdeploy releases',
       masterKey: topicKey,
       enforceSSL: true,
     });
 
-    this.sourceRepository = new SourceRepository(this, 'Source', {
-      repositoryName: `${config.prefix}-source`,
-      description: 'stepdeploy image source (Packer template, Ansible role, buildspec)',
-    });
+    // The one repository: CodeBuild builds from it and its pushes start releases.
+    this.sourceRepository =
+      config.sourceRepositoryName !== undefined
+        ? SourceRepository.fromRepositoryName(this, 'Source', config.sourceRepositoryName)
+        : new SourceRepository(this, 'Source', {
+            repositoryName: `${config.prefix}-source`,
+            description: 'stepdeploy image source (Packer template, Ansible role, buildspec)',
+          });
     const accessLogs = new Bucket(this, 'SourceAccessLogs', {
       encryption: BucketEncryption.S3_MANAGED,
       blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
@@ -113,6 +150,8 @@ export class PipelineStack extends Stack {
       id: 'AwsSolutions-S1',
       reason: 'This bucket receives the source bucket access logs; logging it would recurse.',
     });
+    // The one source bucket: CodeBuild builds from an exact object version in it, and uploads
+    // under the release prefix start releases (ReleaseTriggers turns on its EventBridge events).
     this.sourceBucket = new Bucket(this, 'SourceUploads', {
       versioned: true,
       encryption: BucketEncryption.S3_MANAGED,
@@ -120,6 +159,15 @@ export class PipelineStack extends Stack {
       enforceSSL: true,
       serverAccessLogsBucket: accessLogs,
       serverAccessLogsPrefix: 'source-uploads/',
+      lifecycleRules: [{ noncurrentVersionExpiration: Duration.days(365) }],
+    });
+    // Row counts and checksums recorded when a snapshot was taken, read by VerifyData.
+    this.manifestBucket = new Bucket(this, 'SnapshotManifests', {
+      encryption: BucketEncryption.S3_MANAGED,
+      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      serverAccessLogsBucket: accessLogs,
+      serverAccessLogsPrefix: 'snapshot-manifests/',
     });
 
     const buildKey = new Key(this, 'BuildKey', {
@@ -197,8 +245,15 @@ export class PipelineStack extends Stack {
         'Strong references are intended: the application stack must not drop what the pipeline uses.',
     });
 
+    const metricsService = config.prefix;
     const step = (id: string, folder: string, description: string, timeout?: Duration) =>
-      new StepFunction(this, id, { step: folder, description, timeout, logRetention: retention });
+      new StepFunction(this, id, {
+        step: folder,
+        description,
+        timeout,
+        logRetention: retention,
+        metricsService,
+      });
     const validateInput = step('ValidateInput', 'validate-input', 'Refuse malformed release input');
     const acquireLock = step(
       'AcquireLock',
@@ -266,5 +321,77 @@ export class PipelineStack extends Stack {
       sourceRepositoryUrl: this.sourceRepository.repositoryCloneUrlHttp,
       sourceBucketName: this.sourceBucket.bucketName,
     });
+    const releaseMachine = this.release.stateMachine;
+
+    this.triggers = new ReleaseTriggers(this, 'Triggers', {
+      releaseStateMachine: releaseMachine,
+      codeCommit: { repository: this.sourceRepository, branch: config.sourceBranch },
+      s3: { bucket: this.sourceBucket, prefix: config.releasePrefix },
+      logRetention: retention,
+      metricsService,
+    });
+    this.notifications = new ReleaseNotifications(this, 'Announcements', {
+      releaseStateMachine: releaseMachine,
+      topic: this.topic,
+      emailAddresses: config.notificationEmails,
+      // The release machine's own SNS Task: once it ran, the release was announced.
+      announcingStep: 'Notify',
+      logRetention: retention,
+      metricsService,
+    });
+
+    this.verifyRestore = new VerifyRestoreStateMachine(this, 'VerifyRestore', {
+      prefix: config.prefix,
+      vpc: app.vpc,
+      database: app.database,
+      databaseSecret: app.databaseSecret,
+      databaseName: config.dbName,
+      verifierSecurityGroup: app.verifierSecurityGroup,
+      // The service's group lets the one-off task mount EFS uploads as the service does.
+      taskSecurityGroups: [app.serviceSecurityGroup],
+      cluster: app.cluster,
+      serviceName: app.service.serviceName,
+      taskDefinition: app.taskDefinition,
+      containerName: app.containerName,
+      appPort: CONTAINER_PORT,
+      siteHost: config.domainName ?? app.loadBalancer.loadBalancerDnsName,
+      topic: this.topic,
+      manifestBucket: this.manifestBucket,
+      schedule: config.verifySchedule,
+      rtoThreshold: Duration.minutes(config.restoreRtoMinutes),
+      logRetention: retention,
+      metricsService,
+    });
+
+    this.operations = new OperationsDashboard(this, 'Operations', {
+      dashboardName: `${config.prefix}-operations`,
+      releaseStateMachine: releaseMachine,
+      verifyRestoreStateMachine: this.verifyRestore.stateMachine,
+      topic: this.topic,
+      dimensions: { service: metricsService },
+      // The verify-restore construct owns the restore alarms and publishes its own metrics.
+      restoreAlarms: false,
+      restoreMetrics: this.verifyRestore.metrics,
+      externalAlarms: Object.values(this.verifyRestore.alarms),
+      triggerDeadLetterQueue: this.triggers.deadLetterQueue,
+    });
+
+    // The keys cli/aws.ts reads (STACK_OUTPUTS); the constructs publish the rest.
+    const output = (key: string, value: string, description: string) =>
+      new CfnOutput(this, key, { value, description }).overrideLogicalId(key);
+    output(
+      'ReleaseStateMachineArn',
+      releaseMachine.stateMachineArn,
+      'Release state machine (stepdeploy release / status / rollback)',
+    );
+    output(
+      'VerifyRestoreStateMachineArn',
+      this.verifyRestore.stateMachine.stateMachineArn,
+      'Backup restore verification state machine (stepdeploy verify-backup)',
+    );
+    output('LedgerTableName', this.ledgerTable.tableName, 'Release ledger (stepdeploy history)');
+    output('ServiceName', app.service.serviceName, 'ECS service the releases deploy');
+    output('BuildProjectName', this.buildProject.projectName, 'CodeBuild image build project');
+    output('NotificationTopicArn', this.topic.topicArn, 'Release notifications and alarms');
   }
 }

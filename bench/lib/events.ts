@@ -18,14 +18,18 @@ interface StateDef {
  * Names of the Task states that invoke a Lambda function (directly by function ARN, a
  * `${...FunctionArn}` placeholder, or through `lambda:invoke`), in Parallel branches too. Pure.
  */
-export function lambdaStates(definition: { readonly States: Record<string, StateDef> }): Set<string> {
+export function lambdaStates(definition: {
+  readonly States: Record<string, StateDef>;
+}): Set<string> {
   const out = new Set<string>();
   const walk = (states: Record<string, StateDef>) => {
     for (const [name, state] of Object.entries(states)) {
       const resource = state.Resource ?? '';
       if (
         state.Type === 'Task' &&
-        (/:lambda:/.test(resource) || /FunctionArn\}?$/.test(resource) || /lambda:invoke/.test(resource))
+        (/:lambda:/.test(resource) ||
+          /FunctionArn\}?$/.test(resource) ||
+          /lambda:invoke/.test(resource))
       )
         out.add(name);
       for (const branch of state.Branches ?? []) walk(branch.States);

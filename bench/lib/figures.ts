@@ -93,7 +93,9 @@ export function figure(input: {
     name: input.name,
     value,
     unit: input.unit,
-    ...(input.yardstick ? { yardstick: { ...input.yardstick, value: round(input.yardstick.value, 6) } } : {}),
+    ...(input.yardstick
+      ? { yardstick: { ...input.yardstick, value: round(input.yardstick.value, 6) } }
+      : {}),
     ratio,
     ...(input.target ? { target: input.target } : {}),
     met: evaluate(value, ratio, input.target),
@@ -102,12 +104,7 @@ export function figure(input: {
 }
 
 /** A figure that could not be measured, with the reason; never a number. Pure. */
-export function notMeasured(
-  name: string,
-  unit: string,
-  reason: string,
-  target?: Target,
-): Figure {
+export function notMeasured(name: string, unit: string, reason: string, target?: Target): Figure {
   return {
     name,
     value: null,

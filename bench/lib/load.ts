@@ -9,6 +9,11 @@ export interface LoadSettings {
   readonly maxMs: number;
   /** Per-request timeout (default 10 s). */
   readonly timeoutMs?: number;
+  /**
+   * Requests in flight at most (default 4 × rate); a request due while the cap is reached is
+   * not sent and counts as failed, so a stalled service is not buried under piled-up requests.
+   */
+  readonly maxInFlight?: number;
 }
 
 /** One failed request: when (epoch ms) and why. */
@@ -57,6 +62,8 @@ export function servedOk(status: number): boolean {
 /** A running load; `stop()` stops sending, waits for requests in flight and returns the tally. */
 export interface RunningLoad {
   stop(): Promise<LoadResult>;
+  /** Waits until a bound (request count or time) ends the load, then tallies like stop(). */
+  finished(): Promise<LoadResult>;
 }
 
 /**
@@ -66,6 +73,7 @@ export interface RunningLoad {
 export function startLoad(settings: LoadSettings): RunningLoad {
   checkSettings(settings);
   const period = 1000 / settings.ratePerSecond;
+  const maxInFlight = settings.maxInFlight ?? Math.max(1, Math.ceil(4 * settings.ratePerSecond));
   const startedAt = Date.now();
   const t0 = nowMs();
   const inFlight = new Set<Promise<void>>();
@@ -75,6 +83,10 @@ export function startLoad(settings: LoadSettings): RunningLoad {
   let ok = 0;
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
+  let bounded!: () => void;
+  const boundReached = new Promise<void>((r) => {
+    bounded = r;
+  });
 
   const one = async (): Promise<void> => {
     const at = Date.now();
@@ -100,30 +112,43 @@ export function startLoad(settings: LoadSettings): RunningLoad {
     if (stopped) return;
     if (sent >= settings.maxRequests || nowMs() - t0 >= settings.maxMs) {
       stopped = true;
+      bounded();
       return;
     }
     sent++;
-    const p = one().finally(() => inFlight.delete(p));
-    inFlight.add(p);
+    if (inFlight.size >= maxInFlight) {
+      failures.push({
+        at: Date.now(),
+        reason: `not sent: ${maxInFlight} requests already waiting`,
+      });
+    } else {
+      const p = one().finally(() => inFlight.delete(p));
+      inFlight.add(p);
+    }
     // Scheduled against the start time, so slow answers do not lower the rate.
     timer = setTimeout(tick, Math.max(0, t0 + sent * period - nowMs()));
   };
   tick();
 
+  const stop = async (): Promise<LoadResult> => {
+    stopped = true;
+    if (timer) clearTimeout(timer);
+    await Promise.all([...inFlight]);
+    return {
+      sent,
+      ok,
+      failed: failures.length,
+      failures,
+      startedAt,
+      endedAt: Date.now(),
+      latenciesMs: latencies,
+    };
+  };
   return {
-    async stop() {
-      stopped = true;
-      if (timer) clearTimeout(timer);
-      await Promise.all([...inFlight]);
-      return {
-        sent,
-        ok,
-        failed: failures.length,
-        failures,
-        startedAt,
-        endedAt: Date.now(),
-        latenciesMs: latencies,
-      };
+    stop,
+    async finished() {
+      await boundReached;
+      return stop();
     },
   };
 }

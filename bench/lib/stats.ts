@@ -38,8 +38,7 @@ export function median(samples: readonly number[]): number {
 export function summarize(samples: readonly number[]): Summary {
   const s = sorted(samples);
   const mean = s.reduce((a, b) => a + b, 0) / s.length;
-  const variance =
-    s.length > 1 ? s.reduce((a, b) => a + (b - mean) ** 2, 0) / (s.length - 1) : 0;
+  const variance = s.length > 1 ? s.reduce((a, b) => a + (b - mean) ** 2, 0) / (s.length - 1) : 0;
   return {
     n: s.length,
     min: s[0] as number,

@@ -22,6 +22,12 @@ export const METRIC_NAMES = {
 /** Namespace of the custom metrics (POWERTOOLS_METRICS_NAMESPACE of the steps). */
 export const METRICS_NAMESPACE = 'Stepdeploy';
 
+/**
+ * Default value of the `service` dimension Powertools adds to every custom metric
+ * (POWERTOOLS_SERVICE_NAME of the functions); the pipeline stack uses its config prefix.
+ */
+export const METRICS_SERVICE = 'stepdeploy';
+
 /** Props of OperationsDashboard. */
 export interface OperationsDashboardProps {
   readonly releaseStateMachine: sfn.IStateMachine;
@@ -29,7 +35,7 @@ export interface OperationsDashboardProps {
   readonly verifyRestoreStateMachine?: sfn.IStateMachine;
   /** Alarm actions go here. */
   readonly topic: sns.ITopic;
-  /** Dimensions the steps publish with (Powertools adds `service`). Default { service: 'stepdeploy' }. */
+  /** Dimensions the steps publish with (Powertools adds `service`). Default { service: METRICS_SERVICE }. */
   readonly dimensions?: Record<string, string>;
   readonly dashboardName?: string;
   /**
@@ -67,7 +73,7 @@ export class OperationsDashboard extends Construct {
 
   constructor(scope: Construct, id: string, props: OperationsDashboardProps) {
     super(scope, id);
-    const dimensionsMap = props.dimensions ?? { service: 'stepdeploy' };
+    const dimensionsMap = props.dimensions ?? { service: METRICS_SERVICE };
     const metric = (
       metricName: string,
       statistic: string,

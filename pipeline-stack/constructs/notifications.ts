@@ -2,11 +2,13 @@ import { Arn, ArnFormat, Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { nagResourceId, TriggerLambda } from './trigger-lambda.ts';
+import { nagResource } from './nag-ids.ts';
+import { StepFunction } from './step-function.ts';
 
 /** Props of ReleaseNotifications. */
 export interface ReleaseNotificationsProps {
@@ -23,6 +25,10 @@ export interface ReleaseNotificationsProps {
    * failures that never reached it).
    */
   readonly announcingStep?: string;
+  /** Days to keep FormatNotification's logs. */
+  readonly logRetention?: RetentionDays;
+  /** `service` dimension of FormatNotification's metrics (see StepFunction). */
+  readonly metricsService?: string;
 }
 
 /** Execution statuses that end a release. */
@@ -34,19 +40,21 @@ export const FINAL_STATUSES = ['SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED'] as
  */
 export class ReleaseNotifications extends Construct {
   readonly rule: events.Rule;
-  readonly formatter: TriggerLambda;
+  readonly formatter: StepFunction;
 
   constructor(scope: Construct, id: string, props: ReleaseNotificationsProps) {
     super(scope, id);
-    this.formatter = new TriggerLambda(this, 'FormatNotification', {
-      folder: 'format-notification',
+    this.formatter = new StepFunction(this, 'FormatNotification', {
+      step: 'format-notification',
       description: 'Turns a finished release into a human-readable SNS message',
       environment: {
         TOPIC_ARN: props.topic.topicArn,
         ANNOUNCING_STEP: props.announcingStep ?? 'Notify',
       },
+      logRetention: props.logRetention,
+      metricsService: props.metricsService,
     });
-    props.topic.grantPublish(this.formatter.function);
+    props.topic.grantPublish(this.formatter);
     // Only this machine's executions: the message is built from their history.
     const machineName = Arn.split(
       props.releaseStateMachine.stateMachineArn,
@@ -58,14 +66,19 @@ export class ReleaseNotifications extends Construct {
       resourceName: `${machineName}:*`,
       arnFormat: ArnFormat.COLON_RESOURCE_NAME,
     });
-    this.formatter.function.addToRolePolicy(
+    this.formatter.addToRolePolicy(
       new iam.PolicyStatement({
         actions: ['states:DescribeExecution', 'states:GetExecutionHistory'],
         resources: [executions],
       }),
     );
     Validations.of(this.formatter).acknowledge({
-      id: `AwsSolutions-IAM5[${nagResourceId(this, executions)}]`,
+      id: 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
+      reason:
+        "Publishing to a KMS-encrypted topic needs GenerateDataKey* on that topic's one key (grantPublish).",
+    });
+    Validations.of(this.formatter).acknowledge({
+      id: `AwsSolutions-IAM5[${nagResource(this, executions)}]`,
       reason:
         'Execution names are not known in advance; the wildcard stays inside the release machine.',
     });
@@ -81,7 +94,7 @@ export class ReleaseNotifications extends Construct {
         },
       },
       targets: [
-        new targets.LambdaFunction(this.formatter.function, {
+        new targets.LambdaFunction(this.formatter, {
           retryAttempts: 4,
           maxEventAge: Duration.hours(1),
         }),

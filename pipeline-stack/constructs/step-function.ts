@@ -2,13 +2,16 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Arn, ArnFormat, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import type { ISecurityGroup, IVpc, SubnetSelection } from 'aws-cdk-lib/aws-ec2';
 import type { ICluster, IService, TaskDefinition } from 'aws-cdk-lib/aws-ecs';
 import type { ITargetGroup } from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
+import { METRICS_NAMESPACE, METRICS_SERVICE } from './dashboard.ts';
 import { nagArn } from './nag-ids.ts';
 
 const projectRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -22,12 +25,30 @@ export interface StepFunctionProps {
   readonly timeout?: Duration;
   /** Days to keep the function's logs (default one month). */
   readonly logRetention?: RetentionDays;
+  /** Default 256 MiB. */
+  readonly memorySize?: number;
+  /** Extra environment variables (the bindX() methods add their own). */
+  readonly environment?: Readonly<Record<string, string>>;
+  /**
+   * Value of the `service` dimension of the custom metrics (POWERTOOLS_SERVICE_NAME); must
+   * match the dashboard's dimension (default {@link METRICS_SERVICE}).
+   */
+  readonly metricsService?: string;
+  /** Run in this VPC (for steps that reach the database or tasks); out of any VPC by default. */
+  readonly vpc?: IVpc;
+  /** Subnets in `vpc`; they need a route to the AWS APIs the step calls. */
+  readonly vpcSubnets?: SubnetSelection;
+  readonly securityGroups?: readonly ISecurityGroup[];
+  /** Where failed asynchronous invocations land (functions that EventBridge invokes). */
+  readonly deadLetterQueue?: IQueue;
 }
 
 /**
- * A Lambda step with the project's defaults: Node 22 runtime (bundle targets Node 20) on arm64, X-Ray tracing, an explicit log
- * group with retention, source maps, esbuild `keepNames` (error class names are the ASL's
- * ErrorEquals values). `bindX()` methods grant IAM and set the matching environment together.
+ * Every Lambda of the project (state-machine steps, triggers, notifications, the sweeper) with
+ * one set of defaults: Node 22 runtime (bundle targets Node 20) on arm64, X-Ray tracing, an
+ * explicit log group with retention, source maps, esbuild `keepNames` (error class names are
+ * the ASL's ErrorEquals values), and the metrics namespace and `service` dimension the
+ * dashboard reads. `bindX()` methods grant IAM and set the matching environment together.
  */
 export class StepFunction extends NodejsFunction {
   constructor(scope: Construct, id: string, props: StepFunctionProps) {
@@ -46,13 +67,24 @@ export class StepFunction extends NodejsFunction {
       architecture: Architecture.ARM_64,
       tracing: Tracing.ACTIVE,
       timeout: props.timeout ?? Duration.seconds(30),
-      memorySize: 256,
+      memorySize: props.memorySize ?? 256,
       logGroup,
       environment: {
-        POWERTOOLS_SERVICE_NAME: props.step,
-        POWERTOOLS_METRICS_NAMESPACE: 'stepdeploy',
+        ...props.environment,
+        // CloudWatch names are case-sensitive: these must equal the dashboard's namespace and
+        // dimension, or the releases chart and the FailureDirty alarm watch an empty metric.
+        POWERTOOLS_SERVICE_NAME: props.metricsService ?? METRICS_SERVICE,
+        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
         NODE_OPTIONS: '--enable-source-maps',
       },
+      ...(props.vpc
+        ? {
+            vpc: props.vpc,
+            vpcSubnets: props.vpcSubnets,
+            securityGroups: props.securityGroups ? [...props.securityGroups] : undefined,
+          }
+        : {}),
+      ...(props.deadLetterQueue ? { deadLetterQueue: props.deadLetterQueue } : {}),
       bundling: {
         format: OutputFormat.CJS,
         target: 'node20',
@@ -70,6 +102,12 @@ export class StepFunction extends NodejsFunction {
       'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
       'The AWS managed basic execution role only lets the function write its own logs.',
     );
+    if (props.vpc) {
+      this.acknowledge(
+        'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole]',
+        'A function in a VPC needs to manage its network interfaces, which is exactly what this managed policy grants.',
+      );
+    }
     this.acknowledge(
       'AwsSolutions-L1',
       'Node 22 is used on purpose: the code is built and tested on Node 20 (@middy/core 6, local runner); Node 24 is untested here.',

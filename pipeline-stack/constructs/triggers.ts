@@ -1,30 +1,33 @@
-import { CfnOutput, Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
-import * as codecommit from 'aws-cdk-lib/aws-codecommit';
+import { CfnOutput, Duration, Validations } from 'aws-cdk-lib';
+import type * as codecommit from 'aws-cdk-lib/aws-codecommit';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
-import * as s3 from 'aws-cdk-lib/aws-s3';
+import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { TriggerLambda } from './trigger-lambda.ts';
+import { StepFunction } from './step-function.ts';
 
-/** Where pushes come from: an existing repository by name, or one the stack creates. */
+/** Pushes to one branch of the pipeline's source repository start releases. */
 export interface CodeCommitTriggerOptions {
-  readonly repositoryName: string;
-  /** Create the repository (true) or use an existing one by name (false, the default). */
-  readonly createRepository?: boolean;
+  /** The repository CodeBuild builds from (the pipeline's, created or imported by name). */
+  readonly repository: codecommit.IRepository;
   /** Branch whose pushes start releases. */
   readonly branch: string;
 }
 
-/** Which uploads start releases. */
+/** Uploads under one prefix of the pipeline's source bucket start releases. */
 export interface S3TriggerOptions {
+  /**
+   * The versioned bucket CodeBuild reads source zips from (the pipeline's). A concrete Bucket
+   * of the same stack, because its EventBridge notifications are switched on here.
+   */
+  readonly bucket: s3.Bucket;
   /** Key prefix, e.g. `releases/`. */
   readonly prefix: string;
   /** Key suffix, default `.zip`. */
   readonly suffix?: string;
-  /** Keep the bucket when the stack is deleted (default true: it holds release history). */
-  readonly retain?: boolean;
 }
 
 /** Props of ReleaseTriggers. */
@@ -33,25 +36,24 @@ export interface ReleaseTriggersProps {
   readonly releaseStateMachine: sfn.IStateMachine;
   /** Omit to have no CodeCommit trigger. */
   readonly codeCommit?: CodeCommitTriggerOptions;
-  /** Omit to have no S3 trigger (and no artifact bucket). */
+  /** Omit to have no S3 trigger. */
   readonly s3?: S3TriggerOptions;
-  /** Bucket for the artifact bucket's access logs; without one, access logging is off. */
-  readonly accessLogsBucket?: s3.IBucket;
+  /** Days to keep StartRelease's logs. */
+  readonly logRetention?: RetentionDays;
+  /** `service` dimension of StartRelease's metrics (see StepFunction). */
+  readonly metricsService?: string;
 }
 
 /**
  * Starts releases from pushes to a CodeCommit branch and from zips uploaded to a versioned
  * S3 prefix. Both rules target StartRelease, which names the execution after the commit id
  * or object version, so one source never starts two releases; distinct sources arriving in
- * a burst each start and then queue on the release lock.
+ * a burst each start and then queue on the release lock. The repository and the bucket are
+ * the pipeline's own, so what starts a release is exactly what CodeBuild builds.
  */
 export class ReleaseTriggers extends Construct {
-  /** The source repository (existing or created), when the CodeCommit trigger is on. */
-  readonly repository?: codecommit.IRepository;
-  /** The versioned artifact bucket, when the S3 trigger is on. */
-  readonly bucket?: s3.Bucket;
   /** The function that starts executions; the only principal allowed to. */
-  readonly starter: TriggerLambda;
+  readonly starter: StepFunction;
   /** Where trigger events land when StartRelease keeps failing; alarm on its depth. */
   readonly deadLetterQueue: sqs.Queue;
   readonly codeCommitRule?: events.Rule;
@@ -70,17 +72,21 @@ export class ReleaseTriggers extends Construct {
       reason: 'This queue is itself the dead-letter queue of the trigger rules and function.',
     });
 
-    this.starter = new TriggerLambda(this, 'StartRelease', {
-      folder: 'start-release',
+    // EventBridge invokes asynchronously: the rule's DLQ catches events it could not deliver,
+    // the function's DLQ those whose start kept failing after Lambda's own retries.
+    this.starter = new StepFunction(this, 'StartRelease', {
+      step: 'start-release',
       description: 'Starts one release per commit or object version (idempotent by name)',
       environment: { RELEASE_STATE_MACHINE_ARN: props.releaseStateMachine.stateMachineArn },
+      deadLetterQueue: this.deadLetterQueue,
+      logRetention: props.logRetention,
+      metricsService: props.metricsService,
     });
     // grantStartExecution scopes states:StartExecution to this state machine's ARN only.
-    props.releaseStateMachine.grantStartExecution(this.starter.function);
-    this.deadLetterQueue.grantSendMessages(this.starter.function);
+    props.releaseStateMachine.grantStartExecution(this.starter);
 
     const target = (input: events.RuleTargetInput) =>
-      new targets.LambdaFunction(this.starter.function, {
+      new targets.LambdaFunction(this.starter, {
         event: input,
         retryAttempts: 8,
         maxEventAge: Duration.hours(2),
@@ -88,23 +94,17 @@ export class ReleaseTriggers extends Construct {
       });
 
     if (props.codeCommit) {
-      const options = props.codeCommit;
-      this.repository = options.createRepository
-        ? new codecommit.Repository(this, 'Repository', {
-            repositoryName: options.repositoryName,
-            description: 'Source of the WordPress image built by stepdeploy',
-          })
-        : codecommit.Repository.fromRepositoryName(this, 'Repository', options.repositoryName);
+      const { repository, branch } = props.codeCommit;
       this.codeCommitRule = new events.Rule(this, 'OnPush', {
-        description: `Start a release on every push to ${options.branch}`,
+        description: `Start a release on every push to ${branch}`,
         eventPattern: {
           source: ['aws.codecommit'],
           detailType: ['CodeCommit Repository State Change'],
-          resources: [this.repository.repositoryArn],
+          resources: [repository.repositoryArn],
           detail: {
             event: ['referenceCreated', 'referenceUpdated'],
             referenceType: ['branch'],
-            referenceName: [options.branch],
+            referenceName: [branch],
           },
         },
         targets: [
@@ -120,52 +120,40 @@ export class ReleaseTriggers extends Construct {
         ],
       });
       new CfnOutput(this, 'SourceRepositoryName', {
-        value: this.repository.repositoryName,
+        value: repository.repositoryName,
         description: 'CodeCommit repository whose pushes start releases',
       }).overrideLogicalId('SourceRepositoryName');
       new CfnOutput(this, 'SourceBranch', {
-        value: options.branch,
+        value: branch,
         description: 'Branch whose pushes start releases',
       }).overrideLogicalId('SourceBranch');
     }
 
     if (props.s3) {
-      const options = props.s3;
-      this.bucket = new s3.Bucket(this, 'Artifacts', {
-        versioned: true,
-        encryption: s3.BucketEncryption.S3_MANAGED,
-        enforceSSL: true,
-        blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-        objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-        removalPolicy: options.retain === false ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
-        lifecycleRules: [{ noncurrentVersionExpiration: Duration.days(365) }],
-        ...(props.accessLogsBucket
-          ? {
-              serverAccessLogsBucket: props.accessLogsBucket,
-              serverAccessLogsPrefix: 'artifacts/',
-            }
-          : {}),
-      });
+      const { bucket, prefix } = props.s3;
+      const suffix = props.s3.suffix ?? '.zip';
+      const cfnBucket = bucket.node.defaultChild as s3.CfnBucket;
+      const versioning = cfnBucket.versioningConfiguration as
+        | s3.CfnBucket.VersioningConfigurationProperty
+        | undefined;
+      // Idempotent starts and CodeBuild's exact source both rest on the object version id.
+      if (versioning?.status !== 'Enabled') {
+        throw new Error(`the S3 trigger needs a versioned bucket: ${bucket.node.path}`);
+      }
       // Set natively rather than with eventBridgeEnabled, which adds a custom-resource Lambda.
-      (this.bucket.node.defaultChild as s3.CfnBucket).notificationConfiguration = {
+      cfnBucket.notificationConfiguration = {
+        ...(cfnBucket.notificationConfiguration as s3.CfnBucket.NotificationConfigurationProperty),
         eventBridgeConfiguration: { eventBridgeEnabled: true },
       };
-      if (!props.accessLogsBucket) {
-        Validations.of(this.bucket).acknowledge({
-          id: 'AwsSolutions-S1',
-          reason:
-            'Uploads are recorded by the release they start (ledger: key, version, requester); pass accessLogsBucket for object-level access logs.',
-        });
-      }
       this.s3Rule = new events.Rule(this, 'OnUpload', {
-        description: `Start a release for every ${options.prefix}*${options.suffix ?? '.zip'} uploaded`,
+        description: `Start a release for every ${prefix}*${suffix} uploaded`,
         eventPattern: {
           source: ['aws.s3'],
           detailType: ['Object Created'],
           detail: {
-            bucket: { name: [this.bucket.bucketName] },
+            bucket: { name: [bucket.bucketName] },
             // A wildcard is the one filter that checks prefix and suffix together.
-            object: { key: events.Match.wildcard(`${options.prefix}*${options.suffix ?? '.zip'}`) },
+            object: { key: events.Match.wildcard(`${prefix}*${suffix}`) },
           },
         },
         targets: [
@@ -181,8 +169,8 @@ export class ReleaseTriggers extends Construct {
         ],
       });
       new CfnOutput(this, 'ArtifactBucketName', {
-        value: this.bucket.bucketName,
-        description: `Upload ${options.prefix}<name>${options.suffix ?? '.zip'} here to start a release`,
+        value: bucket.bucketName,
+        description: `Upload ${prefix}<name>${suffix} here to start a release`,
       }).overrideLogicalId('ArtifactBucketName');
     }
   }

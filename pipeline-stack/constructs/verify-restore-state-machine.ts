@@ -12,8 +12,6 @@ import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
@@ -24,6 +22,7 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { acknowledge } from '../nag.ts';
+import { nagResource } from './nag-ids.ts';
 import { StepFunction } from './step-function.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -77,6 +76,10 @@ export interface VerifyRestoreStateMachineProps {
   readonly rtoThreshold?: Duration;
   readonly rowCountTolerance?: number;
   readonly tablePrefix?: string;
+  /** Days to keep the functions' and the state machine's logs (default one and three months). */
+  readonly logRetention?: logs.RetentionDays;
+  /** `service` dimension of the functions' Powertools metrics (see StepFunction). */
+  readonly metricsService?: string;
 }
 
 /** The backup-verification state machine and everything around it. */
@@ -84,12 +87,18 @@ export class VerifyRestoreStateMachine extends Construct {
   readonly stateMachine: sfn.StateMachine;
   readonly scratchSecurityGroup: ec2.SecurityGroup;
   readonly scratchSubnetGroup: rds.SubnetGroup;
-  readonly sweeper: nodejs.NodejsFunction;
+  readonly sweeper: StepFunction;
   readonly schedule: scheduler.Schedule;
   readonly alarms: {
     readonly failed: cloudwatch.Alarm;
     readonly noRecentSuccess: cloudwatch.Alarm;
     readonly rtoAboveThreshold: cloudwatch.Alarm;
+  };
+  /** PublishMetrics' metrics (daily), in the shape OperationsDashboard's `restoreMetrics` takes. */
+  readonly metrics: {
+    readonly restoreDuration: cloudwatch.IMetric;
+    readonly snapshotAge: cloudwatch.IMetric;
+    readonly verificationFailed: cloudwatch.IMetric;
   };
 
   constructor(scope: Construct, id: string, props: VerifyRestoreStateMachineProps) {
@@ -127,53 +136,25 @@ export class VerifyRestoreStateMachine extends Construct {
       removalPolicy: RemovalPolicy.DESTROY,
     });
 
-    // Out-of-VPC steps use the shared Lambda defaults; VerifyData and VerifyApplication must sit
-    // in the VPC with the verifier group, which StepFunction does not offer yet, so they get the
-    // same defaults here plus the VPC settings.
-    const fn = (name: string, dir: string, environment: Record<string, string>, inVpc: boolean) => {
-      if (!inVpc) {
-        const f = new StepFunction(this, name, {
-          step: dir,
-          description: `stepdeploy backup verification: ${name}`,
-          timeout: Duration.minutes(1),
-        });
-        for (const [key, value] of Object.entries(environment)) f.addEnvironment(key, value);
-        return f;
-      }
-      const logGroup = new logs.LogGroup(this, `${name}Logs`, {
-        retention: logs.RetentionDays.ONE_MONTH,
-        removalPolicy: RemovalPolicy.DESTROY,
-      });
-      return new nodejs.NodejsFunction(this, name, {
+    // One set of Lambda defaults (StepFunction); VerifyData and VerifyApplication also sit in
+    // the VPC with the verifier group, the only group the scratch instance admits.
+    const fn = (name: string, dir: string, environment: Record<string, string>, inVpc: boolean) =>
+      new StepFunction(this, name, {
+        step: dir,
         description: `stepdeploy backup verification: ${name}`,
-        entry: join(root, 'functions', dir, 'handler.ts'),
-        handler: 'handler',
-        projectRoot: root,
-        depsLockFilePath: join(root, 'package-lock.json'),
-        runtime: lambda.Runtime.NODEJS_20_X,
-        architecture: lambda.Architecture.ARM_64,
-        tracing: lambda.Tracing.ACTIVE,
-        timeout: Duration.minutes(5),
-        memorySize: 512,
-        logGroup,
-        environment: {
-          POWERTOOLS_SERVICE_NAME: dir,
-          NODE_OPTIONS: '--enable-source-maps',
-          ...environment,
-        },
-        bundling: {
-          format: nodejs.OutputFormat.CJS,
-          target: 'node20',
-          minify: true,
-          keepNames: true,
-          sourceMap: true,
-          forceDockerBundling: false,
-        },
-        vpc: props.vpc,
-        vpcSubnets: workloadSubnets,
-        securityGroups: [props.verifierSecurityGroup],
+        environment,
+        logRetention: props.logRetention,
+        metricsService: props.metricsService,
+        ...(inVpc
+          ? {
+              timeout: Duration.minutes(5),
+              memorySize: 512,
+              vpc: props.vpc,
+              vpcSubnets: workloadSubnets,
+              securityGroups: [props.verifierSecurityGroup],
+            }
+          : { timeout: Duration.minutes(1) }),
       });
-    };
 
     const scratchTtl = props.scratchTtl ?? Duration.hours(6);
     const pickSnapshot = fn(
@@ -230,7 +211,7 @@ export class VerifyRestoreStateMachine extends Construct {
     verifyApplication.addToRolePolicy(
       new iam.PolicyStatement({
         actions: ['ecs:DescribeTasks'],
-        resources: [this.ecsTaskArn(props.cluster)],
+        resources: [this.ecsTaskArn()],
         conditions: { ArnEquals: { 'ecs:cluster': props.cluster.clusterArn } },
       }),
     );
@@ -300,7 +281,7 @@ export class VerifyRestoreStateMachine extends Construct {
     }
 
     const logGroup = new logs.LogGroup(this, 'StateMachineLogs', {
-      retention: logs.RetentionDays.THREE_MONTHS,
+      retention: props.logRetention ?? logs.RetentionDays.THREE_MONTHS,
       removalPolicy: RemovalPolicy.DESTROY,
     });
     this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
@@ -398,7 +379,7 @@ export class VerifyRestoreStateMachine extends Construct {
       new iam.PolicyStatement({
         sid: 'TagOneOffTask',
         actions: ['ecs:TagResource'],
-        resources: [this.ecsTaskArn(props.cluster)],
+        resources: [this.ecsTaskArn()],
         conditions: { StringEquals: { 'ecs:CreateAction': 'RunTask' } },
       }),
     );
@@ -406,7 +387,7 @@ export class VerifyRestoreStateMachine extends Construct {
       new iam.PolicyStatement({
         sid: 'StopOneOffTask',
         actions: ['ecs:StopTask'],
-        resources: [this.ecsTaskArn(props.cluster)],
+        resources: [this.ecsTaskArn()],
         conditions: { ArnEquals: { 'ecs:cluster': props.cluster.clusterArn } },
       }),
     );
@@ -485,28 +466,32 @@ export class VerifyRestoreStateMachine extends Construct {
       alarm.addAlarmAction(new cwActions.SnsAction(props.topic));
     }
     this.alarms = { failed, noRecentSuccess, rtoAboveThreshold };
+    const day = Duration.days(1);
+    this.metrics = {
+      restoreDuration: metric('RestoreDurationSeconds', 'Maximum', day).with({
+        label: 'Restore time (RTO)',
+      }),
+      snapshotAge: metric('SnapshotAgeSeconds', 'Maximum', day).with({
+        label: 'Snapshot age (RPO)',
+      }),
+      verificationFailed: metric('VerificationFailed', 'Sum', day).with({
+        label: 'Verifications failed',
+      }),
+    };
 
     // cdk-nag findings name each wildcard resource, so each is acknowledged by its rendered name.
-    const wildcard = (value: string) => `AwsSolutions-IAM5[Resource::${this.nagRender(value)}]`;
+    const wildcard = (value: string) => `AwsSolutions-IAM5[${nagResource(this, value)}]`;
     const scoped =
       'Scoped wildcard: X-Ray and PutMetricData have no resource type (PutMetricData is namespace-conditioned); ' +
       "snapshot:* is read-only discovery of this database's snapshots; manifests are read under their prefix only; " +
       'the sweeper must list every instance to find expired scratch ones and can delete only scratch-tagged ones.';
     const functionFindings: Record<string, string> = {
-      'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]':
-        "The AWS managed basic execution role only writes to the function's own log group.",
-      'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole]':
-        'VPC functions need ENI management, which is exactly what this managed policy grants.',
-      'AwsSolutions-L1':
-        'Pinned to Node 20: the toolchain, @middy/core 6 and the local runner are tested on Node 20.',
-      W2531: 'Node 20 is pinned on purpose (see AwsSolutions-L1).',
-      'CloudFormation-Validate::W2531': 'Node 20 is pinned on purpose (see AwsSolutions-L1).',
+      // The managed-policy, runtime and X-Ray findings are acknowledged by StepFunction itself.
       'AwsSolutions-IAM5[Resource::*]': scoped,
       [wildcard(this.rdsArn('snapshot', '*'))]: scoped,
       [wildcard(this.rdsArn('db', '*'))]: scoped,
       [wildcard(scratchDb)]: scoped,
-      [wildcard(this.ecsTaskArn(props.cluster))]:
-        'Tasks of the one cluster, conditioned on ecs:cluster.',
+      [wildcard(this.ecsTaskArn())]: 'Tasks of the one cluster, conditioned on ecs:cluster.',
       [wildcard(props.manifestBucket.arnForObjects(`${manifestPrefix}*`))]: scoped,
     };
     for (const f of [pickSnapshot, verifyData, verifyApplication, publishMetrics, this.sweeper]) {
@@ -516,10 +501,12 @@ export class VerifyRestoreStateMachine extends Construct {
       'AwsSolutions-IAM5[Resource::*]': 'X-Ray tracing has no resource type.',
       [wildcard(scratchDb)]:
         'Scratch instances only (name pattern), restore and delete further conditioned on the scratch tag.',
+      'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]':
+        "Publishing to a KMS-encrypted topic needs GenerateDataKey* on that topic's one key (grantPublish).",
       [wildcard(this.rdsArn('snapshot', '*'))]: 'A restore reads the snapshot it is given.',
       [wildcard(this.rdsArn('og', '*'))]: 'A restore reads the option group the snapshot names.',
       [wildcard(this.rdsArn('pg', '*'))]: 'A restore reads the parameter group the snapshot names.',
-      [wildcard(this.ecsTaskArn(props.cluster))]:
+      [wildcard(this.ecsTaskArn())]:
         'The one-off verification task of this cluster (conditioned on ecs:cluster / RunTask).',
       [wildcard(
         Arn.format(
@@ -543,25 +530,6 @@ export class VerifyRestoreStateMachine extends Construct {
       [wildcard(`${this.sweeper.functionArn}:*`)]:
         'The scheduler target grants invoke on the sweeper and its versions, nothing else.',
     });
-  }
-
-  /** Renders a token the way cdk-nag names it in a finding (`<Logical.Arn>`, `<AWS::Region>`). */
-  private nagRender(value: string): string {
-    const flatten = (node: unknown): string => {
-      if (typeof node === 'string') return node;
-      if (Array.isArray(node)) return node.map(flatten).join('');
-      if (node && typeof node === 'object') {
-        const obj = node as Record<string, unknown>;
-        if ('Fn::Join' in obj) {
-          const [sep, parts] = obj['Fn::Join'] as [string, unknown[]];
-          return parts.map(flatten).join(sep);
-        }
-        if ('Ref' in obj) return `<${String(obj.Ref)}>`;
-        if ('Fn::GetAtt' in obj) return `<${(obj['Fn::GetAtt'] as string[]).join('.')}>`;
-      }
-      return JSON.stringify(node);
-    };
-    return flatten(Stack.of(this).resolve(value));
   }
 
   /**
@@ -609,12 +577,18 @@ export class VerifyRestoreStateMachine extends Construct {
     );
   }
 
-  private ecsTaskArn(cluster: ecs.ICluster): string {
+  /**
+   * Tasks by `task/*`, never `task/<cluster name>/*`: the cluster lives in the application
+   * stack, and a cross-stack name inside a wildcard ARN cannot be named in a cdk-nag
+   * acknowledgement before synthesis. Every statement on it is pinned to the cluster by the
+   * ecs:cluster condition, or (tagging) to tasks this role's RunTask creates.
+   */
+  private ecsTaskArn(): string {
     return Arn.format(
       {
         service: 'ecs',
         resource: 'task',
-        resourceName: `${cluster.clusterName}/*`,
+        resourceName: '*',
         arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
       },
       Stack.of(this),

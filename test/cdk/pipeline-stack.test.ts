@@ -1,8 +1,10 @@
-import { Match, type Template } from 'aws-cdk-lib/assertions';
+import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { METRICS_NAMESPACE } from '#stack/constructs/dashboard.ts';
 import { placeholdersOf } from '#stack/constructs/release-state-machine.ts';
-import { pipelineTemplate } from '../statemachine/synthesized.ts';
+import { STACK_OUTPUTS } from '../../cli/aws.ts';
+import { buildApp, pipelineTemplate } from '../statemachine/synthesized.ts';
 
 type Statement = {
   Effect: string;
@@ -30,6 +32,7 @@ const STAR_ONLY: Record<string, string> = {
   'logs:PutResourcePolicy': 'Step Functions log delivery',
   'logs:DescribeResourcePolicies': 'Step Functions log delivery',
   'logs:DescribeLogGroups': 'Step Functions log delivery',
+  'cloudwatch:PutMetricData': 'no resource type; scoped by the cloudwatch:namespace condition',
 };
 
 let template: Template;
@@ -83,12 +86,17 @@ describe('PipelineStack', () => {
     );
     // Act
     const resources = passRole.flatMap(({ statement }) => list(statement.Resource));
-    // Assess
-    expect(passRole).toHaveLength(1);
-    expect(passRole[0]?.statement.Condition).toEqual({
-      StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' },
-    });
-    expect(resources).toHaveLength(2);
+    // Assess: RegisterTaskDefinition and the verify-restore machine's one-off task
+    expect(passRole.map(({ policy }) => policy).sort()).toEqual([
+      expect.stringMatching(/^RegisterTaskDefinition/),
+      expect.stringMatching(/^VerifyRestoreStateMachineRole/),
+    ]);
+    for (const { statement } of passRole) {
+      expect(statement.Condition).toEqual({
+        StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' },
+      });
+      expect(list(statement.Resource)).toHaveLength(2);
+    }
     expect(resources).not.toContain('*');
     expect(JSON.stringify(resources)).toMatch(/TaskRole/);
     expect(JSON.stringify(resources)).toMatch(/ExecutionRole/);
@@ -107,16 +115,23 @@ describe('PipelineStack', () => {
     const snapshot = resourcesOf('rds:CreateDBSnapshot');
     const describe = resourcesOf('rds:DescribeDBSnapshots');
     const build = resourcesOf('codebuild:StartBuild');
-    const publish = resourcesOf('sns:Publish');
-    const invoke = all.find(({ statement }) =>
-      list(statement.Action).includes('lambda:InvokeFunction'),
+    const publish = all
+      .filter(({ statement }) => list(statement.Action).includes('sns:Publish'))
+      .map(({ statement }) => JSON.stringify(statement.Resource));
+    const invoke = all.find(
+      ({ policy, statement }) =>
+        policy.startsWith('ReleaseStateMachine') &&
+        list(statement.Action).includes('lambda:InvokeFunction'),
     );
     // Assess
     expect(snapshot).toMatch(/:db:","?\{?"?Fn::ImportValue/);
     expect(snapshot).toContain(':snapshot:stepdeploy-release-*');
     expect(describe).toContain(':snapshot:stepdeploy-release-*');
     expect(build).toMatch(/^\[\{"Fn::GetAtt":\["ImageBuild[0-9A-F]+","Arn"\]\}\]$/);
-    expect(publish).toMatch(/^\[\{"Ref":"Notifications[0-9A-F]+"\}\]$/);
+    // The release machine, the verify-restore machine and FormatNotification: one topic.
+    expect(publish).toHaveLength(3);
+    for (const resource of publish)
+      expect(resource).toMatch(/^\{"Ref":"Notifications[0-9A-F]+"\}$/);
     expect(list(invoke?.statement.Resource)).toHaveLength(9);
     expect(JSON.stringify(invoke?.statement.Resource)).not.toContain(':*');
   });
@@ -189,25 +204,243 @@ describe('PipelineStack', () => {
     expect(JSON.stringify(push[0]?.statement.Resource)).toMatch(/ImportValue.*Repository/);
   });
 
-  it('gives every step the shared Lambda defaults', () => {
+  it('gives every Lambda of the stack the same runtime, architecture and defaults', () => {
     // Prepare
-    const functions = template.findResources('AWS::Lambda::Function', {
-      Properties: { Environment: { Variables: { POWERTOOLS_METRICS_NAMESPACE: 'stepdeploy' } } },
-    });
+    const functions = Object.values(template.findResources('AWS::Lambda::Function'));
+    const logGroups = template.findResources('AWS::Logs::LogGroup');
     // Act
-    const props = Object.values(functions).map((f) => f.Properties);
-    // Assess
-    expect(props).toHaveLength(9);
+    const props = functions.map((f) => f.Properties);
+    // Assess: 9 release steps, StartRelease, FormatNotification, 5 verify-restore functions
+    expect(props).toHaveLength(16);
+    expect(new Set(props.map((p) => `${p.Runtime}/${p.Architectures}`))).toEqual(
+      new Set(['nodejs22.x/arm64']),
+    );
     for (const p of props) {
       expect(p).toMatchObject({
-        Runtime: 'nodejs22.x',
-        Architectures: ['arm64'],
         TracingConfig: { Mode: 'Active' },
-        LoggingConfig: { LogGroup: expect.anything() },
+        LoggingConfig: { LogGroup: { Ref: expect.any(String) } },
       });
-      expect(p.Environment.Variables.NODE_OPTIONS).toBe('--enable-source-maps');
+      expect(p.Environment.Variables).toMatchObject({
+        NODE_OPTIONS: '--enable-source-maps',
+        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+        POWERTOOLS_SERVICE_NAME: 'stepdeploy',
+      });
+      expect(logGroups[p.LoggingConfig.LogGroup.Ref]?.Properties.RetentionInDays).toBe(30);
     }
-    template.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 30 }, 11);
+  });
+
+  it('charts and alarms on the namespace and service dimension the functions publish with', () => {
+    // Prepare / Act
+    const alarm = Object.values(template.findResources('AWS::CloudWatch::Alarm')).find(
+      (a) => a.Properties.MetricName === 'FailureDirty',
+    );
+    // Assess
+    expect(alarm?.Properties).toMatchObject({
+      Namespace: METRICS_NAMESPACE,
+      Dimensions: [{ Name: 'service', Value: 'stepdeploy' }],
+    });
+  });
+
+  it('has one source repository and one versioned source bucket, which CodeBuild and the triggers share', () => {
+    // Prepare
+    const [repository] = Object.keys(template.findResources('AWS::CodeCommit::Repository'));
+    const versioned = Object.keys(
+      template.findResources('AWS::S3::Bucket', {
+        Properties: { VersioningConfiguration: { Status: 'Enabled' } },
+      }),
+    );
+    const [bucket] = versioned;
+    // Act
+    const rules = Object.values(template.findResources('AWS::Events::Rule'));
+    const push = rules.find((r) => r.Properties.EventPattern?.source?.[0] === 'aws.codecommit');
+    const upload = rules.find((r) => r.Properties.EventPattern?.source?.[0] === 'aws.s3');
+    const reads = statements().filter(
+      ({ policy, statement }) =>
+        policy.startsWith('ImageBuild') && list(statement.Action).includes('s3:GetObject*'),
+    );
+    // Assess
+    template.resourceCountIs('AWS::CodeCommit::Repository', 1);
+    template.hasResourceProperties('AWS::CodeCommit::Repository', {
+      RepositoryName: 'stepdeploy-source',
+    });
+    expect(versioned).toHaveLength(1);
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      VersioningConfiguration: { Status: 'Enabled' },
+      NotificationConfiguration: { EventBridgeConfiguration: { EventBridgeEnabled: true } },
+    });
+    expect(push?.Properties.EventPattern.resources).toEqual([
+      { 'Fn::GetAtt': [repository, 'Arn'] },
+    ]);
+    expect(push?.Properties.EventPattern.detail.referenceName).toEqual(['main']);
+    expect(upload?.Properties.EventPattern.detail).toEqual({
+      bucket: { name: [{ Ref: bucket }] },
+      object: { key: [{ wildcard: 'releases/*.zip' }] },
+    });
+    template.hasResourceProperties('AWS::CodeBuild::Project', {
+      Source: Match.objectLike({
+        Type: 'CODECOMMIT',
+        Location: { 'Fn::GetAtt': [repository, 'CloneUrlHttp'] },
+      }),
+    });
+    expect(JSON.stringify(reads.map(({ statement }) => statement.Resource))).toBe(
+      JSON.stringify([
+        [
+          { 'Fn::GetAtt': [bucket, 'Arn'] },
+          { 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucket, 'Arn'] }, '/*']] },
+        ],
+      ]),
+    );
+  });
+
+  it('lets the triggers start the release machine only, and nothing else start it', () => {
+    // Prepare
+    const [release] = Object.keys(
+      template.findResources('AWS::StepFunctions::StateMachine', {
+        Properties: { StateMachineName: 'stepdeploy-release' },
+      }),
+    );
+    const [starter] = Object.keys(
+      template.findResources('AWS::Lambda::Function', {
+        Properties: { Environment: { Variables: { RELEASE_STATE_MACHINE_ARN: Match.anyValue() } } },
+      }),
+    );
+    // Act
+    const starts = statements().filter(({ statement }) =>
+      list(statement.Action).includes('states:StartExecution'),
+    );
+    const triggerRules = Object.values(template.findResources('AWS::Events::Rule')).filter((r) =>
+      ['aws.codecommit', 'aws.s3'].includes(r.Properties.EventPattern?.source?.[0]),
+    );
+    // Assess
+    expect(triggerRules).toHaveLength(2);
+    for (const rule of triggerRules) {
+      expect(rule.Properties.Targets).toEqual([
+        expect.objectContaining({ Arn: { 'Fn::GetAtt': [starter, 'Arn'] } }),
+      ]);
+    }
+    const startsRelease = starts.filter(({ statement }) =>
+      JSON.stringify(statement.Resource).includes(release as string),
+    );
+    expect(startsRelease).toEqual([
+      {
+        policy: expect.stringMatching(/^TriggersStartRelease/),
+        statement: expect.objectContaining({ Resource: { Ref: release } }),
+      },
+    ]);
+    const fromTriggers = starts.filter(({ policy }) => policy.startsWith('TriggersStartRelease'));
+    expect(fromTriggers).toHaveLength(1);
+  });
+
+  it('announces every finished release of the release machine, except what Notify announced', () => {
+    // Prepare / Act / Assess
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: Match.objectLike({
+        source: ['aws.states'],
+        detail: Match.objectLike({
+          stateMachineArn: [{ Ref: Match.stringLikeRegexp('^ReleaseStateMachine') }],
+        }),
+      }),
+    });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({
+          ANNOUNCING_STEP: 'Notify',
+          TOPIC_ARN: { Ref: Match.stringLikeRegexp('^Notifications') },
+        }),
+      },
+    });
+  });
+
+  it('keeps snapshot manifests in an encrypted, private, SSL-only bucket VerifyData reads', () => {
+    // Prepare
+    const [manifests] = Object.keys(
+      template.findResources('AWS::S3::Bucket', {
+        Properties: { LoggingConfiguration: { LogFilePrefix: 'snapshot-manifests/' } },
+      }),
+    );
+    // Act / Assess
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      BucketEncryption: Match.anyValue(),
+      PublicAccessBlockConfiguration: {
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      },
+      LoggingConfiguration: { LogFilePrefix: 'snapshot-manifests/' },
+    });
+    template.hasResourceProperties('AWS::S3::BucketPolicy', {
+      Bucket: { Ref: manifests },
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Effect: 'Deny',
+            Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+          }),
+        ]),
+      },
+    });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ MANIFEST_BUCKET: { Ref: manifests } }) },
+      VpcConfig: Match.anyValue(),
+    });
+  });
+
+  it('wires the verify-restore alarms, metrics and the trigger dead letters into the dashboard', () => {
+    // Prepare
+    const dashboards = Object.values(template.findResources('AWS::CloudWatch::Dashboard'));
+    // Act
+    const body = JSON.stringify(dashboards[0]?.Properties.DashboardBody);
+    // Assess
+    expect(dashboards).toHaveLength(1);
+    for (const expected of [
+      'stepdeploy/BackupVerification',
+      'RestoreDurationSeconds',
+      'SnapshotAgeSeconds',
+      'VerifyRestoreVerificationFailedAlarm',
+      'VerifyRestoreNoRecentSuccessAlarm',
+      'VerifyRestoreRtoAboveThresholdAlarm',
+      'OperationsTriggerDeadLettersAlarm',
+    ]) {
+      expect(body).toContain(expected);
+    }
+    // Only the verify-restore construct's restore alarms, not a second set from the dashboard.
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 6);
+  });
+
+  it('publishes every stack output the command line reads', () => {
+    // Prepare
+    const outputs = template.toJSON().Outputs as Record<string, { Value: unknown }>;
+    // Act
+    const missing = Object.values(STACK_OUTPUTS).filter((key) => !(key in outputs));
+    // Assess
+    expect(missing).toEqual([]);
+    expect(outputs.ReleaseStateMachineArn?.Value).toEqual({
+      Ref: expect.stringMatching(/^ReleaseStateMachine/),
+    });
+    expect(outputs.VerifyRestoreStateMachineArn?.Value).toEqual({
+      Ref: expect.stringMatching(/^VerifyRestoreStateMachine/),
+    });
+    expect(outputs.LedgerTableName?.Value).toEqual({ Ref: expect.stringMatching(/^Ledger/) });
+    expect(outputs.BuildProjectName?.Value).toEqual({ Ref: expect.stringMatching(/^ImageBuild/) });
+    expect(outputs.NotificationTopicArn?.Value).toEqual({
+      Ref: expect.stringMatching(/^Notifications/),
+    });
+    expect(JSON.stringify(outputs.ServiceName?.Value)).toMatch(/Fn::ImportValue.*Service/);
+  });
+
+  it('lets CloudWatch alarms use the topic key', () => {
+    // Prepare / Act / Assess
+    template.hasResourceProperties('AWS::KMS::Key', {
+      KeyPolicy: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Principal: { Service: 'cloudwatch.amazonaws.com' },
+            Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+          }),
+        ]),
+      },
+    });
   });
 
   it('has zero unacknowledged cdk-nag findings', () => {
@@ -221,5 +454,62 @@ describe('PipelineStack', () => {
         (v) => `${v.ruleName}: ${v.violatingResources.map((r) => r.resourceLogicalId).join(',')}`,
       ),
     ).toEqual([]);
+  });
+});
+
+describe('PipelineStack with config', () => {
+  let configured: Template;
+  beforeAll(() => {
+    // Prepare: an existing repository by name, another branch and prefix, two addresses
+    const { pipeline } = buildApp({
+      sourceRepositoryName: 'existing-site',
+      sourceBranch: 'release',
+      releasePrefix: 'drops/',
+      notificationEmails: 'ops@example.com, dev@example.com',
+    });
+    // Act
+    configured = Template.fromStack(pipeline);
+  }, 120_000);
+
+  it('builds from and triggers on the existing repository instead of creating one', () => {
+    // Assess
+    configured.resourceCountIs('AWS::CodeCommit::Repository', 0);
+    configured.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: Match.objectLike({
+        source: ['aws.codecommit'],
+        resources: [
+          Match.objectLike({
+            'Fn::Join': [
+              '',
+              Match.arrayWith([Match.stringLikeRegexp(':codecommit:.*:existing-site$')]),
+            ],
+          }),
+        ],
+        detail: Match.objectLike({ referenceName: ['release'] }),
+      }),
+    });
+    configured.hasOutput('SourceRepositoryName', { Value: 'existing-site' });
+  });
+
+  it('starts releases from the configured prefix', () => {
+    // Assess
+    configured.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: Match.objectLike({
+        source: ['aws.s3'],
+        detail: Match.objectLike({ object: { key: [{ wildcard: 'drops/*.zip' }] } }),
+      }),
+    });
+  });
+
+  it('subscribes each configured address to the notifications topic', () => {
+    // Assess
+    for (const endpoint of ['ops@example.com', 'dev@example.com']) {
+      configured.hasResourceProperties('AWS::SNS::Subscription', {
+        Protocol: 'email',
+        Endpoint: endpoint,
+        TopicArn: { Ref: Match.stringLikeRegexp('^Notifications') },
+      });
+    }
+    configured.resourceCountIs('AWS::SNS::Subscription', 2);
   });
 });

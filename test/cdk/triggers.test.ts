@@ -1,5 +1,7 @@
 import { App, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as codecommit from 'aws-cdk-lib/aws-codecommit';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -33,10 +35,24 @@ beforeAll(() => {
       reason: 'Test-only Pass machine: X-Ray tracing needs a wildcard resource.',
     });
   }
+  // The pipeline's own source repository and bucket, which the triggers must reuse.
+  const repository = new codecommit.Repository(stack, 'Source', {
+    repositoryName: 'wordpress-site',
+  });
+  const bucket = new s3.Bucket(stack, 'SourceUploads', {
+    versioned: true,
+    encryption: s3.BucketEncryption.S3_MANAGED,
+    blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+    enforceSSL: true,
+  });
+  Validations.of(bucket).acknowledge({
+    id: 'AwsSolutions-S1',
+    reason: 'Test-only bucket; the pipeline stack logs access to its source bucket.',
+  });
   new ReleaseTriggers(stack, 'Triggers', {
     releaseStateMachine: release,
-    codeCommit: { repositoryName: 'wordpress-site', branch: 'main', createRepository: true },
-    s3: { prefix: 'releases/' },
+    codeCommit: { repository, branch: 'main' },
+    s3: { bucket, prefix: 'releases/' },
   });
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   // Act: synth runs cdk-nag 3, which throws on any unacknowledged finding.
@@ -50,7 +66,7 @@ describe('ReleaseTriggers', () => {
       EventPattern: {
         source: ['aws.codecommit'],
         'detail-type': ['CodeCommit Repository State Change'],
-        resources: [{ 'Fn::GetAtt': [Match.stringLikeRegexp('TriggersRepository'), 'Arn'] }],
+        resources: [{ 'Fn::GetAtt': [Match.stringLikeRegexp('^Source'), 'Arn'] }],
         detail: {
           event: ['referenceCreated', 'referenceUpdated'],
           referenceType: ['branch'],
@@ -88,7 +104,7 @@ describe('ReleaseTriggers', () => {
         source: ['aws.s3'],
         'detail-type': ['Object Created'],
         detail: {
-          bucket: { name: [{ Ref: Match.stringLikeRegexp('TriggersArtifacts') }] },
+          bucket: { name: [{ Ref: Match.stringLikeRegexp('^SourceUploads') }] },
           object: { key: [{ wildcard: 'releases/*.zip' }] },
         },
       },
@@ -170,6 +186,36 @@ describe('ReleaseTriggers', () => {
     template.hasOutput('SourceRepositoryName', {});
     template.hasOutput('SourceBranch', { Value: 'main' });
     template.hasOutput('ArtifactBucketName', {});
+  });
+
+  it('creates no repository or bucket of its own', () => {
+    // Assess: only the two the test stack passed in.
+    template.resourceCountIs('AWS::CodeCommit::Repository', 1);
+    template.resourceCountIs('AWS::S3::Bucket', 1);
+  });
+
+  it('refuses an unversioned bucket, whose uploads could not be started idempotently', () => {
+    // Prepare
+    const other = new Stack(new App(), 'Unversioned');
+    const machine = sfn.StateMachine.fromStateMachineName(other, 'Release', 'release');
+    const bucket = new s3.Bucket(other, 'Plain');
+    // Act
+    const build = () =>
+      new ReleaseTriggers(other, 'Triggers', {
+        releaseStateMachine: machine,
+        s3: { bucket, prefix: 'releases/' },
+      });
+    // Assess
+    expect(build).toThrow(/versioned bucket/);
+  });
+
+  it('sends events StartRelease could not handle to the dead-letter queue', () => {
+    // Assess
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      DeadLetterConfig: {
+        TargetArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('DeadLetters'), 'Arn'] },
+      },
+    });
   });
 
   it('has no unacknowledged cdk-nag findings', () => {

@@ -1,7 +1,8 @@
-import { GetExecutionHistoryCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { GetExecutionHistoryCommand, type HistoryEvent, SFNClient } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { METRICS_NAMESPACE, METRICS_SERVICE } from '#stack/constructs/dashboard.ts';
 import { lambdaContext } from './context.ts';
 
 vi.hoisted(() => {
@@ -20,6 +21,30 @@ beforeEach(() => {
   ddb.reset();
   sfn.reset();
 });
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+type Emf = {
+  _aws: {
+    CloudWatchMetrics: { Namespace: string; Dimensions: string[][]; Metrics: { Name: string }[] }[];
+  };
+} & Record<string, unknown>;
+
+/** The EMF documents Powertools printed to stdout while `act` ran. */
+async function emfDuring(act: () => Promise<unknown>): Promise<Emf[]> {
+  const lines: string[] = [];
+  vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    lines.push(String(chunk));
+    return true;
+  });
+  await act();
+  vi.restoreAllMocks();
+  return lines
+    .flatMap((line) => line.split('\n'))
+    .filter((line) => line.includes('"CloudWatchMetrics"'))
+    .map((line) => JSON.parse(line) as Emf);
+}
 
 describe('FindLastKnownGood handler', () => {
   it('queries the sparse good index newest first and skips the failing revision', async () => {
@@ -144,6 +169,85 @@ describe('RecordRelease handler', () => {
       durationsMs: { ValidateInput: 1000 },
     });
     expect(out).toMatchObject({ releaseId: 'r-4', outcome: 'SUCCEEDED' });
+  });
+
+  it('publishes the release metrics as EMF in the namespace and dimension the dashboard reads', async () => {
+    // Prepare: 60 s waiting plus 15 s polling in the health gate; the release took 7.5 minutes
+    const at = (s: number) => new Date(Date.UTC(2026, 0, 4, 0, 0, s));
+    const visit = (
+      kind: 'Wait' | 'Task',
+      name: string,
+      from: number,
+      to: number,
+      id: number,
+    ): HistoryEvent[] => [
+      { id, timestamp: at(from), type: `${kind}StateEntered`, stateEnteredEventDetails: { name } },
+      {
+        id: id + 1,
+        timestamp: at(to),
+        type: `${kind}StateExited`,
+        stateExitedEventDetails: { name },
+      },
+    ];
+    sfn.on(GetExecutionHistoryCommand).resolves({
+      events: [
+        ...visit('Wait', 'WaitForHealth', 10, 70, 1),
+        ...visit('Task', 'CheckHealth', 70, 85, 3),
+      ],
+    });
+    ddb.on(PutCommand).resolves({});
+    vi.useFakeTimers({ toFake: ['Date'], now: new Date('2026-01-04T00:07:30.000Z') });
+    // Act
+    const emf = await emfDuring(() =>
+      record(
+        { executionArn: 'arn:aws:states:us-east-1:123456789012:execution:sd-release:r-4', state },
+        lambdaContext('RecordRelease'),
+      ),
+    );
+    vi.useRealTimers();
+    // Assess
+    expect(emf).toHaveLength(1);
+    const [doc] = emf as [Emf];
+    const [directive] = doc._aws.CloudWatchMetrics;
+    expect(directive?.Namespace).toBe(METRICS_NAMESPACE);
+    expect(directive?.Dimensions).toEqual([['service']]);
+    expect(doc.service).toBe(METRICS_SERVICE);
+    expect(directive?.Metrics.map((m) => m.Name).sort()).toEqual([
+      'FailureDirty',
+      'ReleaseDuration',
+      'ReleaseFailed',
+      'ReleaseRolledBack',
+      'ReleaseSucceeded',
+      'TimeToHealthy',
+    ]);
+    expect(doc).toMatchObject({
+      ReleaseSucceeded: 1,
+      ReleaseFailed: 0,
+      ReleaseRolledBack: 0,
+      FailureDirty: 0,
+      ReleaseDuration: 450,
+      TimeToHealthy: 75,
+    });
+  });
+
+  it('publishes no metric when the ledger write fails, so a retry does not count twice', async () => {
+    // Prepare
+    sfn.on(GetExecutionHistoryCommand).resolves({ events: [] });
+    ddb
+      .on(PutCommand)
+      .rejects(Object.assign(new Error('slow down'), { name: 'ThrottlingException' }));
+    // Act
+    let failure: unknown;
+    const emf = await emfDuring(() =>
+      record({ executionArn: 'arn:x', state }, lambdaContext('RecordRelease')).catch(
+        (error: unknown) => {
+          failure = error;
+        },
+      ),
+    );
+    // Assess
+    expect(failure).toBeInstanceOf(Error);
+    expect(emf.flatMap((doc) => doc._aws.CloudWatchMetrics.flatMap((d) => d.Metrics))).toEqual([]);
   });
 
   it('still records the outcome when the history cannot be read', async () => {

@@ -1,0 +1,228 @@
+/**
+ * Pure mappings from the JSON the other bench scripts write (bench/image-build.ts,
+ * bench/restore.ts, bench/transitions.ts, bench/local-release.ts) to report sections. Each
+ * refuses a shape it does not know rather than guessing a number.
+ */
+import { type Figure, figure, notMeasured, type SectionResult } from './figures.ts';
+
+const isObj = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+const num = (v: unknown): number | undefined =>
+  typeof v === 'number' && Number.isFinite(v) ? v : undefined;
+
+/** bench/results/image-build.json → the image build section. Pure. */
+export function imageBuildSection(json: unknown): SectionResult {
+  const rows =
+    isObj(json) && Array.isArray(json.rows) ? (json.rows as unknown[]).filter(isObj) : [];
+  const seconds = (name: string) => num(rows.find((r) => r.scenario === name)?.seconds);
+  const pair = (name: string, packer: string, yard: string, yardName: string): Figure => {
+    const p = seconds(packer);
+    const y = seconds(yard);
+    if (p === undefined || y === undefined)
+      return notMeasured(
+        name,
+        's',
+        `image-build.json has no "${p === undefined ? packer : yard}" row`,
+      );
+    return figure({
+      name,
+      value: p,
+      unit: 's',
+      yardstick: { name: yardName, value: y, unit: 's' },
+    });
+  };
+  const figures = [
+    pair(
+      'cold Packer + Ansible build and push',
+      'packer cold',
+      'dockerfile cold',
+      'plain docker build --no-cache + push',
+    ),
+    pair(
+      'unchanged rebuild and push',
+      'packer unchanged',
+      'dockerfile warm',
+      'plain docker build with layer cache + push',
+    ),
+    pair(
+      'app-only rebuild (new revision) and push',
+      'packer app-only',
+      'dockerfile warm',
+      'plain docker build with layer cache + push',
+    ),
+  ];
+  const detail = rows.map((r) => `${r.scenario}: ${r.detail}`).join('; ');
+  return {
+    id: 'image',
+    title: 'Image build',
+    status: figures.every((f) => f.value !== null)
+      ? 'measured'
+      : figures.some((f) => f.value !== null)
+        ? 'partial'
+        : 'not measured',
+    ...(figures.some((f) => f.value === null)
+      ? {
+          reason: figures
+            .filter((f) => f.notMeasured)
+            .map((f) => f.notMeasured)
+            .join('; '),
+        }
+      : {}),
+    method: `bench/image-build.ts: local/packer.ts builds (base stage + app stage, Ansible role) pushed to a fresh registry on 127.0.0.1 against a plain Dockerfile build of the same image (local/images/wordpress-yardstick). The issue sets no target. ${detail}`,
+    figures,
+    details: json,
+  };
+}
+
+/** bench/results/restore.json → the restore verification section. Pure. */
+export function restoreSection(json: unknown): SectionResult {
+  const rows =
+    isObj(json) && Array.isArray(json.rows) ? (json.rows as unknown[]).filter(isObj) : [];
+  const figures: Figure[] = rows.flatMap((r) => {
+    const size = num(r.sizeMb);
+    const plain = num(r.restoreSeconds);
+    const both = num(r.restoreAndVerifySeconds);
+    if (size === undefined || plain === undefined || both === undefined) return [];
+    return [
+      figure({
+        name: `${size} MB of WordPress content: restore + verify`,
+        value: both,
+        unit: 's',
+        yardstick: { name: 'plain restore', value: plain, unit: 's' },
+        note: `verify alone ${num(r.verifySeconds) ?? '?'} s; dump ${((num(r.dumpBytes) ?? 0) / 1e6).toFixed(1)} MB`,
+      }),
+    ];
+  });
+  return {
+    id: 'restore',
+    title: 'Restore verification',
+    status: figures.length > 0 ? 'measured' : 'not measured',
+    ...(figures.length === 0 ? { reason: 'restore.json holds no complete row' } : {}),
+    method:
+      'bench/restore.ts: a snapshot of generated WordPress content restored into a scratch MariaDB container (plain), against restore + VerifyData (schema, CHECK TABLE, row counts, checksums against the manifest). The issue sets no target; the ratio shows the verification overhead and how it grows with size.',
+    figures,
+    details: json,
+  };
+}
+
+/** bench/results/transitions.json → the state transitions section. Pure. */
+export function transitionsSection(json: unknown): SectionResult {
+  const results =
+    isObj(json) && Array.isArray(json.results) ? (json.results as unknown[]).filter(isObj) : [];
+  const good = results.find((r) => r.status === 'SUCCEEDED');
+  const bad = results.find((r) => r.status !== 'SUCCEEDED');
+  const gt = num(good?.transitions);
+  const bt = num(bad?.transitions);
+  const figures: Figure[] = [];
+  if (gt !== undefined)
+    figures.push(
+      figure({
+        name: `${good?.scenario}: state transitions`,
+        value: gt,
+        unit: 'transitions',
+        note: `${num(good?.healthPolls) ?? '?'} health polls`,
+      }),
+    );
+  if (bt !== undefined)
+    figures.push(
+      figure({
+        name: `${bad?.scenario}: state transitions`,
+        value: bt,
+        unit: 'transitions',
+        ...(gt !== undefined
+          ? { yardstick: { name: 'successful release', value: gt, unit: 'transitions' } }
+          : {}),
+        note: `${num(bad?.healthPolls) ?? '?'} health polls; outcome ${bad?.error ?? bad?.status}`,
+      }),
+    );
+  return {
+    id: 'transitions',
+    title: 'State transitions',
+    status: figures.length === 2 ? 'measured' : figures.length > 0 ? 'partial' : 'not measured',
+    ...(figures.length < 2
+      ? { reason: 'transitions.json lacks a successful and a rolled-back execution' }
+      : {}),
+    method: `bench/transitions.ts: local executions of the synthesized release definition against the simulated AWS of test/statemachine. ${isObj(json) && typeof json.note === 'string' ? json.note : ''}`,
+    figures,
+    details: json,
+  };
+}
+
+/**
+ * bench/results/local-release.json (phasesMs, floorMs, ratios as bench/local-release.ts writes
+ * them) → the time-to-healthy section; any other shape is refused with the keys it found. Pure.
+ */
+export function localReleaseSection(json: unknown): SectionResult {
+  const method =
+    "bench/local-release.ts: one good local release (real Packer build, Docker tasks behind HAProxy, MariaDB snapshot) timed from the runner events and the local service events. Floor of the health gate = a fresh container of the new image answering /healthz + HAProxy rise × inter. Target: the pipeline's own overhead above that floor under 10% (health gate ÷ floor ≤ 1.10).";
+  const phases = isObj(json) && isObj(json.phasesMs) ? json.phasesMs : undefined;
+  const floor = isObj(json) && isObj(json.floorMs) ? json.floorMs : undefined;
+  const gate = num(phases?.healthGate);
+  const floorMs = num(floor?.healthGate);
+  if (!phases || gate === undefined || floorMs === undefined)
+    return {
+      id: 'time-to-healthy',
+      title: 'Time to healthy',
+      status: 'not measured',
+      reason: `bench/results/local-release.json has a shape the report does not know (keys: ${isObj(json) ? Object.keys(json).join(', ') : typeof json})`,
+      method,
+      figures: [],
+      details: json,
+    };
+  const p = (k: string) => num(phases[k]) ?? 0;
+  const floorYard = {
+    name: `floor: container ready ${num(floor?.containerReady) ?? '?'} ms + rise × inter ${num(floor?.haproxyRise) ?? '?'} ms`,
+    value: floorMs,
+    unit: 'ms',
+  };
+  const figures: Figure[] = [
+    figure({
+      name: 'health gate (deploy → gate passed)',
+      value: gate,
+      unit: 'ms',
+      yardstick: floorYard,
+      target: { on: 'ratio', max: 1.1, text: 'pipeline overhead above the floor < 10% (≤ 1.10×)' },
+    }),
+    figure({
+      name: 'rollout (deployment created → tasks healthy)',
+      value: p('rollout'),
+      unit: 'ms',
+      yardstick: floorYard,
+    }),
+    figure({
+      name: 'time to healthy (whole release)',
+      value: p('total'),
+      unit: 'ms',
+      yardstick: { name: 'its image build', value: p('build'), unit: 'ms' },
+    }),
+  ];
+  const buildOrSnapshot = Math.max(p('build'), p('snapshot'));
+  const sequential = buildOrSnapshot + p('register') + gate + p('smokeTest');
+  return {
+    id: 'time-to-healthy',
+    title: 'Time to healthy',
+    status: 'measured',
+    method: `${method} Phases (ms): ${Object.entries(phases)
+      .map(([k, v]) => `${k} ${Math.round(Number(v))}`)
+      .join(
+        ', ',
+      )} — snapshot runs in parallel with the build; rollout and drain happen inside the health gate.`,
+    figures,
+    phases: [
+      {
+        label: 'a good local release',
+        segments: [
+          {
+            label: p('build') >= p('snapshot') ? 'build (∥ snapshot)' : 'snapshot (∥ build)',
+            value: buildOrSnapshot,
+          },
+          { label: 'register', value: p('register') },
+          { label: 'health gate (rollout, drain)', value: gate },
+          { label: 'smoke test', value: p('smokeTest') },
+          { label: 'other states', value: Math.max(0, p('total') - sequential) },
+        ],
+      },
+    ],
+    details: json,
+  };
+}

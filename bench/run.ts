@@ -1,0 +1,222 @@
+/**
+ * `npm run bench [-- section ...]`: runs the benchmark sections in one process run and writes
+ * bench/results/latest.json, REPORT.md and chart.svg. Sections (default: all, in this order):
+ *
+ *   lambda        Lambda bundle sizes and cold module load        (bench/lambda-bundles.ts)
+ *   image         Packer image builds vs a plain Dockerfile build (bench/image-build.ts)
+ *   restore       restore vs restore + verify at 10/100/1000 MB   (bench/restore.ts)
+ *   transitions   state transitions of a good and a rolled-back release (bench/transitions.ts)
+ *   healthy       time to healthy of a good local release         (bench/local-release.ts)
+ *   failure       failure detection, time to recover, dropped requests (bench/failure-detection.ts)
+ *   cost          cost of a release on AWS                        (bench/cost.ts)
+ *
+ * Options: --restore-sizes 10,100,1000   --rate 2 (requests/s of the load)   --runs 15
+ */
+import { cpus, loadavg } from 'node:os';
+import { parseArgs } from 'node:util';
+import { type CostInputs, runCost } from './cost.ts';
+import { runFailureDetection } from './failure-detection.ts';
+import { runLambdaBundles } from './lambda-bundles.ts';
+import {
+  imageBuildSection,
+  localReleaseSection,
+  restoreSection,
+  transitionsSection,
+} from './lib/adapters.ts';
+import { readFreshJson, runScript } from './lib/child.ts';
+import { type SectionResult, sectionNotMeasured } from './lib/figures.ts';
+import type { LocalScenarios } from './lib/local-scenarios.ts';
+import { isMain } from './lib/section.ts';
+import { median } from './lib/stats.ts';
+import { type BenchRun, writeReport } from './report.ts';
+
+/** Section ids in run order (cost last: it prices what the others measured). */
+export const SECTIONS = [
+  'lambda',
+  'image',
+  'restore',
+  'transitions',
+  'healthy',
+  'failure',
+  'cost',
+] as const;
+/** One selectable section. */
+export type SectionId = (typeof SECTIONS)[number];
+
+/** The sections asked for on the command line (all when none); unknown names are refused. Pure. */
+export function selectSections(args: readonly string[]): SectionId[] {
+  if (args.length === 0) return [...SECTIONS];
+  const unknown = args.filter((a) => !(SECTIONS as readonly string[]).includes(a));
+  if (unknown.length > 0)
+    throw new Error(`unknown section(s) ${unknown.join(', ')}; choose from ${SECTIONS.join(', ')}`);
+  return SECTIONS.filter((s) => args.includes(s));
+}
+
+const log = (line: string) => process.stderr.write(`${line}\n`);
+
+async function childSection(
+  script: string,
+  args: string[],
+  resultFile: string,
+  adapt: (json: unknown) => SectionResult,
+  fallback: { id: string; title: string; method: string },
+): Promise<SectionResult> {
+  const since = Date.now();
+  const child = await runScript(script, args);
+  const read = await readFreshJson<unknown>(resultFile, since);
+  if (child.code !== 0 || 'missing' in read) {
+    const why =
+      child.code === null && child.ms === 0
+        ? child.tail
+        : child.code !== 0
+          ? `bench/${script} exited ${child.code}: ${child.tail}`
+          : (read as { missing: string }).missing;
+    return {
+      ...sectionNotMeasured(fallback.id, fallback.title, fallback.method, why),
+      durationMs: child.ms,
+    };
+  }
+  return { ...adapt(read.data), durationMs: child.ms };
+}
+
+async function main(): Promise<void> {
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: {
+      'restore-sizes': { type: 'string', default: '10,100,1000' },
+      rate: { type: 'string', default: '2' },
+      runs: { type: 'string', default: '15' },
+    },
+  });
+  const selected = selectSections(positionals);
+  const startedAt = new Date().toISOString();
+  const host = {
+    node: process.version,
+    platform: `${process.platform}/${process.arch}`,
+    cpus: cpus().length,
+    loadavg: loadavg(),
+  };
+  const sections: SectionResult[] = [];
+  let lambda: SectionResult | undefined;
+  let local: LocalScenarios | undefined;
+  const rate = Number(values.rate);
+
+  for (const id of selected) {
+    log(`== ${id}`);
+    const t = Date.now();
+    try {
+      if (id === 'lambda') {
+        lambda = await runLambdaBundles({ runs: Number(values.runs) });
+        sections.push(lambda);
+      } else if (id === 'image') {
+        sections.push(
+          await childSection('image-build.ts', [], 'image-build.json', imageBuildSection, {
+            id: 'image',
+            title: 'Image build',
+            method: 'bench/image-build.ts',
+          }),
+        );
+      } else if (id === 'restore') {
+        sections.push(
+          await childSection(
+            'restore.ts',
+            ['--sizes', values['restore-sizes'] ?? '10,100,1000'],
+            'restore.json',
+            restoreSection,
+            {
+              id: 'restore',
+              title: 'Restore verification',
+              method: 'bench/restore.ts',
+            },
+          ),
+        );
+      } else if (id === 'transitions') {
+        sections.push(
+          await childSection('transitions.ts', [], 'transitions.json', transitionsSection, {
+            id: 'transitions',
+            title: 'State transitions',
+            method: 'bench/transitions.ts',
+          }),
+        );
+      } else if (id === 'healthy') {
+        sections.push(
+          await childSection('local-release.ts', [], 'local-release.json', localReleaseSection, {
+            id: 'time-to-healthy',
+            title: 'Time to healthy',
+            method: 'bench/local-release.ts',
+          }),
+        );
+      } else if (id === 'failure') {
+        const out = await runFailureDetection({ ratePerSecond: rate, log: (l) => log(`  ${l}`) });
+        local = out.local;
+        const ms = Date.now() - t;
+        for (const s of out.sections) sections.push({ ...s, durationMs: ms });
+      } else if (id === 'cost') {
+        sections.push({
+          ...(await runCost(costInputs(local, lambda))),
+          durationMs: Date.now() - t,
+        });
+      }
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      log(`  ${id} failed: ${reason}`);
+      sections.push({
+        ...sectionNotMeasured(id, id, `section ${id}`, `it failed: ${reason}`),
+        durationMs: Date.now() - t,
+      });
+    }
+  }
+
+  const run: BenchRun = {
+    startedAt,
+    finishedAt: new Date().toISOString(),
+    command: `npm run bench${positionals.length > 0 ? ` -- ${positionals.join(' ')}` : ''}`,
+    host,
+    sections,
+  };
+  const files = await writeReport(run);
+  for (const s of sections)
+    for (const f of s.figures)
+      log(
+        `${s.id.padEnd(18)} ${f.name}: ${f.value ?? 'not measured'} ${f.unit}${f.ratio !== null ? ` (${f.ratio}×)` : ''}${f.met === null ? '' : f.met ? ' met' : ' NOT met'}`,
+      );
+  for (const s of sections.filter((x) => x.status === 'not measured'))
+    log(`${s.id}: not measured — ${s.reason}`);
+  log(`wrote ${files.join(', ')}`);
+}
+
+/** Cost from this run's real local releases when the failure section ran, else simulated. */
+function costInputs(
+  local: LocalScenarios | undefined,
+  lambda: SectionResult | undefined,
+): CostInputs | undefined {
+  const priced = (local?.runs ?? []).filter(
+    (r) => r.scenario !== 'crash' || r.result.events.length > 0,
+  );
+  if (!local || priced.length === 0) return undefined;
+  const bundles =
+    (lambda?.details as { bundles?: { requireMedianMs: number | null }[] } | undefined)?.bundles ??
+    [];
+  const requires = bundles.map((b) => b.requireMedianMs).filter((v): v is number => v !== null);
+  return {
+    definition: local.definition as never,
+    executions: priced.map((r) => ({
+      scenario: `${r.scenario} local release (${r.result.outcome})`,
+      events: r.result.events as never,
+      buildSeconds: (r.result.durationsMs.BuildImage ?? 0) / 1000,
+      buildSource: 'BuildImage of the same local release (real Packer build)',
+    })),
+    eventsSource:
+      'the events of the real local releases of this run (health polls every 1 s as local mode sets it; AWS polls less often, so fewer transitions there), Lambda Task durations as the local adapters took them',
+    ...(requires.length > 0
+      ? {
+          initMs: {
+            value: median(requires),
+            source: 'median bundle require time measured in this run',
+          },
+        }
+      : {}),
+  };
+}
+
+if (isMain(import.meta.url)) await main();

@@ -1,0 +1,216 @@
+import { describe, expect, it } from 'vitest';
+import {
+  detectionMs,
+  recoveryMs,
+  rolloutMs,
+  sectionsFromScenarios,
+} from '../../../bench/failure-detection.ts';
+import { bundlingFromConstruct, envFromHandler } from '../../../bench/lambda-bundles.ts';
+import type { LocalScenarios, ScenarioRun } from '../../../bench/lib/local-scenarios.ts';
+import { selectSections } from '../../../bench/run.ts';
+
+const state = (type: string, name: string, timestamp: number) => ({
+  type,
+  timestamp,
+  state: { name },
+});
+
+function scenario(over: Partial<ScenarioRun> & Pick<ScenarioRun, 'scenario'>): ScenarioRun {
+  return {
+    startedAt: 0,
+    endedAt: 60_000,
+    result: { outcome: 'ROLLED_BACK', events: [], durationsMs: {} } as never,
+    serviceEvents: [],
+    load: {
+      sent: 600,
+      ok: 600,
+      failed: 0,
+      failures: [],
+      startedAt: 0,
+      endedAt: 60_000,
+      latenciesMs: [],
+    },
+    ...over,
+  };
+}
+
+describe('bundlingFromConstruct', () => {
+  it('reads the NodejsFunction bundling options and memory of the construct', () => {
+    // Prepare
+    const src = `memorySize: props.memorySize ?? 256,
+      environment: { NODE_OPTIONS: '--enable-source-maps' },
+      bundling: { format: OutputFormat.CJS, target: 'node20', minify: true, keepNames: true, sourceMap: false }`;
+    // Act
+    const s = bundlingFromConstruct(src);
+    // Assess
+    expect(s).toEqual({
+      target: 'node20',
+      format: 'cjs',
+      minify: true,
+      keepNames: true,
+      sourceMap: false,
+      memoryMb: 256,
+      nodeOptions: '--enable-source-maps',
+      externals: ['@aws-sdk/*'],
+    });
+    expect(bundlingFromConstruct(src, true).externals).toEqual(['@aws-sdk/*', '@smithy/*']);
+  });
+
+  it('refuses a construct without a target rather than guessing one', () => {
+    // Prepare / Act / Assess
+    expect(() =>
+      bundlingFromConstruct('minify: true, keepNames: true, sourceMap: true, memorySize: 128'),
+    ).toThrow('target');
+  });
+});
+
+describe('envFromHandler', () => {
+  it('gives each variable readEnv asks for a stand-in of its kind', () => {
+    // Prepare
+    const src =
+      "const env = readEnv({\n  LOCK_TABLE_NAME: 'string',\n  LOCK_LEASE_SECONDS: 'number',\n});";
+    // Act / Assess
+    expect(envFromHandler(src)).toEqual({
+      LOCK_TABLE_NAME: 'bench-lock_table_name',
+      LOCK_LEASE_SECONDS: '1',
+    });
+    expect(envFromHandler('export const handler = middy();')).toEqual({});
+  });
+});
+
+describe('failure detection and recovery from a run', () => {
+  const events = [
+    state('StateEntered', 'CheckHealth', 9_000),
+    state('StateEntered', 'FindLastKnownGood', 11_500),
+  ];
+  const serviceEvents = [
+    { type: 'deployment-created', at: 5_000, deploymentId: 'd1', taskDefinition: 'r2' },
+    { type: 'deployment-created', at: 11_800, deploymentId: 'd2', taskDefinition: 'r1' },
+    { type: 'deployment-completed', at: 14_500, deploymentId: 'd2' },
+  ] as never;
+
+  it('measures signal → rollback start and rollback start → known-good deployment completed', () => {
+    // Prepare
+    const run = scenario({
+      scenario: 'unhealthy',
+      result: { outcome: 'ROLLED_BACK', events } as never,
+      serviceEvents,
+      firstFailingSignal: { at: 9_700, kind: 'health-check-failed', task: 't', detail: 'HTTP 500' },
+    });
+    // Act / Assess
+    expect(detectionMs(run)).toBe(1_800);
+    expect(recoveryMs(run)).toBe(3_000);
+  });
+
+  it('explains instead of measuring when there was no signal or no rollback', () => {
+    // Prepare
+    const noSignal = scenario({
+      scenario: 'crash',
+      result: { outcome: 'ROLLED_BACK', events } as never,
+    });
+    const noRollback = scenario({
+      scenario: 'crash',
+      result: { outcome: 'SUCCEEDED', events: [] } as never,
+    });
+    // Act / Assess
+    expect(detectionMs(noSignal)).toBe('no failing signal of a new task was observed');
+    expect(detectionMs(noRollback)).toContain('never entered FindLastKnownGood');
+    expect(
+      recoveryMs(
+        scenario({ scenario: 'crash', result: { outcome: 'ROLLED_BACK', events } as never }),
+      ),
+    ).toBe('no rollback deployment was created');
+  });
+
+  it('builds the three sections with targets, and reports a scenario that did not run as not measured', () => {
+    // Prepare
+    const good = scenario({
+      scenario: 'good',
+      result: { outcome: 'SUCCEEDED', events: [] } as never,
+      serviceEvents: [
+        { type: 'deployment-created', at: 1_000, deploymentId: 'g', taskDefinition: 'r2' },
+        { type: 'deployment-completed', at: 7_000, deploymentId: 'g' },
+      ] as never,
+      load: {
+        sent: 300,
+        ok: 299,
+        failed: 1,
+        failures: [{ at: 1, reason: 'HTTP 503' }],
+        startedAt: 0,
+        endedAt: 1,
+        latenciesMs: [],
+      },
+    });
+    const bad = scenario({
+      scenario: 'unhealthy',
+      result: { outcome: 'ROLLED_BACK', events } as never,
+      serviceEvents,
+      firstFailingSignal: { at: 9_700, kind: 'health-check-failed', task: 't', detail: 'HTTP 500' },
+    });
+    const local: LocalScenarios = {
+      healthCheck: { path: '/healthz', intervalMs: 1000, rise: 2, fall: 2, timeoutMs: 2000 },
+      definition: { StartAt: 'x', States: {} } as never,
+      bootstrapMs: 1,
+      runs: [good, bad],
+      errors: [{ scenario: 'crash', reason: 'docker build failed' }],
+    };
+    // Act
+    const [detect, recover, dropped] = sectionsFromScenarios(local, 10);
+    // Assess
+    expect(detect?.status).toBe('partial');
+    expect(detect?.figures[0]).toMatchObject({ value: 1_800, ratio: 0.9, met: true });
+    expect(detect?.figures[1]).toMatchObject({ value: null, notMeasured: 'docker build failed' });
+    expect(recover?.figures[0]).toMatchObject({ value: 3_000, ratio: 0.5 });
+    expect(dropped?.figures[0]).toMatchObject({ value: 1, met: false });
+    expect(dropped?.figures[1]).toMatchObject({ value: 0, met: true });
+    expect(rolloutMs(good)).toBe(6_000);
+  });
+});
+
+describe('selectSections', () => {
+  it('runs every section by default, the named ones in run order otherwise, and refuses unknown names', () => {
+    // Prepare / Act / Assess
+    expect(selectSections([])).toEqual([
+      'lambda',
+      'image',
+      'restore',
+      'transitions',
+      'healthy',
+      'failure',
+      'cost',
+    ]);
+    expect(selectSections(['cost', 'lambda'])).toEqual(['lambda', 'cost']);
+    expect(() => selectSections(['lambda', 'speed'])).toThrow('unknown section(s) speed');
+  });
+});
+
+describe('dropped requests with a machine baseline', () => {
+  it('reports what the machine drops at rest first, held to the same zero target', () => {
+    // Prepare: the service dropped 2 of 300 requests with no release running
+    const local: LocalScenarios = {
+      healthCheck: { path: '/healthz', intervalMs: 1000, rise: 2, fall: 2, timeoutMs: 2000 },
+      definition: { StartAt: 'x', States: {} } as never,
+      bootstrapMs: 1,
+      baseline: {
+        sent: 300,
+        ok: 298,
+        failed: 2,
+        failures: [
+          { at: 1, reason: 'TimeoutError' },
+          { at: 2, reason: 'TimeoutError' },
+        ],
+        startedAt: 0,
+        endedAt: 30_000,
+        latenciesMs: [],
+      },
+      runs: [scenario({ scenario: 'good', result: { outcome: 'SUCCEEDED', events: [] } as never })],
+      errors: [],
+    };
+    // Act
+    const dropped = sectionsFromScenarios(local, 10)[2];
+    // Assess
+    expect(dropped?.figures[0]).toMatchObject({ value: 2, ratio: 0.006667, met: false });
+    expect(dropped?.figures[0]?.note).toContain('TimeoutError');
+    expect(dropped?.figures[1]).toMatchObject({ value: 0, met: true });
+  });
+});
