@@ -532,6 +532,18 @@ describe('config', () => {
     ['bad instance class', { dbInstanceClass: 'large' }, /'dbInstanceClass'/],
     ['bad CIDR', { vpcCidr: '10.0.0.0/8' }, /'vpcCidr'/],
     ['image with spaces', { image: 'word press' }, /'image'/],
+    ['release prefix with a wildcard', { releasePrefix: 'rel*/' }, /'releasePrefix'/],
+    ['release prefix without a slash', { releasePrefix: 'releases' }, /'releasePrefix'/],
+    [
+      'a bad address in the list',
+      { notificationEmails: 'ops@example.com,nobody' },
+      /'notificationEmails'.*"nobody"/,
+    ],
+    ['addresses as a number', { notificationEmails: 42 }, /'notificationEmails'.*list/],
+    ['schedule that is not an expression', { verifySchedule: 'daily' }, /'verifySchedule'/],
+    ['repository name with spaces', { sourceRepositoryName: 'my site' }, /'sourceRepositoryName'/],
+    ['branch with ..', { sourceBranch: 'a..b' }, /'sourceBranch'/],
+    ['RTO of zero', { restoreRtoMinutes: 0 }, /'restoreRtoMinutes'/],
   ];
 
   it.each(invalid)('refuses %s with a message naming the key', (_name, context, message) => {
@@ -563,6 +575,30 @@ describe('config', () => {
     });
     expect(config.account).toBeUndefined();
     expect(config.certificateArn).toBeUndefined();
+  });
+
+  it('defaults the pipeline keys and reads address lists from strings and arrays', () => {
+    // Prepare
+    const fromCli = { notificationEmails: ' ops@example.com,dev@example.com,ops@example.com ' };
+    const fromJson = { notificationEmails: ['ops@example.com'], sourceRepositoryName: 'site' };
+    // Act
+    const defaults = parseConfig(() => undefined);
+    const cli = parseConfig((key) => fromCli[key as keyof typeof fromCli]);
+    const json = parseConfig((key) => fromJson[key as keyof typeof fromJson]);
+    // Assess
+    expect(defaults).toMatchObject({
+      sourceBranch: 'main',
+      releasePrefix: 'releases/',
+      notificationEmails: [],
+      verifySchedule: 'cron(17 3 * * ? *)',
+      restoreRtoMinutes: 45,
+    });
+    expect(defaults.sourceRepositoryName).toBeUndefined();
+    expect(cli.notificationEmails).toEqual(['ops@example.com', 'dev@example.com']);
+    expect(json).toMatchObject({
+      notificationEmails: ['ops@example.com'],
+      sourceRepositoryName: 'site',
+    });
   });
 
   it('reports a bad context value when the app is built', () => {
