@@ -138,6 +138,13 @@ export function sectionsFromScenarios(
     const run = byName.get(s);
     const name = `${LABELS[s]}${s === 'good' ? '' : ' and its rollback'}: failed requests`;
     if (!run) return notMeasured(name, 'requests', errorOf(s), zero);
+    if (run.result.outcome === 'REJECTED' || run.result.outcome === 'REFUSED')
+      return notMeasured(
+        name,
+        'requests',
+        `the release was ${run.result.outcome} before deploying: ${run.result.cause ?? ''}`,
+        zero,
+      );
     const reasons = [...new Set(run.load.failures.map((f) => f.reason))].slice(0, 5).join(', ');
     return figure({
       name,

@@ -21,7 +21,7 @@ new PipelineStack(app, `${config.prefix}-pipeline`, {
   config,
   application,
   description:
-    'stepdeploy: image build, release ledger and lock, Lambda steps, release state machine',
+    'stepdeploy: image build, release and verify-restore state machines, ledger, lock, triggers, notifications, dashboard',
 });
 
 // cdk-nag 3 is a policy-validation plugin: any unacknowledged finding (error or warning)

@@ -157,7 +157,18 @@ async function crashingImage(stack: StackHandle, fromImage: string): Promise<str
     );
     await run('docker', ['build', '-q', '-t', tag, dir], { maxBuffer: 16 * 1024 * 1024 });
     await run('docker', ['push', '-q', tag], { maxBuffer: 16 * 1024 * 1024 });
-    return tag;
+    // ValidateInput takes only digest-pinned images, as on AWS.
+    const { stdout } = await run('docker', [
+      'image',
+      'inspect',
+      '--format',
+      '{{json .RepoDigests}}',
+      tag,
+    ]);
+    const repo = tag.slice(0, tag.lastIndexOf(':'));
+    const pinned = (JSON.parse(stdout) as string[]).find((d) => d.startsWith(`${repo}@`));
+    if (!pinned) throw new Error(`no pushed digest of ${tag}`);
+    return pinned;
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
