@@ -58,7 +58,6 @@ export async function screenshotPage(
     return {
       status: response?.status() ?? null,
       title: await page.title(),
-      // biome-ignore lint/performance/useDomNodeTextContent: the rendered text is what a visitor sees
       text: await page.locator('body').innerText(),
       path,
     };
