@@ -2,9 +2,14 @@
  * Failure detection, time to recover and dropped requests, from real local releases (Packer
  * build, Docker tasks, HAProxy health checks, MariaDB) run by bench/lib/local-scenarios.ts:
  *
- *   failure detection  first failing signal of a new task (its container exited, or it answered
- *                      its health check with other than 200) → the rollback starting
- *                      (FindLastKnownGood entered), against two HAProxy check intervals
+ *   failure detection  first failing signal of a new task → the rollback starting
+ *                      (FindLastKnownGood entered), against two HAProxy check intervals.
+ *                      The first failing signal is what the system itself recorded first:
+ *                      the first health check of a new task's target that the app answered
+ *                      wrongly (HAProxy's check log, its timestamp; refused connections of an
+ *                      app still starting are not a signal), or a new task's container exiting
+ *                      (Docker's FinishedAt). With fall 2, the load balancer itself needs one
+ *                      more interval to call the target unhealthy; the pipeline has the other.
  *   time to recover    rollback starting → the rollback deployment completed (last known-good
  *                      revision alone serving), against a good release's rollout
  *   dropped requests   failed / sent at a fixed rate through the load balancer, target zero
@@ -207,7 +212,7 @@ export function sectionsFromScenarios(
       title: 'Failure detection',
       status: status(detection),
       ...reasonOf(detection),
-      method: `${where} First failing signal: a bench watcher polls each new task every 100 ms — its container exiting (Docker FinishedAt) or its ${hc.path} answering other than 200. Rollback starting: the execution entering ${ROLLBACK_START_STATE}. Yardstick: two HAProxy check intervals as configured for the run. For comparison, the ECS deployment circuit breaker needs at least three failed tasks, and ecs-deploy style tools wait for their timeout.`,
+      method: `${where} First failing signal: the earliest of (a) the first health check by HAProxy of a new task's target that the app answered wrongly (a Layer 6/7 failure such as a 500 from ${hc.path} or a timeout), timestamped by HAProxy in its check log (option log-health-checks, read from its ring) — connections refused while the app starts are not a signal; (b) a new task's container exiting (Docker's FinishedAt), what ECS reports as a stopped task. Rollback starting: the execution entering ${ROLLBACK_START_STATE}. Yardstick: two HAProxy check intervals as configured for the run; with fall ${hc.fall} the load balancer spends ${hc.fall - 1} of them confirming the failure, so the pipeline (poll, verdict, state transitions) has the rest. For comparison, the ECS deployment circuit breaker needs at least three failed tasks, and ecs-deploy style tools wait for their timeout.`,
       figures: detection,
       details,
     },

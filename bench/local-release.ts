@@ -12,7 +12,12 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { bootstrapService } from '#local/bootstrap.ts';
 import { loadConfig, PROJECT_ROOT } from '#local/config.ts';
-import { releaseDefinition, runLocalRelease } from '#local/release.ts';
+import {
+  LOCAL_RELEASE_OPTIONS,
+  localPollMs,
+  releaseDefinition,
+  runLocalRelease,
+} from '#local/release.ts';
 import { down, up } from '#local/stack.ts';
 import type { ServiceEvent } from '#local/steps/service.ts';
 import { TaskDefinitionStore } from '#local/task-definitions.ts';
@@ -130,9 +135,17 @@ async function main(): Promise<void> {
         taskDefinitionArn,
       },
       settings: {
+        // What the local runner waited between polls (the input carries whole seconds).
+        pollMs: localPollMs(),
         pollIntervalSeconds: result.input.options?.pollIntervalSeconds,
         requiredHealthyPolls: result.input.options?.requiredHealthyPolls,
-        haproxy: { rise: hc.rise, intervalMs: hc.intervalMs, fall: hc.fall },
+        maxUnhealthyPolls: LOCAL_RELEASE_OPTIONS.maxUnhealthyPolls,
+        haproxy: {
+          rise: hc.rise,
+          intervalMs: hc.intervalMs,
+          fall: hc.fall,
+          timeoutMs: hc.timeoutMs,
+        },
         desiredCount: 2,
       },
       phasesMs: phases,

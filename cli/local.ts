@@ -15,6 +15,7 @@ import { ledgerTable } from '#local/steps/context.ts';
 import type { LocalServiceState } from '#local/steps/service.ts';
 import { serviceTable } from '#local/task-definitions.ts';
 import { listTasks } from '#local/tasks.ts';
+import { type VerifyBackupResult, verifyBackupLocally } from '#local/verify-backup.ts';
 import { CliError, UsageError } from './errors.ts';
 import { chooseRollbackTarget, toLedgerEntry } from './ledger.ts';
 import { renderHistory } from './render/history.ts';
@@ -162,6 +163,22 @@ function releaseText(result: LocalReleaseResult): string {
     `  site      ${result.siteUrl}`,
   ];
   return lines.join('\n');
+}
+
+function verifyText(result: VerifyBackupResult): string {
+  const seconds = (n: number | null) => (n === null ? 'n/a' : formatDuration(n * 1000));
+  return [
+    renderProgress(
+      { title: 'Local backup verification', name: result.executionName },
+      result.progress,
+    ),
+    '',
+    `  verdict   ${result.outcome}${result.failedCheck ? ` — ${result.failedCheck}: ${result.error}: ${result.reason}` : ''}`,
+    `  snapshot  ${result.snapshotId ?? 'none'}`,
+    `  RTO       ${seconds(result.rtoSeconds)} (restore until the copy accepted connections)`,
+    `  RPO       ${seconds(result.snapshotAgeSeconds)} (snapshot age)`,
+    `  cleanup   ${result.cleanup.status}`,
+  ].join('\n');
 }
 
 /** Runs one release on the local stack, printing progress on stderr and the result on stdout. */
@@ -366,6 +383,46 @@ export function registerLocalCommands(program: Command, deps: CliDeps): void {
         const target = chooseRollbackTarget(entries, flags.to);
         deps.io.err(`• rolling back to ${target.imageUri} (${target.why})`);
         await release(deps, flags, { kind: 'image', imageUri: target.imageUri }, 'rollback');
+      });
+    });
+
+  local
+    .command('verify-backup')
+    .summary(
+      'restore a local snapshot into a scratch MariaDB, verify its data, boot WordPress on it',
+    )
+    .description(
+      'Runs the verify-restore state machine locally: restores the snapshot (default: the newest) ' +
+        'into a scratch MariaDB container, runs VerifyData against its manifest, boots the ' +
+        "service's current revision on it at 127.0.0.1, removes both containers on every path " +
+        'and reports RTO and RPO. Exit code 1 names the failed check.',
+    )
+    .option('--snapshot <id>', 'snapshot to verify (default: the newest local snapshot)')
+    .option('--json', 'print the result as JSON on stdout (progress stays on stderr)')
+    .action(async (flags: JsonFlag & { snapshot?: string }) => {
+      await guarded(deps, flags, async () => {
+        const display = progressDisplay(deps, false);
+        try {
+          const stack = await up({ ...configOf(deps), log: () => {} });
+          if (
+            !(await serviceTable(stack.config.stateDir).get({ serviceName: stack.config.service }))
+          )
+            throw new CliError(`The local service ${stack.config.service} does not exist yet.`, {
+              hint: 'Run `stepdeploy local up` first.',
+            });
+          const result = await verifyBackupLocally({
+            config: stack.config,
+            live: stack.database,
+            ...(flags.snapshot ? { snapshotId: flags.snapshot } : {}),
+            hooks: display.hooks,
+            log: display.log,
+          });
+          if (result.outcome !== 'PASSED') deps.exitCode = 1;
+          const { progress: _progress, events: _events, ...summary } = result;
+          deps.io.out(flags.json ? JSON.stringify(summary, null, 2) : verifyText(result));
+        } finally {
+          display.stop();
+        }
       });
     });
 

@@ -164,7 +164,9 @@ async function startContainer(
       `${handle.rootPasswordFile}:/run/secrets/db-root-password:ro`,
       ...extraMounts,
     ],
-    restart: 'unless-stopped',
+    // A scratch restore must never come back after a half-loaded dump looking ready: only the
+    // long-lived database restarts with the engine.
+    restart: role === 'database' ? 'unless-stopped' : 'no',
   });
 }
 

@@ -177,17 +177,41 @@ export type LocalSource =
   | { readonly kind: 'revision'; readonly label: string; readonly fault?: 'healthz' }
   | { readonly kind: 'image'; readonly imageUri: string };
 
-/** Release options tuned for the local stack: fast polls, a short but fair health timeout. */
+/**
+ * Release options tuned for the local stack: fail on the load balancer's first `unhealthy`,
+ * a short but fair health timeout.
+ *
+ * The load balancer's `unhealthy` is already damped: HAProxy (as an ALB) calls a target
+ * unhealthy only after `fall` consecutive failed checks, and a target still starting is
+ * `initial`, not `unhealthy`. Counting more unhealthy polls would only add delay: once
+ * unhealthy, a target stays so for at least `rise` check intervals, i.e. several polls, so a
+ * second poll cannot tell a flap from a failure. The count is cumulative over the gate, so a
+ * flapping target fails it as surely as a failing one.
+ */
 export const LOCAL_RELEASE_OPTIONS = {
   skipRestoreTest: true,
   healthTimeoutSeconds: 300,
+  // The release input's value (whole seconds, as Step Functions counts them); the local runner
+  // waits LOCAL_POLL_MS instead unless a caller sets this explicitly.
   pollIntervalSeconds: 1,
-  // Polls are 15x more frequent than on AWS; ten unhealthy ones still fail a bad image in ~10 s
-  // while a target that misses a check on a busy machine does not fail a good one.
-  maxUnhealthyPolls: 10,
+  maxUnhealthyPolls: 1,
   requiredHealthyPolls: 2,
   smokeAttempts: 5,
 } as const;
+
+/**
+ * How long every Wait state lasts locally: half a health-check interval, so the gate sees the
+ * load balancer's verdict within half an interval of it (a Wait on Step Functions counts whole
+ * seconds; aws-local-stepfunctions lets the runner set any duration).
+ */
+export const LOCAL_POLL_MS = 500;
+
+/** The local Wait-state duration: an explicit poll interval in the options, else LOCAL_POLL_MS. Pure. */
+export function localPollMs(options: Partial<typeof LOCAL_RELEASE_OPTIONS> = {}): number {
+  return options.pollIntervalSeconds !== undefined
+    ? options.pollIntervalSeconds * 1000
+    : LOCAL_POLL_MS;
+}
 
 const LABEL = /^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$/;
 
@@ -317,8 +341,7 @@ export async function runLocalRelease(
     },
   });
   let releaseId: string | undefined;
-  const pollMs =
-    (input.options?.pollIntervalSeconds ?? LOCAL_RELEASE_OPTIONS.pollIntervalSeconds) * 1000;
+  const pollMs = localPollMs(request.options);
   let execution: Awaited<ReturnType<typeof runLocal>>;
   try {
     execution = await runLocal(definition, input as unknown as Json, {

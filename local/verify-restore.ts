@@ -2,15 +2,20 @@
  * Local adapters for the verify-restore machine: the same ASL (from the synthesized template) run
  * by local/runner.ts, with each Task state bound here by name. RDS restore = a scratch MariaDB
  * container from a local snapshot (local/database.ts); VerifyData = the same verifyData() against
- * it; the application check boots the WordPress image on 127.0.0.1 against the scratch database;
- * Cleanup removes the scratch container (and the app container) on every path.
+ * it; the application check boots the service's current task definition (its image, its
+ * environment, its secrets) on 127.0.0.1 against the scratch database; Cleanup removes the
+ * scratch container and the app container on every path.
  */
-import { readdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { appendFile, chmod, chown, copyFile, mkdir, readdir, rm } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import type { TaskDefinition } from '@aws-sdk/client-ecs';
 import type { SnapshotManifest, TableStat } from '#commons/verify-data-checks.ts';
 import { connectDatabase, type DatabaseEndpoint } from '#commons/verify-data-sql.ts';
 import { NoSnapshotError } from '#commons/verify-errors.ts';
 import { scratchExpiry, scratchInstanceId } from '#commons/verify-scratch.ts';
+import { buildMetrics } from '#functions/publish-metrics/publish-metrics.ts';
+import { PublishMetricsInputSchema } from '#functions/publish-metrics/schema.ts';
 import {
   type ApplicationProbe,
   httpGet,
@@ -24,31 +29,59 @@ import {
   restoreSnapshot,
   type SnapshotMetadata,
 } from '#local/database.ts';
-import { docker, isNotFound } from '#local/docker.ts';
+import {
+  containerLogs,
+  docker,
+  inspectContainer,
+  LABEL_ROLE,
+  LABEL_SERVICE,
+  removeContainer,
+  runContainer,
+} from '#local/docker.ts';
 import type { Json, StepHandler } from '#local/runner.ts';
 import { readSecret } from '#local/secrets.ts';
+import { notificationsPath } from '#local/steps/context.ts';
+import { describeService, TaskDefinitionStore } from '#local/task-definitions.ts';
+import { CONTAINER_NAME } from '#local/tasks.ts';
+
+/** Label roles of the containers a verification run creates (`stepdeploy.role`). */
+export const SCRATCH_ROLE = 'scratch-database';
+export const VERIFY_APP_ROLE = 'verify-app';
+/** Label carrying the verification run (execution name) on the app container. */
+export const LABEL_VERIFY_RUN = 'stepdeploy.verify-run';
 
 /** What the local verification needs. */
 export interface LocalVerifyOptions {
-  /** `$STEPDEPLOY_HOME`: holds snapshots/ and secrets/. */
+  /** `$STEPDEPLOY_HOME`: holds snapshots/, secrets/, task-definitions/, tables/. */
   readonly stateDir: string;
+  /** The local service whose current task definition is booted on the restored data. */
+  readonly service: string;
   /** Port of the scratch MariaDB on 127.0.0.1. */
   readonly scratchPort: number;
-  /** The live database (for snapshots without a manifest). */
-  readonly live?: DatabaseHandle;
-  /** WordPress image to boot on the restored data; omitted = data checks only. */
-  readonly appImage?: string;
   /** Port of the one-off WordPress container on 127.0.0.1. */
-  readonly appPort?: number;
+  readonly appPort: number;
+  /** The live database (only for snapshots without a manifest). */
+  readonly live?: DatabaseHandle;
   readonly tablePrefix?: string;
   readonly rowCountTolerance?: number;
-  /** Receives the failure notification text (default: stderr). */
+  /** One-line progress notes (never secrets). */
+  readonly note?: (line: string) => void;
+  /** Receives the failure notification text besides notifications.log. */
   readonly notify?: (message: string) => void;
-  /** Receives the metrics (default: ignored). */
-  readonly onMetrics?: (metrics: Json) => void;
+  readonly now?: () => Date;
 }
 
-/** The local snapshot metadata's table list as a VerifyData manifest. */
+/** The handlers plus a safety net that removes whatever a broken run left behind. */
+export interface VerifyRestoreAdapters {
+  readonly handlers: Record<string, StepHandler>;
+  /**
+   * Removes the scratch database and the app container if they still exist (the ASL's Cleanup
+   * normally did it already); returns the names it had to remove.
+   */
+  readonly cleanup: () => Promise<string[]>;
+}
+
+/** The local snapshot metadata's table list as a VerifyData manifest. Pure. */
 export function manifestFromMetadata(meta: SnapshotMetadata): SnapshotManifest {
   const tables: Record<string, TableStat> = {};
   for (const t of meta.tables) tables[t.table] = { rows: t.rows, checksum: t.checksum };
@@ -71,22 +104,62 @@ export async function latestSnapshot(stateDir: string): Promise<SnapshotMetadata
   return metas[0];
 }
 
+/**
+ * The one-off task's configuration: the task definition's environment with the run's container
+ * overrides applied, and its secret references, with the database password pointed at the
+ * scratch copy's own (locally the restore makes a fresh application user; on RDS the restored
+ * instance keeps the live credentials). Pure.
+ */
+export function verificationTaskConfig(
+  td: TaskDefinition,
+  overrides: readonly {
+    Name?: string;
+    Environment?: readonly { Name?: string; Value?: string }[];
+  }[],
+  scratch: Pick<DatabaseHandle, 'host' | 'port' | 'database' | 'user' | 'passwordFile'>,
+): { image: string; env: Record<string, string>; secretFiles: Record<string, string> } {
+  const container =
+    td.containerDefinitions?.find((c) => c.name === CONTAINER_NAME) ?? td.containerDefinitions?.[0];
+  if (!container?.image)
+    throw new Error(`task definition ${td.taskDefinitionArn} has no ${CONTAINER_NAME} image`);
+  const env: Record<string, string> = {};
+  for (const e of container.environment ?? []) if (e.name) env[e.name] = e.value ?? '';
+  for (const o of overrides.filter((o) => o.Name === container.name))
+    for (const e of o.Environment ?? []) if (e.Name) env[e.Name] = e.Value ?? '';
+  env.WORDPRESS_DB_NAME = scratch.database;
+  env.WORDPRESS_DB_USER = scratch.user;
+  const secretFiles: Record<string, string> = {};
+  for (const s of container.secrets ?? [])
+    if (s.name && s.valueFrom) secretFiles[s.name] = s.valueFrom;
+  secretFiles.WORDPRESS_DB_PASSWORD = scratch.passwordFile;
+  return { image: container.image, env, secretFiles };
+}
+
+/** The Host header the probe sends: the site's own, as the Lambda's SITE_HOST. Pure. */
+export function siteHost(env: Readonly<Record<string, string>>, fallback: string): string {
+  try {
+    return env.WORDPRESS_SITE_URL ? new URL(env.WORDPRESS_SITE_URL).host : fallback;
+  } catch {
+    return fallback;
+  }
+}
+
 // Mirrors local/database.ts naming (container stepdeploy-<name>, secrets/<name>-password) so a
 // scratch whose restore failed half-way can still be removed.
-function scratchHandle(opts: LocalVerifyOptions, name: string): DatabaseHandle {
+function scratchHandle(opts: LocalVerifyOptions, name: string, database = 'wordpress') {
   const secrets = join(opts.stateDir, 'secrets');
   return {
     name,
     container: `stepdeploy-${name}`,
     host: '127.0.0.1',
     port: opts.scratchPort,
-    database: 'wordpress',
+    database,
     user: 'wordpress',
     passwordFile: join(secrets, `${name}-password`),
     rootPasswordFile: join(secrets, `${name}-root-password`),
     stateDir: opts.stateDir,
     volume: `stepdeploy-${name}-data`,
-  };
+  } satisfies DatabaseHandle;
 }
 
 async function endpointOf(handle: DatabaseHandle): Promise<DatabaseEndpoint> {
@@ -99,23 +172,95 @@ async function endpointOf(handle: DatabaseHandle): Promise<DatabaseEndpoint> {
   };
 }
 
+/** An AWS integration error as Step Functions names it (`Rds.<Exception>`, `Ecs.<Exception>`). */
 function awsLike(name: string, message: string): Error {
   const error = new Error(message);
   error.name = name;
   return error;
 }
 
+// The uid:gid the image runs as, so the per-task secret copies can be owned by it (mode 400).
+async function imageUser(image: string): Promise<{ uid: number; gid: number }> {
+  const user = (await docker(['image', 'inspect', '--format', '{{.Config.User}}', image])).trim();
+  if (user === '' || user === 'root' || user === '0') return { uid: 0, gid: 0 };
+  const numeric = /^(\d+)(?::(\d+))?$/.exec(user);
+  if (numeric) return { uid: Number(numeric[1]), gid: Number(numeric[2] ?? numeric[1]) };
+  const out = await docker([
+    'run',
+    '--rm',
+    '--network',
+    'none',
+    '--entrypoint',
+    'sh',
+    image,
+    '-c',
+    'echo "$(id -u)":"$(id -g)"',
+  ]);
+  const [uid, gid] = out.trim().split(':').map(Number);
+  if (!Number.isInteger(uid) || !Number.isInteger(gid))
+    throw new Error(`cannot resolve the user ${user} of image ${image}`);
+  return { uid: uid as number, gid: gid as number };
+}
+
+/** The dump did not load into the scratch database; the message carries the server's error. */
+export class ScratchRestoreError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ScratchRestoreError';
+  }
+}
+
+/**
+ * A dump that fails half-way exits the scratch container's first start; its restart policy
+ * then serves the partly loaded data as if ready. A restart during the restore therefore means
+ * the restore failed, with the server's first ERROR line as the reason.
+ */
+async function assertLoadedCleanly(handle: DatabaseHandle, snapshotId: string): Promise<void> {
+  const c = (await inspectContainer(handle.container)) as
+    | (Awaited<ReturnType<typeof inspectContainer>> & { RestartCount?: number })
+    | undefined;
+  const restarts = c?.RestartCount ?? 0;
+  if (restarts === 0) return;
+  const logs = await containerLogs(handle.container, 500).catch(() => '');
+  const error = logs
+    .split('\n')
+    .map((l) => l.trim())
+    .find((l) => /^ERROR \d+/.test(l));
+  throw new ScratchRestoreError(
+    `snapshot ${snapshotId} did not load into ${handle.container}: ${error ?? `the server restarted ${restarts} time(s) while loading the dump`}`,
+  );
+}
+
 /**
  * Task-state handlers for runLocal(definition, input, { handlers }), named as in
  * statemachine/verify-restore.asl.json. Shapes follow the AWS responses the ASL reads.
  */
-export function verifyRestoreHandlers(opts: LocalVerifyOptions): Record<string, StepHandler> {
-  const appPort = opts.appPort ?? 18_900;
+export function verifyRestoreAdapters(opts: LocalVerifyOptions): VerifyRestoreAdapters {
+  const note = opts.note ?? (() => {});
+  const now = opts.now ?? (() => new Date());
   let scratch: DatabaseHandle | undefined;
   let snapshot: SnapshotMetadata | undefined;
-  let appContainer: string | undefined;
+  let app: { container: string; secretsDir: string; host: string } | undefined;
 
-  return {
+  const removeApp = async (): Promise<string | undefined> => {
+    if (!app) return undefined;
+    const { container, secretsDir } = app;
+    const existed = (await inspectContainer(container)) !== undefined;
+    await removeContainer(container);
+    await rm(secretsDir, { recursive: true, force: true });
+    app = undefined;
+    return existed ? container : undefined;
+  };
+  const removeScratch = async (id?: string): Promise<string | undefined> => {
+    const handle = scratch ?? (id ? scratchHandle(opts, id) : undefined);
+    if (!handle) return undefined;
+    const existed = (await inspectContainer(handle.container)) !== undefined;
+    await removeDatabase(handle);
+    scratch = undefined;
+    return existed ? handle.container : undefined;
+  };
+
+  const handlers: Record<string, StepHandler> = {
     PickSnapshot: async (input) => {
       const { runId, request } = input as { runId: string; request: { snapshotId?: string } };
       snapshot = request.snapshotId
@@ -124,32 +269,38 @@ export function verifyRestoreHandlers(opts: LocalVerifyOptions): Record<string, 
       if (!snapshot) {
         throw new NoSnapshotError(
           request.snapshotId
-            ? `snapshot ${request.snapshotId} does not exist in ${opts.stateDir}`
-            : `no local snapshot in ${opts.stateDir}`,
+            ? `snapshot ${request.snapshotId} does not exist in ${join(opts.stateDir, 'snapshots')}`
+            : `no local snapshot in ${join(opts.stateDir, 'snapshots')}: every release takes one (stepdeploy local release)`,
         );
       }
-      const now = new Date();
+      const at = now();
       return {
         snapshotId: snapshot.id,
-        snapshotArn: `local:snapshot:${snapshot.id}`,
+        snapshotArn: `arn:local:rds:snapshot:${snapshot.id}`,
         snapshotCreateTime: snapshot.createdAt,
         source: request.snapshotId ? 'given' : 'latest-automated',
-        pickedAt: now.toISOString(),
+        pickedAt: at.toISOString(),
         scratch: {
-          instanceId: scratchInstanceId('local', runId),
-          expiresAt: scratchExpiry(now, 60),
+          // Short enough for local container names: stepdeploy-<service>-scratch-<hash>.
+          instanceId: scratchInstanceId(opts.service.slice(0, 20), runId),
+          expiresAt: scratchExpiry(at, 60),
         },
       };
     },
     RestoreScratchInstance: async (input) => {
       const p = input as { DbInstanceIdentifier: string; DbSnapshotIdentifier: string };
-      scratch = scratchHandle(opts, p.DbInstanceIdentifier);
+      // Known before the restore starts, so Cleanup can remove a half-made scratch.
+      scratch = scratchHandle(opts, p.DbInstanceIdentifier, snapshot?.source.database);
+      note(
+        `restoring ${p.DbSnapshotIdentifier} into ${scratch.container} on 127.0.0.1:${opts.scratchPort}`,
+      );
       scratch = await restoreSnapshot(p.DbSnapshotIdentifier, {
         name: p.DbInstanceIdentifier,
         port: opts.scratchPort,
         stateDir: opts.stateDir,
-        service: 'verify-restore',
+        service: opts.service,
       });
+      await assertLoadedCleanly(scratch, p.DbSnapshotIdentifier);
       return {
         DbInstance: { DbInstanceIdentifier: p.DbInstanceIdentifier, DbInstanceStatus: 'creating' },
       };
@@ -157,12 +308,14 @@ export function verifyRestoreHandlers(opts: LocalVerifyOptions): Record<string, 
     // restoreSnapshot resolves once the server accepts the application user: available.
     DescribeScratchInstance: async (input) => {
       const id = (input as { DbInstanceIdentifier: string }).DbInstanceIdentifier;
-      if (!scratch || scratch.name !== id) throw awsLike('Rds.DbInstanceNotFoundException', id);
+      if (!scratch || scratch.name !== id)
+        throw awsLike('Rds.DbInstanceNotFoundException', `DBInstance ${id} not found.`);
+      const running = (await inspectContainer(scratch.container))?.State.Running ?? false;
       return {
         DbInstances: [
           {
             DbInstanceIdentifier: id,
-            DbInstanceStatus: 'available',
+            DbInstanceStatus: running ? 'available' : 'failed',
             Endpoint: { Address: scratch.host, Port: scratch.port },
           },
         ],
@@ -170,7 +323,8 @@ export function verifyRestoreHandlers(opts: LocalVerifyOptions): Record<string, 
     },
     VerifyData: async (input) => {
       const { snapshotId } = input as { snapshotId: string };
-      const restored = scratch as DatabaseHandle;
+      const restored = scratch;
+      if (!restored) throw new Error('VerifyData ran without a restored scratch database');
       const verdict = await verifyData(
         snapshotId,
         {
@@ -189,109 +343,185 @@ export function verifyRestoreHandlers(opts: LocalVerifyOptions): Record<string, 
               : undefined,
         },
       );
-      return {
-        ...verdict,
-        checkedTables: [...verdict.checkedTables],
-        failures: [],
-      } as unknown as Json;
+      note(`data verified against the ${verdict.mode}: ${verdict.checkedTables.length} tables`);
+      return JSON.parse(JSON.stringify(verdict)) as Json;
     },
-    FindApplicationTaskDefinition: () => ({
-      Services: [{ TaskDefinition: opts.appImage ?? 'none' }],
-    }),
-    RunVerificationTask: async () => {
-      if (!opts.appImage || !scratch)
-        return { Tasks: [], Failures: [{ Reason: 'no WordPress image configured' }] };
-      appContainer = `stepdeploy-verify-app-${scratch.name}`;
-      await docker([
-        'run',
-        '-d',
-        '--name',
-        appContainer,
-        '--network',
-        'host',
-        '--read-only',
-        '--tmpfs',
-        '/tmp',
-        '--tmpfs',
-        '/run',
-        '--label',
-        'stepdeploy.managed=true',
-        '--label',
-        'stepdeploy.role=verify-app',
-        '-e',
-        `PORT=${appPort}`,
-        '-e',
-        'BIND_ADDRESS=127.0.0.1',
-        '-e',
-        `WORDPRESS_DB_HOST=${scratch.host}:${scratch.port}`,
-        '-e',
-        `WORDPRESS_DB_NAME=${scratch.database}`,
-        '-e',
-        `WORDPRESS_DB_USER=${scratch.user}`,
-        '-e',
-        'WORDPRESS_DB_PASSWORD_FILE=/run/secrets/db-password',
-        '-v',
-        `${scratch.passwordFile}:/run/secrets/db-password:ro`,
-        '-e',
-        `WORDPRESS_SITE_URL=http://127.0.0.1:${appPort}`,
-        opts.appImage,
-      ]);
-      return { Tasks: [{ TaskArn: `local:task/${appContainer}` }], Failures: [] };
+    // ecs:describeServices: the revision the service runs now.
+    FindApplicationTaskDefinition: async () => {
+      const service = await describeService(opts.stateDir, opts.service);
+      if (!service)
+        throw awsLike(
+          'Ecs.ServiceNotFoundException',
+          `service ${opts.service} does not exist (stepdeploy local up creates it)`,
+        );
+      return { Services: [{ ServiceName: opts.service, TaskDefinition: service.taskDefinition }] };
+    },
+    // ecs:runTask: one container of that revision, its database pointed at the scratch copy.
+    RunVerificationTask: async (input) => {
+      const p = input as {
+        TaskDefinition: string;
+        Overrides?: {
+          ContainerOverrides?: {
+            Name?: string;
+            Environment?: { Name?: string; Value?: string }[];
+          }[];
+        };
+      };
+      const restored = scratch;
+      if (!restored) throw new Error('RunVerificationTask ran without a restored scratch database');
+      const td = await new TaskDefinitionStore(opts.stateDir).describe(p.TaskDefinition);
+      const config = verificationTaskConfig(td, p.Overrides?.ContainerOverrides ?? [], restored);
+      const container = `stepdeploy-${restored.name}-app`;
+      const secretsDir = join(opts.stateDir, 'verify', container);
+      app = { container, secretsDir, host: siteHost(config.env, `127.0.0.1:${opts.appPort}`) };
+      try {
+        // Copies owned by the image's user (mode 400): the originals stay root-only at mode 600.
+        await mkdir(secretsDir, { recursive: true, mode: 0o700 });
+        const owner = await imageUser(config.image);
+        const mounts: string[] = [];
+        const secretEnv: Record<string, string> = {};
+        for (const [name, path] of Object.entries(config.secretFiles)) {
+          const copy = join(secretsDir, name.toLowerCase());
+          await copyFile(path, copy);
+          await chmod(copy, 0o400);
+          if (process.getuid?.() === 0) await chown(copy, owner.uid, owner.gid);
+          mounts.push(`${copy}:/run/secrets/${name.toLowerCase()}:ro`);
+          secretEnv[`${name}_FILE`] = `/run/secrets/${name.toLowerCase()}`;
+        }
+        if (process.getuid?.() === 0) await chown(secretsDir, owner.uid, owner.gid);
+        await runContainer({
+          name: container,
+          image: config.image,
+          labels: {
+            [LABEL_SERVICE]: opts.service,
+            [LABEL_ROLE]: VERIFY_APP_ROLE,
+            [LABEL_VERIFY_RUN]: restored.name,
+          },
+          env: {
+            ...config.env,
+            ...secretEnv,
+            BIND_ADDRESS: '127.0.0.1',
+            PORT: String(opts.appPort),
+          },
+          mounts,
+          // Uploads on a tmpfs: the check must not write into the live site's uploads volume.
+          tmpfs: [
+            '/tmp',
+            '/run:exec',
+            `/var/lib/wordpress/wp-content/uploads:uid=${owner.uid},gid=${owner.gid}`,
+          ],
+          readOnly: true,
+          stopTimeoutSeconds: 5,
+        });
+      } catch (error) {
+        // ECS reports a task it could not place or pull as a failure, not as an API error.
+        const reason = error instanceof Error ? error.message : String(error);
+        return {
+          Tasks: [],
+          Failures: [
+            { Arn: p.TaskDefinition, Reason: `CannotStartContainerError: ${reason.slice(0, 500)}` },
+          ],
+        };
+      }
+      note(
+        `booting ${config.image.split('/').pop()} (${p.TaskDefinition.split('/').pop()}) on 127.0.0.1:${opts.appPort}`,
+      );
+      return {
+        Tasks: [{ TaskArn: `arn:local:ecs:task/verify/${container}`, LastStatus: 'PROVISIONING' }],
+        Failures: [],
+      };
     },
     VerifyApplication: async () => {
-      const name = appContainer as string;
-      const state = JSON.parse(await docker(['inspect', '--format', '{{json .State}}', name])) as {
-        Status: string;
-        ExitCode: number;
-        Error: string;
-      };
+      if (!app) throw new Error('VerifyApplication ran without a verification task');
+      const c = await inspectContainer(app.container);
+      const lastStatus = !c
+        ? 'STOPPED'
+        : c.State.Running
+          ? 'RUNNING'
+          : c.State.Status === 'created' && !c.State.Error
+            ? 'PENDING'
+            : 'STOPPED';
+      const logs =
+        lastStatus === 'STOPPED' && c
+          ? (await containerLogs(app.container, 3).catch(() => '')).trim().replace(/\s+/g, ' ')
+          : '';
       const probe: ApplicationProbe = {
         task: {
-          lastStatus:
-            state.Status === 'running'
-              ? 'RUNNING'
-              : state.Status === 'created'
-                ? 'PENDING'
-                : 'STOPPED',
-          stoppedReason: state.Error || `container ${state.Status}`,
-          containers: [{ name: 'wordpress', exitCode: state.ExitCode }],
+          lastStatus,
+          stoppedReason: c
+            ? `Essential container in task exited (exit code ${c.State.ExitCode}${c.State.Error ? `: ${c.State.Error}` : ''})`
+            : 'container is gone',
+          containers: [
+            {
+              name: CONTAINER_NAME,
+              ...(c ? { exitCode: c.State.ExitCode } : {}),
+              ...(logs ? { reason: logs.slice(0, 300) } : {}),
+            },
+          ],
         },
       };
-      if (probe.task.lastStatus === 'RUNNING') {
-        const readyz = await httpGet('127.0.0.1', appPort, '/readyz', `127.0.0.1:${appPort}`);
+      if (lastStatus === 'RUNNING') {
+        const readyz = await httpGet('127.0.0.1', opts.appPort, '/readyz', app.host);
         const home =
           'status' in readyz && readyz.status === 200
-            ? await httpGet('127.0.0.1', appPort, '/', `127.0.0.1:${appPort}`)
+            ? await httpGet('127.0.0.1', opts.appPort, '/', app.host)
             : undefined;
-        Object.assign(probe, { readyz, home });
+        Object.assign(probe, { readyz, ...(home ? { home } : {}) });
       }
-      return judgeApplication(probe);
+      const verdict = judgeApplication(probe);
+      if (verdict.state === 'PASSED') note(`application verified: ${verdict.detail}`);
+      return verdict;
     },
     StopVerificationTask: async () => {
-      if (!appContainer) return {};
-      try {
-        await docker(['rm', '-f', appContainer]);
-      } catch (error) {
-        if (!isNotFound(error)) throw error;
-      }
-      appContainer = undefined;
+      await removeApp();
       return {};
     },
     DeleteScratchInstance: async (input) => {
       const id = (input as { DbInstanceIdentifier: string }).DbInstanceIdentifier;
-      const handle = scratch ?? scratchHandle(opts, id);
-      await removeDatabase(handle);
-      scratch = undefined;
+      const removed = await removeScratch(id);
+      if (removed) note(`removed ${removed}`);
       return {};
     },
-    PublishMetrics: (input) => {
-      opts.onMetrics?.(input);
-      return { passed: !(input as { run: { failure?: unknown } }).run.failure };
+    // The local "CloudWatch": the same data points, one JSON line each in metrics.log.
+    PublishMetrics: async (input) => {
+      const parsed = PublishMetricsInputSchema.parse(input);
+      const { data, summary } = buildMetrics(parsed, {
+        DatabaseInstance: `stepdeploy-${opts.service}-db`,
+      });
+      const path = join(opts.stateDir, 'metrics.log');
+      await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+      await appendFile(
+        path,
+        `${JSON.stringify({ at: now().toISOString(), namespace: 'stepdeploy/verify-restore', data })}\n`,
+        { mode: 0o600 },
+      );
+      return JSON.parse(JSON.stringify(summary)) as Json;
     },
-    NotifyFailure: (input) => {
-      const message = (input as { Message: string }).Message;
-      (opts.notify ?? ((m: string) => process.stderr.write(`${m}\n`)))(message);
-      return { MessageId: `local-${Date.now()}` };
+    // The local "SNS topic", as the release machine's Notify: notifications.log.
+    NotifyFailure: async (input) => {
+      const { Subject, Message } = input as { Subject?: string; Message: string };
+      const messageId = randomUUID();
+      const path = notificationsPath(opts.stateDir);
+      await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+      await appendFile(
+        path,
+        `${JSON.stringify({ at: now().toISOString(), messageId, subject: Subject, message: Message })}\n`,
+        { mode: 0o600 },
+      );
+      opts.notify?.(Message);
+      return { MessageId: messageId };
+    },
+  };
+
+  return {
+    handlers,
+    cleanup: async () => {
+      const removed: string[] = [];
+      for (const remove of [removeApp, () => removeScratch()]) {
+        const name = await remove();
+        if (name) removed.push(name);
+      }
+      return removed;
     },
   };
 }

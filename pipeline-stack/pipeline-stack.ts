@@ -15,6 +15,7 @@ import {
 } from 'aws-cdk-lib/aws-codebuild';
 import { type IRepository, Repository as SourceRepository } from 'aws-cdk-lib/aws-codecommit';
 import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
+import { SubnetType } from 'aws-cdk-lib/aws-ec2';
 import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -53,12 +54,18 @@ export type PipelineApplication = Pick<
 export interface PipelineStackProps extends StackProps {
   readonly config: AppConfig;
   readonly application: PipelineApplication;
-  /** How long a release lock lives if its holder never releases it (default 2 hours). */
+  /**
+   * How long a release lock lives if its holder never releases it (default 2 hours, 4 hours
+   * when releases run the nested backup verification, whose restore alone can take an hour).
+   */
   readonly lockLeaseSeconds?: number;
 }
 
 /** The ledger's sparse index of releases that proved a revision healthy. */
 export const LEDGER_GOOD_INDEX = 'byGoodAt';
+
+/** Key prefix of snapshot manifests (RecordSnapshotManifest writes, VerifyData reads). */
+export const MANIFEST_PREFIX = 'manifests/';
 
 /**
  * The release pipeline: the source (one CodeCommit repository, one versioned bucket), the
@@ -85,7 +92,7 @@ export class PipelineStack extends Stack {
   constructor(scope: Construct, id: string, props: PipelineStackProps) {
     super(scope, id, props);
     const { config, application: app } = props;
-    const lease = props.lockLeaseSeconds ?? 7200;
+    const lease = props.lockLeaseSeconds ?? (config.releaseVerifyBackup === 'off' ? 7200 : 14400);
     // CloudWatch retention enum values are the day counts config.ts already validated.
     const retention = config.logRetentionDays as RetentionDays;
     this.releaseStateMachineName = `${config.prefix}-release`;
@@ -295,12 +302,78 @@ export class PipelineStack extends Stack {
       .bindLedgerWriter(this.ledgerTable)
       .bindExecutionHistory(this.releaseStateMachineName);
 
+    this.verifyRestore = new VerifyRestoreStateMachine(this, 'VerifyRestore', {
+      prefix: config.prefix,
+      vpc: app.vpc,
+      database: app.database,
+      databaseSecret: app.databaseSecret,
+      databaseName: config.dbName,
+      verifierSecurityGroup: app.verifierSecurityGroup,
+      // The service's group lets the one-off task mount EFS uploads as the service does.
+      taskSecurityGroups: [app.serviceSecurityGroup],
+      cluster: app.cluster,
+      serviceName: app.service.serviceName,
+      taskDefinition: app.taskDefinition,
+      containerName: app.containerName,
+      appPort: CONTAINER_PORT,
+      siteHost: config.domainName ?? app.loadBalancer.loadBalancerDnsName,
+      topic: this.topic,
+      manifestBucket: this.manifestBucket,
+      manifestPrefix: MANIFEST_PREFIX,
+      schedule: config.verifySchedule,
+      rtoThreshold: Duration.minutes(config.restoreRtoMinutes),
+      logRetention: retention,
+      metricsService,
+    });
+
+    // In the VPC with the verifier group, the group the database admits besides the service.
+    const recordSnapshotManifest = new StepFunction(this, 'RecordSnapshotManifest', {
+      step: 'record-snapshot-manifest',
+      description: 'Record row counts and checksums of the live database before its snapshot',
+      timeout: Duration.minutes(5),
+      memorySize: 512,
+      logRetention: retention,
+      metricsService,
+      vpc: app.vpc,
+      vpcSubnets: { subnetType: SubnetType.PRIVATE_WITH_EGRESS },
+      securityGroups: [app.verifierSecurityGroup],
+      environment: {
+        DATABASE_SECRET_ARN: app.databaseSecret.secretArn,
+        DATABASE_NAME: config.dbName,
+        DATABASE_HOST: app.database.dbInstanceEndpointAddress,
+        DATABASE_PORT: app.database.dbInstanceEndpointPort,
+        MANIFEST_BUCKET: this.manifestBucket.bucketName,
+        MANIFEST_PREFIX,
+      },
+    });
+    app.databaseSecret.grantRead(recordSnapshotManifest);
+    recordSnapshotManifest.addToRolePolicy(
+      new PolicyStatement({
+        // Get: a retry keeps the manifest already recorded; Put is conditional (If-None-Match).
+        actions: ['s3:PutObject', 's3:GetObject'],
+        resources: [this.manifestBucket.arnForObjects(`${MANIFEST_PREFIX}*`)],
+      }),
+    );
+    // Without ListBucket, S3 answers a missing manifest with 403 instead of 404 NoSuchKey.
+    recordSnapshotManifest.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['s3:ListBucket'],
+        resources: [this.manifestBucket.bucketArn],
+      }),
+    );
+    Validations.of(recordSnapshotManifest).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::${nagRef(this.manifestBucket, 'Arn')}/${MANIFEST_PREFIX}*]`,
+      reason:
+        'Writes and reads snapshot manifests only, under their prefix; keys carry the snapshot id.',
+    });
+
     this.release = new ReleaseStateMachine(this, 'Release', {
       stateMachineName: this.releaseStateMachineName,
       logRetention: retention,
       functions: {
         validateInput,
         acquireLock,
+        recordSnapshotManifest,
         registerTaskDefinition,
         deployService,
         checkHealth,
@@ -320,6 +393,7 @@ export class PipelineStack extends Stack {
       siteUrl: app.siteUrl,
       sourceRepositoryUrl: this.sourceRepository.repositoryCloneUrlHttp,
       sourceBucketName: this.sourceBucket.bucketName,
+      verifyBackup: { mode: config.releaseVerifyBackup, verifyRestore: this.verifyRestore },
     });
     const releaseMachine = this.release.stateMachine;
 
@@ -336,29 +410,6 @@ export class PipelineStack extends Stack {
       emailAddresses: config.notificationEmails,
       // The release machine's own SNS Task: once it ran, the release was announced.
       announcingStep: 'Notify',
-      logRetention: retention,
-      metricsService,
-    });
-
-    this.verifyRestore = new VerifyRestoreStateMachine(this, 'VerifyRestore', {
-      prefix: config.prefix,
-      vpc: app.vpc,
-      database: app.database,
-      databaseSecret: app.databaseSecret,
-      databaseName: config.dbName,
-      verifierSecurityGroup: app.verifierSecurityGroup,
-      // The service's group lets the one-off task mount EFS uploads as the service does.
-      taskSecurityGroups: [app.serviceSecurityGroup],
-      cluster: app.cluster,
-      serviceName: app.service.serviceName,
-      taskDefinition: app.taskDefinition,
-      containerName: app.containerName,
-      appPort: CONTAINER_PORT,
-      siteHost: config.domainName ?? app.loadBalancer.loadBalancerDnsName,
-      topic: this.topic,
-      manifestBucket: this.manifestBucket,
-      schedule: config.verifySchedule,
-      rtoThreshold: Duration.minutes(config.restoreRtoMinutes),
       logRetention: retention,
       metricsService,
     });

@@ -2,8 +2,8 @@
  * Real local releases for the bench: the local stack (Docker, HAProxy, MariaDB, registry) of
  * a service of its own on free loopback ports, a bootstrap, then a good release, a release
  * whose tasks fail their health check and one whose tasks crash on start — each under a
- * fixed-rate load through the load balancer, with a watcher that timestamps the first
- * failing signal of the new tasks.
+ * fixed-rate load through the load balancer, with the first failing signal of the new tasks
+ * taken from what the system itself saw: HAProxy's check log and Docker's exit time.
  */
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -15,7 +15,7 @@ import type { StateMachineDefinition } from 'aws-local-stepfunctions';
 import { bootstrapService } from '#local/bootstrap.ts';
 import { loadConfig } from '#local/config.ts';
 import { inspectContainer } from '#local/docker.ts';
-import { DEFAULT_HEALTH_CHECK, type HealthCheckSettings } from '#local/load-balancer.ts';
+import type { CheckEvent, HealthCheckSettings } from '#local/load-balancer.ts';
 import {
   type LocalReleaseResult,
   type LocalSource,
@@ -32,7 +32,16 @@ const run = promisify(execFile);
 /** The scenarios the bench releases. */
 export type ScenarioName = 'good' | 'unhealthy' | 'crash';
 
-/** The first sign, seen from outside, that a new task is bad. */
+/**
+ * The first sign that a new task of the release is bad, as the system itself recorded it:
+ *
+ * - `health-check-failed`: the first health check by the load balancer (HAProxy's check log,
+ *   its own timestamp) of a new task's target that the app answered wrongly: a Layer 6/7
+ *   failure such as `wrong status, code: 500` or a timeout. Refused connections are not a
+ *   signal: every task refuses them until its app listens.
+ * - `container-exited`: a new task's container stopped (Docker's FinishedAt), which is what
+ *   ECS reports as a stopped task.
+ */
 export interface FailingSignal {
   readonly at: number;
   readonly kind: 'health-check-failed' | 'container-exited';
@@ -53,7 +62,8 @@ export interface ScenarioRun {
 
 /** Everything the local runs produced. */
 export interface LocalScenarios {
-  readonly healthCheck: HealthCheckSettings;
+  readonly healthCheck: Omit<HealthCheckSettings, 'startGraceMs'> &
+    Partial<Pick<HealthCheckSettings, 'startGraceMs'>>;
   readonly definition: StateMachineDefinition;
   readonly bootstrapMs: number;
   readonly runs: readonly ScenarioRun[];
@@ -84,21 +94,54 @@ function freePort(from: number): Promise<number> {
   });
 }
 
-/** Probes the new tasks of a deployment every 100 ms for the first failing signal. */
+/** The release's new tasks (those its own deployment started). Pure. */
+function newTasks(
+  serviceEvents: readonly ServiceEvent[],
+  isReleaseDeployment: (deploymentId: string) => boolean,
+): Extract<ServiceEvent, { type: 'task-started' }>[] {
+  return serviceEvents.filter(
+    (e): e is Extract<ServiceEvent, { type: 'task-started' }> =>
+      e.type === 'task-started' && isReleaseDeployment(e.deploymentId),
+  );
+}
+
+/**
+ * The first failed health check of a new task where the app answered (Layer 6/7), from
+ * HAProxy's check log, or undefined. Pure.
+ */
+export function firstFailedCheck(
+  events: readonly CheckEvent[],
+  tasks: readonly string[],
+): FailingSignal | undefined {
+  const names = new Set(tasks);
+  const first = events
+    .filter((e) => e.verdict && names.has(e.server))
+    .sort((a, b) => a.at - b.at)[0];
+  return first
+    ? { at: first.at, kind: 'health-check-failed', task: first.server, detail: first.reason }
+    : undefined;
+}
+
+/** The earlier of two signals. Pure. */
+export function earliest(
+  ...signals: readonly (FailingSignal | undefined)[]
+): FailingSignal | undefined {
+  return signals.filter((s): s is FailingSignal => s !== undefined).sort((a, b) => a.at - b.at)[0];
+}
+
+/**
+ * Watches the new tasks of a deployment every 100 ms for an exited container (a crashed task
+ * is removed by the rollback, so its exit time must be read while it exists).
+ */
 function watchNewTasks(
   serviceEvents: readonly ServiceEvent[],
-  healthPath: string,
   isReleaseDeployment: (deploymentId: string) => boolean,
 ) {
   let signal: FailingSignal | undefined;
   let stop = false;
   const loop = (async () => {
     while (!stop && !signal) {
-      const started = serviceEvents.filter(
-        (e): e is Extract<ServiceEvent, { type: 'task-started' }> =>
-          e.type === 'task-started' && isReleaseDeployment(e.deploymentId),
-      );
-      for (const task of started) {
+      for (const task of newTasks(serviceEvents, isReleaseDeployment)) {
         const c = await inspectContainer(task.task).catch(() => undefined);
         if (
           c &&
@@ -113,25 +156,6 @@ function watchNewTasks(
             detail: `exit code ${c.State.ExitCode}`,
           };
           break;
-        }
-        try {
-          const res = await fetch(`http://127.0.0.1:${task.port}${healthPath}`, {
-            signal: AbortSignal.timeout(1000),
-            redirect: 'manual',
-          });
-          await res.arrayBuffer();
-          // A refused connection is how every task starts; an answer other than 200 is a verdict.
-          if (res.status !== 200) {
-            signal = {
-              at: Date.now(),
-              kind: 'health-check-failed',
-              task: task.task,
-              detail: `HTTP ${res.status}`,
-            };
-            break;
-          }
-        } catch {
-          // not listening yet (or already gone): no verdict
         }
       }
       await sleep(100);
@@ -191,13 +215,13 @@ export async function runLocalScenarios(opts: LocalScenarioOptions = {}): Promis
     databasePort: await freePort(13380),
     taskPortBase: await freePort(19100),
   });
-  const healthCheck = DEFAULT_HEALTH_CHECK;
   const runs: ScenarioRun[] = [];
   const errors: { scenario: string; reason: string }[] = [];
   const crashTags: string[] = [];
   try {
     log(`local stack ${service}: site 127.0.0.1:${config.sitePort}, state ${stateDir}`);
-    const stack = await up({ ...config, healthCheck, log });
+    const stack = await up({ ...config, log });
+    const healthCheck = stack.loadBalancer.healthCheck;
     const definition = await releaseDefinition(stateDir, log);
     const bootStarted = Date.now();
     const boot = await bootstrapService(stack, { log });
@@ -236,11 +260,8 @@ export async function runLocalScenarios(opts: LocalScenarioOptions = {}): Promis
         log(`release ${scenario}`);
         const serviceEvents: ServiceEvent[] = [];
         const firstDeployment: { id?: string } = {};
-        const watcher = watchNewTasks(
-          serviceEvents,
-          healthCheck.path,
-          (id) => id === firstDeployment.id,
-        );
+        const isRelease = (id: string) => id === firstDeployment.id;
+        const watcher = watchNewTasks(serviceEvents, isRelease);
         const load = startLoad({
           url: stack.siteUrl,
           ratePerSecond: rate,
@@ -269,7 +290,15 @@ export async function runLocalScenarios(opts: LocalScenarioOptions = {}): Promis
         }
         const endedAt = Date.now();
         const loadResult = await load.stop();
-        const signal = await watcher.stop();
+        const exited = await watcher.stop();
+        const checks = await stack.loadBalancer.checkEvents().catch(() => []);
+        const signal = earliest(
+          exited,
+          firstFailedCheck(
+            checks,
+            newTasks(serviceEvents, isRelease).map((t) => t.task),
+          ),
+        );
         log(
           `  ${scenario}: ${result.outcome}, ${loadResult.failed}/${loadResult.sent} requests failed`,
         );

@@ -1,24 +1,13 @@
-import type { TargetHealthDescription } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { judgeHealth } from '#commons/health.ts';
 import { checkHealthSchema } from '#functions/check-health/schema.ts';
 import type { Json } from '../runner.ts';
 import type { StepContext } from './context.ts';
 
 /**
- * Target descriptions keyed the way ELBv2 keys IP targets (`Id` = the address, `Port`), so the
- * shared matcher finds a task's targets by its 127.0.0.1 binding and host port. Pure.
- */
-export function asIpTargets(
-  targets: readonly TargetHealthDescription[],
-  address = '127.0.0.1',
-): TargetHealthDescription[] {
-  return targets.map((t) => ({ ...t, Target: { ...t.Target, Id: address } }));
-}
-
-/**
  * CheckHealth (also CheckRollbackHealth): one poll of the health gate. Container state as ECS
- * Tasks, HAProxy's server state as ELBv2 target health, the local deployments as ECS
- * Deployments — fed to the same verdict function the Lambda uses.
+ * Tasks, HAProxy's server state as ELBv2 target health (keyed like IP targets: 127.0.0.1 and
+ * the task's host port, which is how the shared matcher finds a task's targets), the local
+ * deployments as ECS Deployments — fed to the same verdict function the Lambda uses.
  */
 export function checkHealth(ctx: StepContext) {
   return async (raw: Json): Promise<Json> => {
@@ -36,7 +25,7 @@ export function checkHealth(ctx: StepContext) {
         now: ctx.now(),
         deployments,
         tasks,
-        targets: asIpTargets(targets),
+        targets,
       },
       event.policy,
       event.progress,

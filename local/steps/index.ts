@@ -8,11 +8,13 @@ import { deployService } from './deploy-service.ts';
 import { findLastKnownGood } from './find-last-known-good.ts';
 import { notify } from './notify.ts';
 import { recordRelease } from './record-release.ts';
+import { recordSnapshotManifest } from './record-snapshot-manifest.ts';
 import { registerTaskDefinition } from './register-task-definition.ts';
 import { releaseLock } from './release-lock.ts';
 import { smokeTest } from './smoke-test.ts';
 import { snapshotDatabase } from './snapshot-database.ts';
 import { validateInput } from './validate-input.ts';
+import { verifyBackup } from './verify-backup.ts';
 
 /**
  * Every Task state of the release machine bound to its local adapter, by state name. Rollback
@@ -23,8 +25,10 @@ export function releaseHandlers(ctx: StepContext): Record<string, StepHandler> {
     ValidateInput: validateInput(ctx),
     AcquireLock: acquireLock(ctx),
     BuildImage: buildImage(ctx),
+    RecordSnapshotManifest: recordSnapshotManifest(ctx),
     SnapshotDatabase: snapshotDatabase(ctx),
     CheckSnapshot: checkSnapshot(ctx),
+    VerifyBackup: verifyBackup(ctx),
     RegisterTaskDefinition: registerTaskDefinition(ctx),
     DeployService: deployService(ctx),
     CheckHealth: checkHealth(ctx),

@@ -267,9 +267,9 @@ export class LocalService {
             .map(
               (t) => `${t.name} ${t.lastStatus}${t.stoppedReason ? ` (${t.stoppedReason})` : ''}`,
             )
-            .join(
-              ', ',
-            )}; targets ${health.map((h) => `${h.Target?.Id} ${h.TargetHealth?.State}`).join(', ')}`,
+            .join(', ')}; targets ${health
+            .map((h) => `${h.Target?.Id}:${h.Target?.Port} ${h.TargetHealth?.State}`)
+            .join(', ')}`,
         );
       }
       await sleep(this.opts.pollMs ?? 250);
@@ -373,13 +373,13 @@ export class LocalService {
     this.emit({ type: 'drain-started', at: Date.now(), deploymentId: deployment.id, tasks: names });
     const live = others.filter((t) => t.lastStatus !== 'STOPPED');
     await Promise.all(live.map((t) => lb.drainTarget(t.name, { timeoutMs: 30_000 })));
-    // Deregistered one at a time: each removal rewrites the load balancer's target list.
-    for (const t of others) await lb.removeTarget(t.name, { timeoutMs: 30_000 });
+    // Side by side: the load balancer serialises its target-list writes under a lock.
+    await Promise.all(others.map((t) => lb.removeTarget(t.name, { timeoutMs: 30_000 })));
     // Servers left behind by an interrupted earlier run belong to no task: deregister them too.
     const known = new Set([...mine, ...names]);
-    for (const target of await lb.describeTargetHealth()) {
-      const id = target.Target?.Id;
-      if (id && !known.has(id) && !(await this.tasks()).some((t) => t.name === id))
+    for (const server of await lb.servers()) {
+      const id = server.name;
+      if (!known.has(id) && !(await this.tasks()).some((t) => t.name === id))
         await lb.removeTarget(id);
     }
     await Promise.all(

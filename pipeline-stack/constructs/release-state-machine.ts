@@ -1,18 +1,18 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ArnFormat, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Arn, ArnFormat, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import type { IProject } from 'aws-cdk-lib/aws-codebuild';
 import type { ICluster, IService } from 'aws-cdk-lib/aws-ecs';
 import type { ITargetGroup } from 'aws-cdk-lib/aws-elasticloadbalancingv2';
-import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { type IGrantable, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IDatabaseInstance } from 'aws-cdk-lib/aws-rds';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { DefinitionBody, LogLevel, StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { nagArn } from './nag-ids.ts';
+import { nagArn, nagResource } from './nag-ids.ts';
 
 /** Absolute path of the release definition (JSONPath ASL with `${Placeholders}`). */
 export const RELEASE_ASL_PATH = join(
@@ -27,6 +27,8 @@ export const RELEASE_ASL_PATH = join(
 export interface ReleaseFunctions {
   readonly validateInput: IFunction;
   readonly acquireLock: IFunction;
+  /** In the VPC: records the live database's manifest before the snapshot (VerifyData reads it). */
+  readonly recordSnapshotManifest: IFunction;
   readonly registerTaskDefinition: IFunction;
   readonly deployService: IFunction;
   readonly checkHealth: IFunction;
@@ -34,6 +36,16 @@ export interface ReleaseFunctions {
   readonly findLastKnownGood: IFunction;
   readonly recordRelease: IFunction;
   readonly releaseLock: IFunction;
+}
+
+/** How a release verifies its pre-deploy snapshot (config key `releaseVerifyBackup`). */
+export type VerifyBackupMode = 'off' | 'warn' | 'block';
+
+/** The verify-restore machine as the release runs it nested (VerifyRestoreStateMachine). */
+export interface NestedVerifyRestore {
+  readonly stateMachine: StateMachine;
+  /** Grants what `states:startExecution.sync:2` on it needs. */
+  grantNestedExecution(parentRole: IGrantable): void;
 }
 
 /** Everything the release definition's placeholders refer to. */
@@ -53,6 +65,14 @@ export interface ReleaseStateMachineProps {
   readonly siteUrl: string;
   readonly sourceRepositoryUrl: string;
   readonly sourceBucketName: string;
+  /**
+   * The VerifyBackup state: with `warn` or `block` the snapshot branch runs `verifyRestore` on
+   * the new snapshot (`off` skips it and grants nothing).
+   */
+  readonly verifyBackup: {
+    readonly mode: VerifyBackupMode;
+    readonly verifyRestore: NestedVerifyRestore;
+  };
 }
 
 /** Every `${Name}` placeholder used in an ASL document. */
@@ -76,6 +96,7 @@ export class ReleaseStateMachine extends Construct {
     const substitutions: Record<string, string> = {
       ValidateInputFunctionArn: f.validateInput.functionArn,
       AcquireLockFunctionArn: f.acquireLock.functionArn,
+      RecordSnapshotManifestFunctionArn: f.recordSnapshotManifest.functionArn,
       RegisterTaskDefinitionFunctionArn: f.registerTaskDefinition.functionArn,
       DeployServiceFunctionArn: f.deployService.functionArn,
       CheckHealthFunctionArn: f.checkHealth.functionArn,
@@ -94,6 +115,8 @@ export class ReleaseStateMachine extends Construct {
       SiteUrl: props.siteUrl,
       SourceRepositoryUrl: props.sourceRepositoryUrl,
       SourceBucketName: props.sourceBucketName,
+      VerifyBackupMode: props.verifyBackup.mode,
+      VerifyRestoreStateMachineArn: props.verifyBackup.verifyRestore.stateMachine.stateMachineArn,
     };
     const missing = placeholdersOf(asl).filter((name) => !(name in substitutions));
     if (missing.length > 0) {
@@ -159,6 +182,24 @@ export class ReleaseStateMachine extends Construct {
         resources: [snapshots],
       }),
     );
+    if (props.verifyBackup.mode !== 'off') {
+      const nested = props.verifyBackup.verifyRestore.stateMachine;
+      props.verifyBackup.verifyRestore.grantNestedExecution(this.stateMachine);
+      const executions = Arn.format(
+        {
+          service: 'states',
+          resource: 'execution',
+          resourceName: `${nested.stateMachineName}:*`,
+          arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+        },
+        stack,
+      );
+      Validations.of(this.stateMachine).acknowledge({
+        id: `AwsSolutions-IAM5[${nagResource(this, executions)}]`,
+        reason:
+          'startExecution.sync:2 describes and, on timeout, stops the nested verify-restore execution it started; execution names are per run.',
+      });
+    }
     Validations.of(this.stateMachine).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason:

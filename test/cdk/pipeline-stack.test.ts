@@ -1,6 +1,7 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { parseConfig } from '#stack/config.ts';
 import { METRICS_NAMESPACE } from '#stack/constructs/dashboard.ts';
 import { placeholdersOf } from '#stack/constructs/release-state-machine.ts';
 import { STACK_OUTPUTS } from '../../cli/aws.ts';
@@ -132,7 +133,7 @@ describe('PipelineStack', () => {
     expect(publish).toHaveLength(3);
     for (const resource of publish)
       expect(resource).toMatch(/^\{"Ref":"Notifications[0-9A-F]+"\}$/);
-    expect(list(invoke?.statement.Resource)).toHaveLength(9);
+    expect(list(invoke?.statement.Resource)).toHaveLength(10);
     expect(JSON.stringify(invoke?.statement.Resource)).not.toContain(':*');
   });
 
@@ -149,7 +150,7 @@ describe('PipelineStack', () => {
     expect(typeof body).toBe('string');
     expect(machine?.Properties.DefinitionS3Location).toBeUndefined();
     expect(placeholdersOf(body)).toEqual([...substitutions].sort());
-    expect(placeholdersOf(body)).toHaveLength(20);
+    expect(placeholdersOf(body)).toHaveLength(23);
     expect(machine?.Properties.TracingConfiguration).toEqual({ Enabled: true });
     expect(machine?.Properties.LoggingConfiguration).toMatchObject({
       Level: 'ALL',
@@ -210,8 +211,8 @@ describe('PipelineStack', () => {
     const logGroups = template.findResources('AWS::Logs::LogGroup');
     // Act
     const props = functions.map((f) => f.Properties);
-    // Assess: 9 release steps, StartRelease, FormatNotification, 5 verify-restore functions
-    expect(props).toHaveLength(16);
+    // Assess: 10 release steps, StartRelease, FormatNotification, 5 verify-restore functions
+    expect(props).toHaveLength(17);
     expect(new Set(props.map((p) => `${p.Runtime}/${p.Architectures}`))).toEqual(
       new Set(['nodejs22.x/arm64']),
     );
@@ -511,5 +512,190 @@ describe('PipelineStack with config', () => {
       });
     }
     configured.resourceCountIs('AWS::SNS::Subscription', 2);
+  });
+});
+
+/** Statements of the policies attached to the role of the Lambda whose environment has `marker`. */
+function functionRole(tpl: Template, marker: string) {
+  const [id, fn] =
+    Object.entries(tpl.findResources('AWS::Lambda::Function')).find(
+      ([, f]) => marker in (f.Properties.Environment?.Variables ?? {}),
+    ) ?? [];
+  const role = fn?.Properties.Role['Fn::GetAtt'][0] as string;
+  const policies = Object.values(tpl.findResources('AWS::IAM::Policy')).filter((p) =>
+    (p.Properties.Roles as unknown[]).some(
+      (r) => JSON.stringify(r) === JSON.stringify({ Ref: role }),
+    ),
+  );
+  return {
+    id: id as string,
+    properties: fn?.Properties,
+    statements: policies.flatMap((p) => p.Properties.PolicyDocument.Statement as Statement[]),
+  };
+}
+
+/** Statements of the release state machine's role policies. */
+function releaseRoleStatements(tpl: Template): Statement[] {
+  return Object.entries(tpl.findResources('AWS::IAM::Policy'))
+    .filter(([id]) => id.startsWith('ReleaseStateMachineRole'))
+    .flatMap(([, p]) => p.Properties.PolicyDocument.Statement as Statement[]);
+}
+
+describe('RecordSnapshotManifest', () => {
+  it('runs in the VPC with the verifier security group, as VerifyData does', () => {
+    // Prepare
+    const manifest = functionRole(template, 'DATABASE_HOST');
+    const verifyData = functionRole(template, 'LIVE_DATABASE_HOST');
+    // Act
+    const groups = manifest.properties?.VpcConfig?.SecurityGroupIds;
+    // Assess
+    expect(manifest.properties?.Environment.Variables).toMatchObject({
+      MANIFEST_PREFIX: 'manifests/',
+      DATABASE_NAME: 'wordpress',
+      DATABASE_SECRET_ARN: expect.anything(),
+    });
+    expect(manifest.properties?.Environment.Variables.DATABASE_PASSWORD).toBeUndefined();
+    expect(groups).toHaveLength(1);
+    expect(JSON.stringify(groups)).toMatch(/VerifierSecurityGroup/);
+    expect(groups).toEqual(verifyData.properties?.VpcConfig?.SecurityGroupIds);
+    expect(JSON.stringify(manifest.properties?.VpcConfig?.SubnetIds)).toMatch(/app/i);
+  });
+
+  it('writes and reads only manifests/ in the manifest bucket, and reads only the database secret', () => {
+    // Prepare
+    const [bucket] = Object.keys(
+      template.findResources('AWS::S3::Bucket', {
+        Properties: { LoggingConfiguration: { LogFilePrefix: 'snapshot-manifests/' } },
+      }),
+    );
+    const { statements: all, properties } = functionRole(template, 'DATABASE_HOST');
+    // Act
+    const s3 = all.filter(({ Action }) => list(Action).some((a) => a.startsWith('s3:')));
+    const secrets = all.filter(({ Action }) =>
+      list(Action).some((a) => a.startsWith('secretsmanager:')),
+    );
+    // Assess
+    expect(s3).toEqual([
+      {
+        Effect: 'Allow',
+        Action: ['s3:PutObject', 's3:GetObject'],
+        Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucket, 'Arn'] }, '/manifests/*']] },
+      },
+      { Effect: 'Allow', Action: 's3:ListBucket', Resource: { 'Fn::GetAtt': [bucket, 'Arn'] } },
+    ]);
+    expect(properties?.Environment.Variables.MANIFEST_BUCKET).toEqual({ Ref: bucket });
+    expect(secrets).toHaveLength(1);
+    expect(secrets[0]?.Resource).toEqual(properties?.Environment.Variables.DATABASE_SECRET_ARN);
+    expect(list(secrets[0]?.Action ?? [])).toContain('secretsmanager:GetSecretValue');
+  });
+
+  it('is one of the functions the release machine may invoke', () => {
+    // Prepare
+    const { id } = functionRole(template, 'DATABASE_HOST');
+    // Act
+    const invoke = releaseRoleStatements(template).find(({ Action }) =>
+      list(Action).includes('lambda:InvokeFunction'),
+    );
+    // Assess
+    expect(list(invoke?.Resource)).toContainEqual({ 'Fn::GetAtt': [id, 'Arn'] });
+  });
+});
+
+describe('releaseVerifyBackup', () => {
+  it('parses off (the default), warn and block, and refuses anything else by name', () => {
+    // Prepare
+    const read = (value?: string) =>
+      parseConfig((key) => (key === 'releaseVerifyBackup' ? value : undefined));
+    // Act / Assess
+    expect(read().releaseVerifyBackup).toBe('off');
+    expect(read('warn').releaseVerifyBackup).toBe('warn');
+    expect(read('block').releaseVerifyBackup).toBe('block');
+    expect(() => read('maybe')).toThrow(/Invalid config 'releaseVerifyBackup'.*off, warn, block/);
+  });
+
+  it('off: the release machine may start no other execution, and keeps the 2-hour lease', () => {
+    // Prepare / Act
+    const starts = releaseRoleStatements(template).filter(({ Action }) =>
+      list(Action).some((a) => a.startsWith('states:')),
+    );
+    // Assess
+    expect(starts).toEqual([]);
+    expect(
+      functionRole(template, 'LOCK_LEASE_SECONDS').properties?.Environment.Variables,
+    ).toMatchObject({ LOCK_LEASE_SECONDS: '7200' });
+  });
+
+  describe('block', () => {
+    let blocking: Template;
+    let app: ReturnType<typeof buildApp>;
+    beforeAll(() => {
+      // Prepare
+      app = buildApp({ releaseVerifyBackup: 'block' });
+      blocking = Template.fromStack(app.pipeline);
+    }, 120_000);
+
+    it('starts only the verify-restore machine, and watches only its executions (.sync:2)', () => {
+      // Prepare
+      const [verify] = Object.keys(
+        blocking.findResources('AWS::StepFunctions::StateMachine', {
+          Properties: { StateMachineName: 'stepdeploy-verify-restore' },
+        }),
+      );
+      const all = releaseRoleStatements(blocking);
+      const of = (action: string) => all.filter(({ Action }) => list(Action).includes(action));
+      // Act
+      const start = of('states:StartExecution');
+      const watch = of('states:DescribeExecution');
+      const rule = of('events:PutRule');
+      // Assess
+      expect(start).toHaveLength(1);
+      expect(start[0]?.Resource).toEqual({ Ref: verify });
+      expect(watch).toHaveLength(1);
+      expect(list(watch[0]?.Action ?? [])).toEqual([
+        'states:DescribeExecution',
+        'states:StopExecution',
+      ]);
+      expect(JSON.stringify(watch[0]?.Resource)).toMatch(
+        new RegExp(`:execution:",\\{"Fn::GetAtt":\\["${verify}","Name"\\]\\},":\\*"`),
+      );
+      expect(JSON.stringify(rule.map((s) => s.Resource))).toContain(
+        'rule/StepFunctionsGetEventsForStepFunctionsExecutionRule',
+      );
+      expect(
+        list(rule.find((s) => JSON.stringify(s.Resource).includes('ExecutionRule'))?.Action ?? []),
+      ).toEqual(['events:PutTargets', 'events:PutRule', 'events:DescribeRule']);
+    });
+
+    it('puts the mode into the release definition and lengthens the lock lease', () => {
+      // Prepare
+      const machine = Object.values(
+        blocking.findResources('AWS::StepFunctions::StateMachine', {
+          Properties: { StateMachineName: 'stepdeploy-release' },
+        }),
+      )[0];
+      // Act
+      const substitutions = machine?.Properties.DefinitionSubstitutions;
+      // Assess
+      expect(substitutions.VerifyBackupMode).toBe('block');
+      expect(substitutions.VerifyRestoreStateMachineArn).toEqual({
+        Ref: expect.stringMatching(/^VerifyRestoreStateMachine/),
+      });
+      expect(
+        functionRole(blocking, 'LOCK_LEASE_SECONDS').properties?.Environment.Variables,
+      ).toMatchObject({ LOCK_LEASE_SECONDS: '14400' });
+    });
+
+    it('has zero unacknowledged cdk-nag findings', () => {
+      // Prepare
+      const checks = new AwsSolutionsChecks(app.app, { verbose: true });
+      // Act
+      const report = checks.validateScope(app.pipeline);
+      // Assess
+      expect(
+        report.violations.map(
+          (v) => `${v.ruleName}: ${v.violatingResources.map((r) => r.resourceLogicalId).join(',')}`,
+        ),
+      ).toEqual([]);
+    });
   });
 });

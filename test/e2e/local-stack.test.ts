@@ -239,9 +239,18 @@ describe('local stack (real components)', () => {
     for (let i = 0; i < 20; i++) bodies.add(await (await fetch(stack.siteUrl)).text());
 
     // Assess
-    expect(health.find((t) => t.Target?.Id === 'good')?.TargetHealth).toEqual({ State: 'healthy' });
-    expect(health.find((t) => t.Target?.Id === 'bad')).toMatchObject({
-      Target: { Id: 'bad', Port: bad.port },
+    const checks = await lb.checkEvents();
+    expect(health.find((t) => t.Target?.Port === good.port)).toEqual({
+      Target: { Id: '127.0.0.1', Port: good.port },
+      HealthCheckPort: String(good.port),
+      TargetHealth: { State: 'healthy' },
+    });
+    // Unhealthy only after `fall` wrong answers in a row, read back from HAProxy's check log.
+    expect(checks.find((e) => e.server === 'bad' && e.verdict)?.reason).toBe(
+      'Layer7 wrong status, code: 500',
+    );
+    expect(health.find((t) => t.Target?.Port === bad.port)).toMatchObject({
+      Target: { Id: '127.0.0.1', Port: bad.port },
       TargetHealth: {
         State: 'unhealthy',
         Reason: 'Target.ResponseCodeMismatch',
@@ -259,14 +268,15 @@ describe('local stack (real components)', () => {
     await lb.addTarget({ id: 'next', port: next.port });
     // A new target earns its traffic: while `initial` it must not answer a single request.
     const stateOf = async () =>
-      (await lb.describeTargetHealth()).find((t) => t.Target?.Id === 'next')?.TargetHealth?.State;
+      (await lb.describeTargetHealth()).find((t) => t.Target?.Port === next.port)?.TargetHealth
+        ?.State;
     const before = await stateOf();
     const early = new Set<string>();
     for (let i = 0; i < 10; i++) early.add(await (await fetch(stack.siteUrl)).text());
     const afterBurst = await stateOf();
     await until(async () => {
       const d = await lb.describeTargetHealth();
-      return d.find((t) => t.Target?.Id === 'next')?.TargetHealth?.State === 'healthy'
+      return d.find((t) => t.Target?.Port === next.port)?.TargetHealth?.State === 'healthy'
         ? d
         : undefined;
     }, 'next healthy');
@@ -292,8 +302,8 @@ describe('local stack (real components)', () => {
 
     // Act
     await lb.drainTarget('good');
-    await lb.removeTarget('good');
-    await lb.removeTarget('bad');
+    // Side by side, as the scheduler deregisters old tasks: neither may write the other back.
+    await Promise.all([lb.removeTarget('good'), lb.removeTarget('bad')]);
     // The old server stops answering entirely, as a stopped task would.
     servers[0]?.closeAllConnections();
     servers[0]?.close();
@@ -301,7 +311,8 @@ describe('local stack (real components)', () => {
     await until(async () => (ok > after + 50 ? true : undefined), 'requests after removal');
     running = false;
     await load;
-    const remaining = (await lb.describeTargetHealth()).map((t) => t.Target?.Id);
+    const remaining = (await lb.describeTargetHealth()).map((t) => t.Target?.Port);
+    const registered = (await lb.targets()).map((t) => t.id);
 
     // Assess
     expect([before, afterBurst]).toEqual(['initial', 'initial']);
@@ -309,7 +320,8 @@ describe('local stack (real components)', () => {
     expect(failures).toEqual([]);
     expect(ok).toBeGreaterThan(50);
     expect(seen).toContain('next');
-    expect(remaining).toEqual(['next']);
+    expect(remaining).toEqual([next.port]);
+    expect(registered).toEqual(['next']);
   });
 
   it('runs tasks as labelled containers and reports them like ECS tasks', async () => {

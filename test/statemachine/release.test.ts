@@ -2,23 +2,117 @@ import { execFileSync } from 'node:child_process';
 import type { StateMachineDefinition } from 'aws-local-stepfunctions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { TransientAwsError } from '#commons/errors.ts';
+import { manifestKey } from '#commons/verify-manifest.ts';
+import type { RecordSnapshotManifestOutput } from '#functions/record-snapshot-manifest/schema.ts';
 import { countTransitions, type Json, runLocal } from '#local/runner.ts';
+import { definitionFromTemplate, readCdkOut } from '#local/template.ts';
 import { RELEASE_ASL_PATH } from '#stack/constructs/release-state-machine.ts';
 import { digestOf, InjectedFailure, inputs, SECRET_VALUE, SimulatedAws } from './simulated-aws.ts';
-import { releaseDefinitionFromAssembly } from './synthesized.ts';
+import { buildApp, releaseDefinitionFromAssembly } from './synthesized.ts';
+
+/** The release ASL as deployed with `-c releaseVerifyBackup=<mode>`. */
+function definitionWithVerifyBackup(mode: 'warn' | 'block'): StateMachineDefinition {
+  const { app, application, pipeline } = buildApp({ releaseVerifyBackup: mode });
+  const templates = readCdkOut(app.synth().directory, [application.stackName, pipeline.stackName]);
+  return definitionFromTemplate({ stack: pipeline.stackName, templates });
+}
 
 let definition: StateMachineDefinition;
+const withVerifyBackup: Partial<Record<'warn' | 'block', StateMachineDefinition>> = {};
 beforeAll(() => {
   definition = releaseDefinitionFromAssembly();
-}, 120_000);
+  withVerifyBackup.warn = definitionWithVerifyBackup('warn');
+  withVerifyBackup.block = definitionWithVerifyBackup('block');
+}, 300_000);
+
+const VERIFY_MACHINE =
+  'arn:aws:states:us-east-1:123456789012:stateMachine:stepdeploy-verify-restore';
+const NESTED_CAUSE =
+  'Backup verification of stepdeploy-release-x FAILED at VerifyData (DataVerificationError): data checks failed: ChecksumMismatch:wp_options expected 1 got 2';
+
+/**
+ * The two steps SimulatedAws does not know: the manifest Lambda (an in-memory manifest bucket)
+ * and the nested verify-restore run, answering as `states:startExecution.sync:2` does: the
+ * DescribeExecution shape on success, States.TaskFailed with that JSON as Cause on failure.
+ */
+class SnapshotProofs {
+  readonly manifests = new Map<string, { snapshotId: string; recordedBefore: string[] }>();
+  readonly nestedRuns: Array<Record<string, Json>> = [];
+  nested: 'pass' | 'fail' | 'aborted' | 'timeout' = 'pass';
+
+  handlers(aws: SimulatedAws): Record<string, (input: Json) => Promise<Json>> {
+    const step =
+      (name: string, fn: (input: Record<string, Json>) => Json) =>
+      async (input: Json): Promise<Json> => {
+        aws.calls.push(name);
+        const failure = aws.failures.get(name);
+        if (failure && failure.times > 0) {
+          failure.times -= 1;
+          throw failure.error();
+        }
+        return fn(input as Record<string, Json>);
+      };
+    return {
+      RecordSnapshotManifest: step('RecordSnapshotManifest', (input) => {
+        const snapshotId = String(input.snapshotId);
+        const key = manifestKey('manifests/', snapshotId);
+        this.manifests.set(key, { snapshotId, recordedBefore: [...aws.calls] });
+        const out: RecordSnapshotManifestOutput = {
+          snapshotId,
+          location: `s3://stepdeploy-manifests/${key}`,
+          consistency: 'before-snapshot',
+          state: 'recorded',
+          tables: 12,
+          createdAt: '2026-02-01T10:00:00.000Z',
+        };
+        return out as unknown as Json;
+      }),
+      VerifyBackup: step('VerifyBackup', (input) => {
+        this.nestedRuns.push(input);
+        const describe = {
+          ExecutionArn: `arn:aws:states:us-east-1:123456789012:execution:stepdeploy-verify-restore:${input.Name}`,
+          StateMachineArn: input.StateMachineArn,
+          Name: input.Name,
+          StartDate: 1769940000000,
+          StopDate: 1769941200000,
+        };
+        const taskFailed = (body: Record<string, Json>) =>
+          Object.assign(new Error(JSON.stringify({ ...describe, ...body })), {
+            name: 'States.TaskFailed',
+          });
+        switch (this.nested) {
+          case 'pass':
+            return { ...describe, Status: 'SUCCEEDED', Output: { verified: true } };
+          case 'fail':
+            throw taskFailed({
+              Status: 'FAILED',
+              Error: 'VerificationFailed',
+              Cause: NESTED_CAUSE,
+            });
+          case 'aborted':
+            throw taskFailed({ Status: 'ABORTED' });
+          case 'timeout':
+            throw Object.assign(new Error('Task timed out after 5400 seconds'), {
+              name: 'States.Timeout',
+            });
+        }
+      }),
+    };
+  }
+}
 
 let executions = 0;
-async function release(aws: SimulatedAws, input: Json) {
+async function release(
+  aws: SimulatedAws,
+  input: Json,
+  options: { definition?: StateMachineDefinition; proofs?: SnapshotProofs } = {},
+) {
   executions += 1;
   const events: Parameters<NonNullable<Parameters<typeof runLocal>[2]['onEvent']>>[0][] = [];
   aws.events = () => events;
-  const result = await runLocal(definition, input, {
-    handlers: aws.handlers(),
+  const proofs = options.proofs ?? new SnapshotProofs();
+  const result = await runLocal(options.definition ?? definition, input, {
+    handlers: { ...aws.handlers(), ...proofs.handlers(aws) },
     executionName: `release-${executions}`,
     onEvent: (e) => events.push(e),
   });
@@ -28,6 +122,7 @@ async function release(aws: SimulatedAws, input: Json) {
 const AFTER_VALIDATION = [
   'AcquireLock',
   'BuildImage',
+  'RecordSnapshotManifest',
   'SnapshotDatabase',
   'CheckSnapshot',
   'RegisterTaskDefinition',
@@ -88,6 +183,9 @@ describe('release state machine (synthesized definition, local runner)', () => {
     );
     expect(aws.notifications).toHaveLength(1);
     expect(aws.notifications[0]?.Message).toMatch(/SUCCEEDED: .*stepdeploy-wordpress:8 is serving/);
+    expect(aws.notifications[0]?.Message).toContain(
+      'Backup verification: not run (releaseVerifyBackup is off).',
+    );
   });
 
   it('redeploys a given image digest without building', async () => {
@@ -110,6 +208,7 @@ describe('release state machine (synthesized definition, local runner)', () => {
   const injections: Array<{ state: string; bad?: boolean; expect: Expect; step?: string }> = [
     { state: 'AcquireLock', expect: 'not-deployed' },
     { state: 'BuildImage', expect: 'not-deployed' },
+    { state: 'RecordSnapshotManifest', expect: 'not-deployed' },
     { state: 'SnapshotDatabase', expect: 'not-deployed' },
     { state: 'CheckSnapshot', expect: 'not-deployed', step: 'SnapshotDatabase' },
     { state: 'RegisterTaskDefinition', expect: 'not-deployed' },
@@ -348,6 +447,227 @@ describe('release state machine (synthesized definition, local runner)', () => {
     // Assess
     expect(countTransitions(result.events)).toBe(
       result.events.filter((e) => e?.type === 'StateEntered').length,
+    );
+  });
+});
+
+describe('release snapshots: manifest and nested backup verification', () => {
+  type Branch = { States: Record<string, Record<string, unknown>> };
+  const branches = (d: StateMachineDefinition) =>
+    (d.States.BuildAndSnapshot as unknown as { Branches: Branch[] }).Branches;
+
+  it('records the manifest before the snapshot and verifies it beside the build', () => {
+    // Prepare
+    const [build, snapshot] = branches(withVerifyBackup.block as StateMachineDefinition);
+    // Act
+    const states = snapshot?.States ?? {};
+    // Assess: the build's Task gets an explicit timeout (the local runner's default is 60 s)
+    expect(build?.States.BuildImage?.TimeoutSeconds).toBe(3600);
+    expect((snapshot as unknown as { StartAt: string }).StartAt).toBe('RecordSnapshotManifest');
+    expect(states.RecordSnapshotManifest?.Next).toBe('SnapshotDatabase');
+    expect(states.VerifyBackup).toMatchObject({
+      Resource: 'arn:aws:states:::states:startExecution.sync:2',
+      Parameters: { StateMachineArn: VERIFY_MACHINE },
+    });
+  });
+
+  it('block: a failing nested verification fails the release before deploy, unlocked and announced', async () => {
+    // Prepare
+    const aws = new SimulatedAws();
+    const before = aws.serviceTaskDefinition;
+    const proofs = new SnapshotProofs();
+    proofs.nested = 'fail';
+    // Act
+    const result = await release(aws, inputs.commit({ releaseId: 'r-verify-block' }), {
+      definition: withVerifyBackup.block,
+      proofs,
+    });
+    // Assess
+    expect(result).toMatchObject({ status: 'FAILED', error: 'FAILED' });
+    expect(aws.calls).not.toContain('RegisterTaskDefinition');
+    expect(aws.calls).not.toContain('DeployService');
+    expect(aws.serviceTaskDefinition).toBe(before);
+    expect(aws.lock).toBeUndefined();
+    expect(aws.notifications).toHaveLength(1);
+    expect(aws.notifications[0]?.Message).toMatch(
+      /^Release r-verify-block of \S+ FAILED at step VerifyBackup \(VerificationFailed\): /,
+    );
+    expect(aws.notifications[0]?.Message).toContain(`: ${NESTED_CAUSE}. Nothing was deployed.`);
+    expect(aws.ledger.at(-1)).toMatchObject({
+      outcome: 'FAILED',
+      failure: { step: 'VerifyBackup', error: 'VerificationFailed', reason: NESTED_CAUSE },
+    });
+    // The nested run verified this release's snapshot and names its parent.
+    expect(proofs.nestedRuns).toEqual([
+      {
+        StateMachineArn: VERIFY_MACHINE,
+        Name: 'r-verify-block-verify',
+        Input: {
+          snapshotId: 'stepdeploy-release-r-verify-block',
+          AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID: expect.stringMatching(
+            new RegExp(`:execution:local:release-${executions}$`),
+          ),
+        },
+      },
+    ]);
+    expect(aws.calls.indexOf('CheckSnapshot')).toBeLessThan(aws.calls.indexOf('VerifyBackup'));
+  });
+
+  it('block: a passing nested verification lets the release deploy', async () => {
+    // Prepare
+    const aws = new SimulatedAws();
+    // Act
+    const result = await release(aws, inputs.commit(), { definition: withVerifyBackup.block });
+    // Assess
+    expect(result.status).toBe('SUCCEEDED');
+    expect(aws.calls).toContain('VerifyBackup');
+    expect(aws.notifications[0]?.Message).toMatch(
+      /Backup verification: passed \(arn:aws:states:us-east-1:123456789012:execution:stepdeploy-verify-restore:\S+-verify\)\.$/,
+    );
+  });
+
+  it.each([
+    [
+      'an aborted nested run (no error of its own)',
+      'aborted',
+      'States.TaskFailed',
+      /"Status":"ABORTED"/,
+    ],
+    ['a timed-out task', 'timeout', 'States.Timeout', /Task timed out after 5400 seconds/],
+  ] as const)(
+    'block: %s fails the release at VerifyBackup with the raw error',
+    async (_name, nested, error, cause) => {
+      // Prepare
+      const aws = new SimulatedAws();
+      const proofs = new SnapshotProofs();
+      proofs.nested = nested;
+      // Act
+      const result = await release(aws, inputs.commit(), {
+        definition: withVerifyBackup.block,
+        proofs,
+      });
+      // Assess
+      expect(result).toMatchObject({ status: 'FAILED', error: 'FAILED' });
+      expect(aws.calls).not.toContain('DeployService');
+      expect(aws.lock).toBeUndefined();
+      expect(aws.notifications[0]?.Message).toContain(`at step VerifyBackup (${error}): `);
+      expect(aws.notifications[0]?.Message).toMatch(cause);
+    },
+  );
+
+  it('retries a nested start refused for the execution limit, then verifies', async () => {
+    // Prepare
+    const aws = new SimulatedAws();
+    aws.failures.set('VerifyBackup', {
+      times: 1,
+      error: () =>
+        Object.assign(new Error('Execution limit exceeded'), {
+          name: 'StepFunctions.ExecutionLimitExceeded',
+        }),
+    });
+    // Act
+    const result = await release(aws, inputs.commit(), { definition: withVerifyBackup.block });
+    // Assess
+    expect(result.status).toBe('SUCCEEDED');
+    expect(aws.calls.filter((c) => c === 'VerifyBackup')).toHaveLength(2);
+  });
+
+  it('warn: a failing nested verification is announced with the release, which carries on', async () => {
+    // Prepare
+    const aws = new SimulatedAws();
+    const proofs = new SnapshotProofs();
+    proofs.nested = 'fail';
+    // Act
+    const result = await release(aws, inputs.commit(), {
+      definition: withVerifyBackup.warn,
+      proofs,
+    });
+    // Assess
+    expect(result.status).toBe('SUCCEEDED');
+    expect(aws.serviceTaskDefinition).toMatch(/stepdeploy-wordpress:8$/);
+    expect(aws.lock).toBeUndefined();
+    expect(aws.notifications[0]?.Message).toContain(
+      `Backup verification: FAILED, not blocking (releaseVerifyBackup is warn): VerificationFailed: ${NESTED_CAUSE}.`,
+    );
+    expect(
+      (result.output as { artifacts: { snapshot: { verification: unknown } } }).artifacts.snapshot
+        .verification,
+    ).toMatchObject({ status: 'WARNED', error: 'VerificationFailed', cause: NESTED_CAUSE });
+  });
+
+  it.each(['warn', 'block'] as const)(
+    '%s: options.skipRestoreTest skips the nested run',
+    async (mode) => {
+      // Prepare
+      const aws = new SimulatedAws();
+      const proofs = new SnapshotProofs();
+      proofs.nested = 'fail';
+      // Act
+      const result = await release(aws, inputs.commit({ options: { skipRestoreTest: true } }), {
+        definition: withVerifyBackup[mode],
+        proofs,
+      });
+      // Assess
+      expect(result.status).toBe('SUCCEEDED');
+      expect(proofs.nestedRuns).toEqual([]);
+      expect(aws.notifications[0]?.Message).toContain(
+        'Backup verification: skipped by the skipRestoreTest option.',
+      );
+    },
+  );
+
+  it('off (the default): never starts the nested run', async () => {
+    // Prepare
+    const aws = new SimulatedAws();
+    const proofs = new SnapshotProofs();
+    proofs.nested = 'fail';
+    // Act
+    const result = await release(aws, inputs.commit(), { proofs });
+    // Assess
+    expect(result.status).toBe('SUCCEEDED');
+    expect(proofs.nestedRuns).toEqual([]);
+  });
+
+  it('writes the manifest under manifestKey(snapshotId) before CreateDBSnapshot and keeps its location', async () => {
+    // Prepare
+    const aws = new SimulatedAws();
+    const proofs = new SnapshotProofs();
+    // Act
+    const result = await release(aws, inputs.commit({ releaseId: 'r-manifest' }), { proofs });
+    // Assess
+    const manifest = proofs.manifests.get('manifests/stepdeploy-release-r-manifest.json');
+    expect(manifest?.snapshotId).toBe('stepdeploy-release-r-manifest');
+    expect(manifest?.recordedBefore).not.toContain('SnapshotDatabase');
+    expect(aws.calls).toContain('SnapshotDatabase');
+    expect(
+      (result.output as { artifacts: { snapshot: { manifest: unknown } } }).artifacts.snapshot
+        .manifest,
+    ).toMatchObject({
+      location: 's3://stepdeploy-manifests/manifests/stepdeploy-release-r-manifest.json',
+      consistency: 'before-snapshot',
+    });
+  });
+
+  it('a manifest that cannot be recorded fails the release before the snapshot, naming the step', async () => {
+    // Prepare
+    const aws = new SimulatedAws();
+    aws.failures.set('RecordSnapshotManifest', {
+      times: Number.POSITIVE_INFINITY,
+      error: () =>
+        Object.assign(new Error('cannot connect to the live database at db:3306: ETIMEDOUT'), {
+          name: 'LiveDatabaseError',
+        }),
+    });
+    // Act
+    const result = await release(aws, inputs.commit(), { definition: withVerifyBackup.block });
+    // Assess
+    expect(result).toMatchObject({ status: 'FAILED', error: 'FAILED' });
+    expect(aws.calls).not.toContain('SnapshotDatabase');
+    expect(aws.calls).not.toContain('VerifyBackup');
+    expect(aws.calls).not.toContain('DeployService');
+    expect(aws.lock).toBeUndefined();
+    expect(aws.notifications[0]?.Message).toMatch(
+      /at step RecordSnapshotManifest \(LiveDatabaseError\): cannot connect to the live database at db:3306: ETIMEDOUT\. Nothing was deployed\.$/,
     );
   });
 });

@@ -1,11 +1,22 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { healthCheckFromEnv } from '#local/config.ts';
 import {
+  DEFAULT_HEALTH_CHECK,
   describeFromRuntime,
   haproxyConfig,
   mapTargetHealth,
+  needsCheckHistory,
+  parseCheckEvents,
   parseServersState,
   parseStat,
+  resolveHealthCheck,
+  targetTable,
+  verdictFailingSince,
 } from '#local/load-balancer.ts';
+import { LOCAL_POLL_MS, LOCAL_RELEASE_OPTIONS, localPollMs } from '#local/release.ts';
 
 // Captured from HAProxy 3.0 (Debian trixie) with one passing and one 500-answering server.
 const SERVERS_STATE = `1
@@ -165,20 +176,201 @@ describe('mapTargetHealth', () => {
   });
 });
 
+describe('mapTargetHealth with the check log (fall applied to a never-up target)', () => {
+  const hc = { intervalMs: 1000, fall: 2, timeoutMs: 3000, startGraceMs: 30_000 };
+  const now = Date.parse('2026-11-21T23:46:20.000Z');
+  const down = { opState: 0, adminState: 0, secondsSinceChange: 10 };
+  const cases: {
+    name: string;
+    state?: { opState: number; adminState: number; secondsSinceChange: number };
+    stat: Record<string, string>;
+    sinceMsAgo?: number;
+    want: Record<string, string>;
+  }[] = [
+    {
+      name: 'one wrong answer is not yet unhealthy (fall 2)',
+      stat: { check_status: 'L7STS', check_code: '500', chkdown: '1' },
+      sinceMsAgo: 400,
+      want: { State: 'initial', Reason: 'Elb.InitialHealthChecking' },
+    },
+    {
+      name: 'wrong answers for one interval (the second failed check) are unhealthy',
+      stat: { check_status: 'L7STS', check_code: '500', chkdown: '1' },
+      sinceMsAgo: 1000,
+      want: { State: 'unhealthy', Reason: 'Target.ResponseCodeMismatch' },
+    },
+    {
+      name: 'a timeout waits for the next check to time out too (interval + timeout)',
+      stat: { check_status: 'L7TOUT', check_code: '', chkdown: '1' },
+      sinceMsAgo: 2000,
+      want: { State: 'initial' },
+    },
+    {
+      name: 'two timed-out checks are Target.Timeout',
+      stat: { check_status: 'L7TOUT', check_code: '', chkdown: '1' },
+      sinceMsAgo: 4000,
+      want: { State: 'unhealthy', Reason: 'Target.Timeout' },
+    },
+    {
+      name: 'refusing connections within the start grace is initial (the app is starting)',
+      stat: { check_status: 'L4CON', check_code: '', chkdown: '1' },
+      want: { State: 'initial', Reason: 'Elb.InitialHealthChecking' },
+    },
+    {
+      name: 'refusing connections past the start grace is unhealthy',
+      state: { opState: 0, adminState: 0, secondsSinceChange: 30 },
+      stat: { check_status: 'L4CON', check_code: '', chkdown: '1' },
+      want: { State: 'unhealthy', Reason: 'Target.FailedHealthChecks' },
+    },
+  ];
+
+  it.each(cases)('$name', ({ state, stat, sinceMsAgo, want }) => {
+    // Prepare
+    const history = sinceMsAgo === undefined ? {} : { verdictFailingSince: now - sinceMsAgo };
+
+    // Act
+    const got = mapTargetHealth(state ?? down, stat, hc, history, now);
+
+    // Assess
+    expect(got).toMatchObject(want);
+  });
+});
+
+// Captured from HAProxy 3.0 (`show events checks`): a server that joined forced down, refused,
+// answered 500, passed twice (UP), then failed twice (DOWN again).
+const CHECK_LOG = `2026-11-21T23:46:10.160751+00:00 Server app/t1 is DOWN, changed from CLI. 0 active and 0 backup servers left. 0 sessions active, 0 requeued, 0 remaining in queue.
+2026-11-21T23:46:11.014799+00:00 Health check for server app/t1 failed, reason: Layer4 connection problem, info: "Connection refused", check duration: 0ms, status: 0/2 DOWN.
+2026-11-21T23:46:12.026446+00:00 Health check for server app/t1 failed, reason: Layer7 wrong status, code: 500, info: "Internal Server Error", check duration: 8ms, status: 0/2 DOWN.
+2026-11-21T23:46:15.035496+00:00 Health check for server app/t1 succeeded, reason: Layer7 check passed, code: 200, check duration: 1ms, status: 1/2 DOWN.
+2026-11-21T23:46:16.040312+00:00 Health check for server app/t1 succeeded, reason: Layer7 check passed, code: 200, check duration: 2ms, status: 2/2 UP.
+2026-11-21T23:46:16.040362+00:00 Server app/t1 is UP. 1 active and 0 backup servers online. 0 sessions requeued, 0 total in queue.
+2026-11-21T23:46:17.043222+00:00 Health check for server app/t1 failed, reason: Layer7 wrong status, code: 500, info: "Internal Server Error", check duration: 1ms, status: 1/2 UP.
+2026-11-21T23:46:18.046712+00:00 Health check for server app/t1 failed, reason: Layer7 wrong status, code: 500, info: "Internal Server Error", check duration: 1ms, status: 0/2 DOWN.
+2026-11-21T23:46:19.100000+00:00 Health check for server app/t2 failed, reason: Layer4 connection problem, info: "Connection refused", check duration: 0ms, status: 0/2 DOWN.
+`;
+
+describe('parseCheckEvents', () => {
+  it('reads each check with its time, server, outcome and whether the app answered', () => {
+    // Act
+    const events = parseCheckEvents(CHECK_LOG);
+
+    // Assess
+    expect(events).toHaveLength(7);
+    expect(events[0]).toEqual({
+      at: Date.parse('2026-11-21T23:46:11.014Z'),
+      backend: 'app',
+      server: 't1',
+      passed: false,
+      verdict: false,
+      reason: 'Layer4 connection problem',
+    });
+    expect(events[1]).toMatchObject({
+      at: Date.parse('2026-11-21T23:46:12.026Z'),
+      passed: false,
+      verdict: true,
+      reason: 'Layer7 wrong status, code: 500',
+    });
+    expect(events[2]).toMatchObject({ passed: true, verdict: false });
+  });
+});
+
+describe('verdictFailingSince', () => {
+  const events = parseCheckEvents(CHECK_LOG);
+  const cases = [
+    {
+      name: 'the first of the latest run of wrong answers',
+      events,
+      server: 't1',
+      want: Date.parse('2026-11-21T23:46:17.043Z'),
+    },
+    {
+      name: 'a pass ends the run',
+      events: events.slice(0, 4),
+      server: 't1',
+      want: undefined,
+    },
+    {
+      name: 'a run that began before a pass is not counted',
+      events: events.slice(0, 2),
+      server: 't1',
+      want: Date.parse('2026-11-21T23:46:12.026Z'),
+    },
+    { name: 'refused connections are no verdict', events, server: 't2', want: undefined },
+    { name: 'an unknown server has none', events, server: 'nope', want: undefined },
+  ];
+
+  it.each(cases)('$name', ({ events: evs, server, want }) => {
+    // Act
+    const got = verdictFailingSince(evs, server);
+
+    // Assess
+    expect(got).toBe(want);
+  });
+});
+
+describe('needsCheckHistory', () => {
+  it.each([
+    { stat: { check_status: 'L7STS', chkdown: '1' }, opState: 0, adminState: 0, want: true },
+    { stat: { check_status: 'L7STS', chkdown: '2' }, opState: 0, adminState: 0, want: false },
+    { stat: { check_status: 'L4CON', chkdown: '1' }, opState: 0, adminState: 0, want: false },
+    { stat: { check_status: 'L7STS', chkdown: '1' }, opState: 2, adminState: 0, want: false },
+    { stat: { check_status: 'L7STS', chkdown: '1' }, opState: 0, adminState: 8, want: false },
+  ])(
+    '$stat.check_status chkdown $stat.chkdown op $opState admin $adminState → $want',
+    ({ stat, opState, adminState, want }) => {
+      // Act
+      const got = needsCheckHistory({ opState, adminState }, stat);
+
+      // Assess
+      expect(got).toBe(want);
+    },
+  );
+});
+
 describe('describeFromRuntime', () => {
-  it('joins both views into TargetHealthDescriptions of the app backend', () => {
+  it('applies fall from the check log: a fresh run of wrong answers is still initial', () => {
+    // Prepare
+    const state = SERVERS_STATE.replace(
+      '3 app 2 bad 127.0.0.1 0 0 1 1 5',
+      '3 app 2 bad 127.0.0.1 0 0 1 1 9',
+    );
+    const log =
+      '2026-11-21T23:46:19.500000+00:00 Health check for server app/bad failed, reason: Layer7 wrong status, code: 500, info: "x", check duration: 1ms, status: 0/2 DOWN.\n';
+
+    // Act
+    const early = describeFromRuntime(
+      state,
+      STAT,
+      DEFAULT_HEALTH_CHECK,
+      log,
+      Date.parse('2026-11-21T23:46:20.000Z'),
+    );
+    const later = describeFromRuntime(
+      state,
+      STAT,
+      DEFAULT_HEALTH_CHECK,
+      log,
+      Date.parse('2026-11-21T23:46:20.600Z'),
+    );
+
+    // Assess
+    expect(early[1]?.TargetHealth?.State).toBe('initial');
+    expect(later[1]?.TargetHealth?.State).toBe('unhealthy');
+  });
+
+  it('joins both views into TargetHealthDescriptions keyed like IP targets', () => {
     // Act
     const got = describeFromRuntime(SERVERS_STATE, STAT);
 
     // Assess
     expect(got).toEqual([
       {
-        Target: { Id: 'good', Port: 28001 },
+        Target: { Id: '127.0.0.1', Port: 28001 },
         HealthCheckPort: '28001',
         TargetHealth: { State: 'healthy' },
       },
       {
-        Target: { Id: 'bad', Port: 28002 },
+        Target: { Id: '127.0.0.1', Port: 28002 },
         HealthCheckPort: '28002',
         TargetHealth: {
           State: 'unhealthy',
@@ -187,7 +379,7 @@ describe('describeFromRuntime', () => {
         },
       },
       {
-        Target: { Id: 'old', Port: 28003 },
+        Target: { Id: '127.0.0.1', Port: 28003 },
         HealthCheckPort: '28003',
         TargetHealth: {
           State: 'draining',
@@ -213,5 +405,120 @@ describe('haproxyConfig', () => {
       /retry-on all-retryable-errors conn-failure empty-response response-timeout/,
     );
     expect(cfg).not.toMatch(/bind (0\.0\.0\.0|\*|:)/);
+  });
+
+  it('logs every check status change to the ring the fall threshold is read from', () => {
+    // Act
+    const cfg = haproxyConfig({ service: 'wordpress', stateDir: '/s', port: 8080 });
+
+    // Assess
+    expect(cfg).toMatch(/^ring checks\n\s+format iso\n/m);
+    expect(cfg).toContain('option log-health-checks');
+    expect(cfg).toContain('log ring@checks local0 info');
+  });
+
+  it('takes the check timeout from the settings, by default long enough not to flap', () => {
+    // Act
+    const byDefault = haproxyConfig({ service: 'w', stateDir: '/s', port: 8080 });
+    const set = haproxyConfig({
+      service: 'w',
+      stateDir: '/s',
+      port: 8080,
+      healthCheck: { timeoutMs: 2500 },
+    });
+
+    // Assess
+    expect(byDefault).toContain('timeout check 3000ms');
+    expect(set).toContain('timeout check 2500ms');
+  });
+});
+
+describe('resolveHealthCheck', () => {
+  it('layers the local config, then explicit settings, over the defaults', () => {
+    // Act
+    const got = resolveHealthCheck({ timeoutMs: 2500, fall: 3 }, { fall: 4 }, undefined);
+
+    // Assess
+    expect(got).toEqual({ ...DEFAULT_HEALTH_CHECK, timeoutMs: 2500, fall: 4 });
+    expect(DEFAULT_HEALTH_CHECK).toMatchObject({
+      intervalMs: 1000,
+      timeoutMs: 3000,
+      rise: 2,
+      fall: 2,
+    });
+  });
+
+  it.each([
+    [{ intervalMs: 50 }, /intervalMs must be a whole number from 100/],
+    [{ timeoutMs: 1.5 }, /timeoutMs/],
+    [{ fall: 0 }, /fall/],
+    [{ path: 'healthz' }, /path must start with \//],
+  ])('refuses %o', (part, message) => {
+    // Act
+    const act = () => resolveHealthCheck(part as never);
+
+    // Assess
+    expect(act).toThrow(message);
+  });
+});
+
+describe('healthCheckFromEnv (local config)', () => {
+  it('reads only the settings that are set', () => {
+    // Act
+    const got = healthCheckFromEnv({
+      STEPDEPLOY_HEALTH_CHECK_TIMEOUT_MS: '2500',
+      STEPDEPLOY_HEALTH_CHECK_FALL: '3',
+      STEPDEPLOY_HEALTH_CHECK_RISE: '',
+    });
+
+    // Assess
+    expect(got).toEqual({ timeoutMs: 2500, fall: 3 });
+  });
+
+  it('names the variable that is wrong', () => {
+    // Act
+    const act = () => healthCheckFromEnv({ STEPDEPLOY_HEALTH_CHECK_INTERVAL_MS: 'fast' });
+
+    // Assess
+    expect(act).toThrow(/STEPDEPLOY_HEALTH_CHECK_INTERVAL_MS must be a whole number/);
+  });
+});
+
+describe('targetTable', () => {
+  it('parallel deregistrations and a registration leave exactly the right targets', async () => {
+    // Prepare
+    const dir = await mkdtemp(join(tmpdir(), 'sd-lb-'));
+    const table = targetTable(dir);
+    for (let i = 0; i < 8; i++) await table.put({ id: `t${i}`, port: 20000 + i });
+
+    // Act
+    await Promise.all([
+      ...[0, 1, 2, 3, 4, 5].map((i) => table.delete({ id: `t${i}` })),
+      table.put({ id: 'new', port: 20100 }),
+    ]);
+    const left = (await table.query()).map((t) => t.id).sort();
+    await rm(dir, { recursive: true, force: true });
+
+    // Assess
+    expect(left).toEqual(['new', 't6', 't7']);
+  });
+});
+
+describe('local release policy', () => {
+  it('fails on the first unhealthy poll and polls twice per health-check interval', () => {
+    // Assess
+    expect(LOCAL_RELEASE_OPTIONS.maxUnhealthyPolls).toBe(1);
+    expect(LOCAL_POLL_MS).toBeLessThanOrEqual(DEFAULT_HEALTH_CHECK.intervalMs / 2);
+  });
+
+  it.each([
+    [{}, 500],
+    [{ pollIntervalSeconds: 3 }, 3000],
+  ])('localPollMs(%o) is %d ms', (options, want) => {
+    // Act
+    const got = localPollMs(options as never);
+
+    // Assess
+    expect(got).toBe(want);
   });
 });

@@ -1,0 +1,63 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { parser } from '@aws-lambda-powertools/parser/middleware';
+import middy from '@middy/core';
+import { readEnv } from '#commons/env.ts';
+import { logger } from '#commons/powertools.ts';
+import { readDatabaseLogin, readManifestObject } from '#commons/verify-aws.ts';
+import { connectDatabase } from '#commons/verify-data-sql.ts';
+import {
+  collectLiveManifest,
+  putManifestIfAbsent,
+  recordSnapshotManifest,
+} from './record-snapshot-manifest.ts';
+import {
+  type RecordSnapshotManifestInput,
+  RecordSnapshotManifestInputSchema,
+  type RecordSnapshotManifestOutput,
+} from './schema.ts';
+
+const env = readEnv({
+  DATABASE_SECRET_ARN: 'string',
+  DATABASE_NAME: 'string',
+  DATABASE_HOST: 'string',
+  DATABASE_PORT: 'number',
+  MANIFEST_BUCKET: 'string',
+  MANIFEST_PREFIX: 'string',
+});
+
+const record = async (
+  event: RecordSnapshotManifestInput,
+): Promise<RecordSnapshotManifestOutput> => {
+  const result = await recordSnapshotManifest(
+    event,
+    { bucket: env.MANIFEST_BUCKET, prefix: env.MANIFEST_PREFIX },
+    {
+      readExisting: (key) => readManifestObject(env.MANIFEST_BUCKET, key),
+      collect: async (snapshotId, createdAt) => {
+        const login = await readDatabaseLogin(env.DATABASE_SECRET_ARN);
+        return collectLiveManifest(
+          () =>
+            connectDatabase({
+              host: env.DATABASE_HOST,
+              port: env.DATABASE_PORT,
+              user: login.username,
+              password: login.password,
+              database: env.DATABASE_NAME,
+            }),
+          `${env.DATABASE_HOST}:${env.DATABASE_PORT}`,
+          snapshotId,
+          createdAt,
+        );
+      },
+      putIfAbsent: (key, manifest) => putManifestIfAbsent(env.MANIFEST_BUCKET, key, manifest),
+      now: () => new Date(),
+    },
+  );
+  logger.info('snapshot manifest', { ...result });
+  return result;
+};
+
+/** RecordSnapshotManifest Lambda (in the VPC, verifier security group). */
+export const handler = middy(record)
+  .use(injectLambdaContext(logger))
+  .use(parser({ schema: RecordSnapshotManifestInputSchema }));
