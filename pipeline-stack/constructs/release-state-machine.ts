@@ -83,7 +83,8 @@ export function placeholdersOf(asl: string): string[] {
 /**
  * The release state machine: statemachine/release.asl.json inline (so template assertions and
  * `cdk diff` see it) with every placeholder filled, and a role scoped to the build project, the
- * database and its release snapshots, the topic and the step functions.
+ * database and its release snapshots, the topic and the step functions, plus (unless
+ * `verifyBackup.mode` is `off`) the nested runs of the verify-restore machine.
  */
 export class ReleaseStateMachine extends Construct {
   readonly stateMachine: StateMachine;
