@@ -207,7 +207,7 @@ function costInputs(
       buildSource: 'BuildImage of the same local release (real Packer build)',
     })),
     eventsSource:
-      'the events of the real local releases of this run (health polls every 1 s as local mode sets it; AWS polls less often, so fewer transitions there), Lambda Task durations as the local adapters took them',
+      'the events of the real local releases of this run (health polls every 0.5 s as local mode sets it; AWS polls less often, so fewer transitions there), Lambda Task durations as the local adapters took them',
     ...(requires.length > 0
       ? {
           initMs: {

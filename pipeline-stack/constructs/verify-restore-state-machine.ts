@@ -196,6 +196,15 @@ export class VerifyRestoreStateMachine extends Construct {
         resources: [props.manifestBucket.arnForObjects(`${manifestPrefix}*`)],
       }),
     );
+    // Without ListBucket a missing manifest answers 403 instead of NoSuchKey, and VerifyData
+    // could not tell "no manifest" (fall back to the live database) from "no access".
+    verifyData.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['s3:ListBucket'],
+        resources: [props.manifestBucket.bucketArn],
+        conditions: { StringLike: { 's3:prefix': [`${manifestPrefix}*`] } },
+      }),
+    );
     // Without a manifest VerifyData compares with the live database, which admits the verifier group.
 
     const verifyApplication = fn(
