@@ -154,22 +154,35 @@ export function withAwsTaskTimeouts(definition: StateMachineDefinition): StateMa
   } as StateMachineDefinition;
 }
 
-/** The release state machine's ASL from the synthesized templates, substitutions resolved. */
-export async function releaseDefinition(
+/**
+ * A state machine's ASL from the synthesized templates, substitutions resolved: the one whose
+ * name matches `match` (e.g. 'release', 'verify-restore').
+ */
+export async function stateMachineDefinition(
   stateDir: string,
+  match: string,
   log?: (line: string) => void,
 ): Promise<StateMachineDefinition> {
   const { templates } = await synthesizedTemplates(stateDir, log);
+  const pattern = new RegExp(match, 'i');
   const stack = Object.keys(templates).find((name) =>
     Object.values(templates[name]?.Resources ?? {}).some(
       (r) =>
         r.Type === 'AWS::StepFunctions::StateMachine' &&
-        /release/i.test(String(r.Properties?.StateMachineName ?? '')),
+        pattern.test(String(r.Properties?.StateMachineName ?? '')),
     ),
   );
   if (!stack)
-    throw new SynthError('no stack of the synthesized app holds the release state machine');
-  return withAwsTaskTimeouts(definitionFromTemplate({ stack, templates, match: 'release' }));
+    throw new SynthError(`no stack of the synthesized app holds the ${match} state machine`);
+  return withAwsTaskTimeouts(definitionFromTemplate({ stack, templates, match }));
+}
+
+/** The release state machine's ASL from the synthesized templates, substitutions resolved. */
+export function releaseDefinition(
+  stateDir: string,
+  log?: (line: string) => void,
+): Promise<StateMachineDefinition> {
+  return stateMachineDefinition(stateDir, 'release', log);
 }
 
 /** What a local release deploys. */

@@ -240,8 +240,8 @@ export async function allocatePort(base: number): Promise<number> {
   throw new RunTaskError(`no free port on 127.0.0.1 in ${base}-${base + 999}`);
 }
 
-// Resolves the uid:gid the image runs as, so secret copies can be owned by it (mode 400).
-async function imageUser(image: string): Promise<{ uid: number; gid: number }> {
+/** Resolves the uid:gid an image runs as, so secret copies can be owned by it (mode 400). */
+export async function imageUser(image: string): Promise<{ uid: number; gid: number }> {
   const user = (await docker(['image', 'inspect', '--format', '{{.Config.User}}', image])).trim();
   if (user === '' || user === 'root' || user === '0') return { uid: 0, gid: 0 };
   const numeric = /^(\d+)(?::(\d+))?$/.exec(user);

@@ -10,32 +10,16 @@ import { type ExecutionProgress, type StepRow, summarize } from '../cli/render/p
 import { fromLocalEvent, type StepEvent } from '../cli/render/step-events.ts';
 import type { LocalConfig } from './config.ts';
 import type { DatabaseHandle } from './database.ts';
-import {
-  type ReleaseHooks,
-  SynthError,
-  synthesizedTemplates,
-  withAwsTaskTimeouts,
-} from './release.ts';
+import { type ReleaseHooks, stateMachineDefinition } from './release.ts';
 import { type Json, type RunnerEvent, runLocal } from './runner.ts';
-import { definitionFromTemplate } from './template.ts';
 import { verifyRestoreAdapters } from './verify-restore.ts';
 
 /** The verify-restore machine's ASL from the synthesized templates, substitutions resolved. */
-export async function verifyRestoreDefinition(
+export function verifyRestoreDefinition(
   stateDir: string,
   log?: (line: string) => void,
 ): Promise<StateMachineDefinition> {
-  const { templates } = await synthesizedTemplates(stateDir, log);
-  const stack = Object.keys(templates).find((name) =>
-    Object.values(templates[name]?.Resources ?? {}).some(
-      (r) =>
-        r.Type === 'AWS::StepFunctions::StateMachine' &&
-        /verify-restore/i.test(String(r.Properties?.StateMachineName ?? '')),
-    ),
-  );
-  if (!stack)
-    throw new SynthError('no stack of the synthesized app holds the verify-restore state machine');
-  return withAwsTaskTimeouts(definitionFromTemplate({ stack, templates, match: 'verify-restore' }));
+  return stateMachineDefinition(stateDir, 'verify-restore', log);
 }
 
 /** A unique execution name for a local verification (also names the scratch instance). Pure. */

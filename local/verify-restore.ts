@@ -31,7 +31,6 @@ import {
 } from '#local/database.ts';
 import {
   containerLogs,
-  docker,
   inspectContainer,
   LABEL_ROLE,
   LABEL_SERVICE,
@@ -42,7 +41,7 @@ import type { Json, StepHandler } from '#local/runner.ts';
 import { readSecret } from '#local/secrets.ts';
 import { notificationsPath } from '#local/steps/context.ts';
 import { describeService, TaskDefinitionStore } from '#local/task-definitions.ts';
-import { CONTAINER_NAME } from '#local/tasks.ts';
+import { CONTAINER_NAME, imageUser } from '#local/tasks.ts';
 
 /** Label roles of the containers a verification run creates (`stepdeploy.role`). */
 export const SCRATCH_ROLE = 'scratch-database';
@@ -177,29 +176,6 @@ function awsLike(name: string, message: string): Error {
   const error = new Error(message);
   error.name = name;
   return error;
-}
-
-// The uid:gid the image runs as, so the per-task secret copies can be owned by it (mode 400).
-async function imageUser(image: string): Promise<{ uid: number; gid: number }> {
-  const user = (await docker(['image', 'inspect', '--format', '{{.Config.User}}', image])).trim();
-  if (user === '' || user === 'root' || user === '0') return { uid: 0, gid: 0 };
-  const numeric = /^(\d+)(?::(\d+))?$/.exec(user);
-  if (numeric) return { uid: Number(numeric[1]), gid: Number(numeric[2] ?? numeric[1]) };
-  const out = await docker([
-    'run',
-    '--rm',
-    '--network',
-    'none',
-    '--entrypoint',
-    'sh',
-    image,
-    '-c',
-    'echo "$(id -u)":"$(id -g)"',
-  ]);
-  const [uid, gid] = out.trim().split(':').map(Number);
-  if (!Number.isInteger(uid) || !Number.isInteger(gid))
-    throw new Error(`cannot resolve the user ${user} of image ${image}`);
-  return { uid: uid as number, gid: gid as number };
 }
 
 /** The dump did not load into the scratch database; the message carries the server's error. */

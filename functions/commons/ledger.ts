@@ -1,3 +1,5 @@
+import { NoKnownGoodError } from './errors.ts';
+
 /** Outcomes a release can end with, as stored in the ledger. */
 export type ReleaseOutcome = 'SUCCEEDED' | 'FAILED' | 'ROLLED_BACK' | 'DIRTY';
 
@@ -148,4 +150,34 @@ export function buildLedgerRecord(
     durationsMs,
     ...(good ? { goodAt: finishedAt, goodTaskDefinitionArn: good } : {}),
   };
+}
+
+/** What FindLastKnownGood is asked: the service, this release, and the revisions involved. */
+export interface RollbackQuestion {
+  readonly service: string;
+  readonly releaseId: string;
+  readonly failedTaskDefinitionArn: string;
+  readonly previousTaskDefinitionArn?: string;
+}
+
+/**
+ * The rollback target among the newest good releases of the service (this release excluded),
+ * or NoKnownGoodError naming the service: the one decision the Lambda and the local adapter
+ * share, whatever store the records came from.
+ */
+export function rollbackTarget(
+  good: readonly LedgerRecord[],
+  question: RollbackQuestion,
+): KnownGood {
+  const choice = chooseLastKnownGood(
+    good.filter((r) => r.releaseId !== question.releaseId),
+    question.failedTaskDefinitionArn,
+    question.previousTaskDefinitionArn,
+  );
+  if (!choice) {
+    throw new NoKnownGoodError(
+      `no revision of ${question.service} other than ${question.failedTaskDefinitionArn} is known to be healthy`,
+    );
+  }
+  return choice;
 }

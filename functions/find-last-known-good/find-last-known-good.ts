@@ -1,7 +1,7 @@
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamoClient } from '#commons/clients/dynamodb.ts';
-import { classifyAws, NoKnownGoodError } from '#commons/errors.ts';
-import { chooseLastKnownGood, type KnownGood, type LedgerRecord } from '#commons/ledger.ts';
+import { classifyAws } from '#commons/errors.ts';
+import { type KnownGood, type LedgerRecord, rollbackTarget } from '#commons/ledger.ts';
 import type { FindLastKnownGoodEvent } from './schema.ts';
 
 /** The ledger table and its sparse index of releases that proved a revision healthy. */
@@ -27,16 +27,5 @@ export async function findLastKnownGood(
       }),
     ),
   );
-  const records = (result.Items ?? []) as LedgerRecord[];
-  const choice = chooseLastKnownGood(
-    records.filter((r) => r.releaseId !== event.releaseId),
-    event.failedTaskDefinitionArn,
-    event.previousTaskDefinitionArn,
-  );
-  if (!choice) {
-    throw new NoKnownGoodError(
-      `no revision of ${event.service} other than ${event.failedTaskDefinitionArn} is known to be healthy`,
-    );
-  }
-  return choice;
+  return rollbackTarget((result.Items ?? []) as LedgerRecord[], event);
 }

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { buildLedgerRecord, chooseLastKnownGood, type LedgerRecord } from '#commons/ledger.ts';
+import {
+  buildLedgerRecord,
+  chooseLastKnownGood,
+  type LedgerRecord,
+  rollbackTarget,
+} from '#commons/ledger.ts';
 
 const td = (n: number) => `arn:aws:ecs:us-east-1:123456789012:task-definition/sd-wordpress:${n}`;
 const rec = (
@@ -136,5 +141,42 @@ describe('buildLedgerRecord', () => {
         : { step: 'CheckHealth', error: 'HealthCheckFailed', reason: 'r' },
     );
     expect(JSON.stringify(record)).not.toContain('never-stored');
+  });
+});
+
+describe('rollbackTarget', () => {
+  const question = { service: 'sd', releaseId: 'r3', failedTaskDefinitionArn: td(9) };
+
+  it.each([
+    {
+      name: 'ignores the releasing run itself even when it was recorded good',
+      good: [
+        rec('r3', 'SUCCEEDED', '2026-01-03T00:00:00Z', { taskDefinitionArn: td(10) }),
+        rec('r2', 'SUCCEEDED', '2026-01-02T00:00:00Z', { taskDefinitionArn: td(8) }),
+      ],
+      expected: td(8),
+    },
+    {
+      name: 'picks the newest good revision that is not the failing one',
+      good: [
+        rec('r2', 'SUCCEEDED', '2026-01-02T00:00:00Z', { taskDefinitionArn: td(9) }),
+        rec('r1', 'SUCCEEDED', '2026-01-01T00:00:00Z', { taskDefinitionArn: td(7) }),
+      ],
+      expected: td(7),
+    },
+  ])('$name', ({ good, expected }) => {
+    // Prepare: the good releases above. Act
+    const target = rollbackTarget(good, question);
+    // Assess
+    expect(target.taskDefinitionArn).toBe(expected);
+  });
+
+  it('names the service and the failing revision when nothing else is known good', () => {
+    // Prepare: only the failing revision was ever good
+    const good = [rec('r2', 'SUCCEEDED', '2026-01-02T00:00:00Z', { taskDefinitionArn: td(9) })];
+    // Act + Assess
+    expect(() => rollbackTarget(good, question)).toThrowError(
+      expect.objectContaining({ name: 'NoKnownGoodError', message: expect.stringContaining('sd') }),
+    );
   });
 });
