@@ -18,6 +18,8 @@ export interface LedgerRecord {
   readonly previousTaskDefinitionArn?: string;
   readonly rollbackTaskDefinitionArn?: string;
   readonly snapshotId?: string;
+  /** The nested restore verification of the pre-deploy snapshot: PASSED, FAILED (warn), OFF… */
+  readonly backupVerification?: { readonly status: string; readonly summary?: string };
   readonly health?: unknown;
   readonly failure?: { readonly step: string; readonly error: string; readonly reason: string };
   readonly durationsMs?: Record<string, number>;
@@ -86,7 +88,10 @@ export interface ReleaseState {
   };
   readonly artifacts?: {
     readonly image?: { readonly uri?: string };
-    readonly snapshot?: { readonly id?: string };
+    readonly snapshot?: {
+      readonly id?: string;
+      readonly verification?: { readonly status: string; readonly summary?: string };
+    };
   };
   readonly taskDef?: {
     readonly taskDefinitionArn?: string;
@@ -134,6 +139,12 @@ export function buildLedgerRecord(
     source: state.release.source,
     imageUri: state.artifacts?.image?.uri,
     snapshotId: state.artifacts?.snapshot?.id,
+    backupVerification: state.artifacts?.snapshot?.verification
+      ? {
+          status: state.artifacts.snapshot.verification.status,
+          summary: state.artifacts.snapshot.verification.summary,
+        }
+      : undefined,
     taskDefinitionArn: state.taskDef?.taskDefinitionArn,
     previousTaskDefinitionArn: state.taskDef?.previousTaskDefinitionArn,
     rollbackTaskDefinitionArn:

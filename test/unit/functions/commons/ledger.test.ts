@@ -144,6 +144,37 @@ describe('buildLedgerRecord', () => {
   });
 });
 
+describe('buildLedgerRecord backup verification', () => {
+  it('records a warn-mode verification failure without the nested execution output', () => {
+    // Prepare: the snapshot branch carried a failed nested verification (warn mode)
+    const input = {
+      release: {
+        releaseId: 'r10',
+        trigger: 'manual',
+        startedBy: 'alice',
+        startedAt: '2026-01-10T00:00:00Z',
+        source: { type: 'image' },
+        target: { service: 'sd' },
+      },
+      artifacts: {
+        snapshot: {
+          id: 'sd-release-r10',
+          verification: { status: 'FAILED', summary: 'VerifyData: RowCountMismatch', extra: 'x' },
+        },
+      },
+      taskDef: { taskDefinitionArn: td(10) },
+      outcome: { status: 'SUCCEEDED' },
+    };
+    // Act
+    const record = buildLedgerRecord(input, undefined, new Date('2026-01-10T00:10:00Z'));
+    // Assess
+    expect(record.backupVerification).toEqual({
+      status: 'FAILED',
+      summary: 'VerifyData: RowCountMismatch',
+    });
+  });
+});
+
 describe('rollbackTarget', () => {
   const question = { service: 'sd', releaseId: 'r3', failedTaskDefinitionArn: td(9) };
 
