@@ -187,23 +187,22 @@ export class ScratchRestoreError extends Error {
 }
 
 /**
- * A dump that fails half-way exits the scratch container's first start; its restart policy
- * then serves the partly loaded data as if ready. A restart during the restore therefore means
- * the restore failed, with the server's first ERROR line as the reason.
+ * A dump that fails half-way stops the scratch container (scratch databases never restart), so
+ * the restore fails: name it with the server's first ERROR line, which says what did not load.
  */
-async function assertLoadedCleanly(handle: DatabaseHandle, snapshotId: string): Promise<void> {
-  const c = (await inspectContainer(handle.container)) as
-    | (Awaited<ReturnType<typeof inspectContainer>> & { RestartCount?: number })
-    | undefined;
-  const restarts = c?.RestartCount ?? 0;
-  if (restarts === 0) return;
-  const logs = await containerLogs(handle.container, 500).catch(() => '');
-  const error = logs
+async function scratchRestoreError(
+  cause: unknown,
+  container: string,
+  snapshotId: string,
+): Promise<Error> {
+  if (!(cause instanceof Error) || cause.name !== 'DatabaseError') return cause as Error;
+  const logs = await containerLogs(container, 500).catch(() => '');
+  const serverError = logs
     .split('\n')
     .map((l) => l.trim())
     .find((l) => /^ERROR \d+/.test(l));
-  throw new ScratchRestoreError(
-    `snapshot ${snapshotId} did not load into ${handle.container}: ${error ?? `the server restarted ${restarts} time(s) while loading the dump`}`,
+  return new ScratchRestoreError(
+    `snapshot ${snapshotId} did not load into ${container}: ${serverError ?? cause.message}`,
   );
 }
 
@@ -270,13 +269,15 @@ export function verifyRestoreAdapters(opts: LocalVerifyOptions): VerifyRestoreAd
       note(
         `restoring ${p.DbSnapshotIdentifier} into ${scratch.container} on 127.0.0.1:${opts.scratchPort}`,
       );
+      const container = scratch.container;
       scratch = await restoreSnapshot(p.DbSnapshotIdentifier, {
         name: p.DbInstanceIdentifier,
         port: opts.scratchPort,
         stateDir: opts.stateDir,
         service: opts.service,
+      }).catch(async (error: unknown) => {
+        throw await scratchRestoreError(error, container, p.DbSnapshotIdentifier);
       });
-      await assertLoadedCleanly(scratch, p.DbSnapshotIdentifier);
       return {
         DbInstance: { DbInstanceIdentifier: p.DbInstanceIdentifier, DbInstanceStatus: 'creating' },
       };
