@@ -7,7 +7,12 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { countTransitions, type Json, runLocal } from '#local/runner.ts';
-import { digestOf, inputs, SimulatedAws } from '../test/statemachine/simulated-aws.ts';
+import {
+  digestOf,
+  inputs,
+  SimulatedAws,
+  SnapshotProofs,
+} from '../test/statemachine/simulated-aws.ts';
 import { releaseDefinitionFromAssembly } from '../test/statemachine/synthesized.ts';
 
 /** USD per state transition of a standard workflow ($0.025 per 1,000). */
@@ -19,7 +24,7 @@ async function measure(name: string, prepare: (aws: SimulatedAws) => void, input
   const aws = new SimulatedAws();
   prepare(aws);
   const result = await runLocal(definition, input, {
-    handlers: aws.handlers(),
+    handlers: { ...aws.handlers(), ...new SnapshotProofs().handlers(aws) },
     executionName: name,
   });
   const transitions = countTransitions(result.events);
@@ -52,6 +57,14 @@ for (const r of results) {
   console.log(
     `${r.scenario.padEnd(22)} ${r.status.padEnd(9)} ${String(r.transitions).padStart(4)} transitions (${r.healthPolls} health polls)  $${r.costUsd.toFixed(6)} per release  $${(r.costUsd * 1000).toFixed(2)} per 1,000 releases`,
   );
+}
+// A scenario that did not end as intended measures another path: refuse to publish it.
+const [good, rolledBack] = results;
+if (good?.status !== 'SUCCEEDED' || rolledBack?.error !== 'ROLLED_BACK') {
+  console.error(
+    `transitions: scenarios did not end as intended (good: ${good?.status} ${good?.error ?? ''}, rolled back: ${rolledBack?.status} ${rolledBack?.error ?? ''}); nothing written`,
+  );
+  process.exit(1);
 }
 const out = join(dirname(fileURLToPath(import.meta.url)), 'results', 'transitions.json');
 mkdirSync(dirname(out), { recursive: true });

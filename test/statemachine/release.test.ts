@@ -2,12 +2,18 @@ import { execFileSync } from 'node:child_process';
 import type { StateMachineDefinition } from 'aws-local-stepfunctions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { TransientAwsError } from '#commons/errors.ts';
-import { manifestKey } from '#commons/verify-manifest.ts';
-import type { RecordSnapshotManifestOutput } from '#functions/record-snapshot-manifest/schema.ts';
 import { countTransitions, type Json, runLocal } from '#local/runner.ts';
 import { definitionFromTemplate, readCdkOut } from '#local/template.ts';
 import { RELEASE_ASL_PATH } from '#stack/constructs/release-state-machine.ts';
-import { digestOf, InjectedFailure, inputs, SECRET_VALUE, SimulatedAws } from './simulated-aws.ts';
+import {
+  digestOf,
+  InjectedFailure,
+  inputs,
+  NESTED_CAUSE,
+  SECRET_VALUE,
+  SimulatedAws,
+  SnapshotProofs,
+} from './simulated-aws.ts';
 import { buildApp, releaseDefinitionFromAssembly } from './synthesized.ts';
 
 /** The release ASL as deployed with `-c releaseVerifyBackup=<mode>`. */
@@ -27,80 +33,6 @@ beforeAll(() => {
 
 const VERIFY_MACHINE =
   'arn:aws:states:us-east-1:123456789012:stateMachine:stepdeploy-verify-restore';
-const NESTED_CAUSE =
-  'Backup verification of stepdeploy-release-x FAILED at VerifyData (DataVerificationError): data checks failed: ChecksumMismatch:wp_options expected 1 got 2';
-
-/**
- * The two steps SimulatedAws does not know: the manifest Lambda (an in-memory manifest bucket)
- * and the nested verify-restore run, answering as `states:startExecution.sync:2` does: the
- * DescribeExecution shape on success, States.TaskFailed with that JSON as Cause on failure.
- */
-class SnapshotProofs {
-  readonly manifests = new Map<string, { snapshotId: string; recordedBefore: string[] }>();
-  readonly nestedRuns: Array<Record<string, Json>> = [];
-  nested: 'pass' | 'fail' | 'aborted' | 'timeout' = 'pass';
-
-  handlers(aws: SimulatedAws): Record<string, (input: Json) => Promise<Json>> {
-    const step =
-      (name: string, fn: (input: Record<string, Json>) => Json) =>
-      async (input: Json): Promise<Json> => {
-        aws.calls.push(name);
-        const failure = aws.failures.get(name);
-        if (failure && failure.times > 0) {
-          failure.times -= 1;
-          throw failure.error();
-        }
-        return fn(input as Record<string, Json>);
-      };
-    return {
-      RecordSnapshotManifest: step('RecordSnapshotManifest', (input) => {
-        const snapshotId = String(input.snapshotId);
-        const key = manifestKey('manifests/', snapshotId);
-        this.manifests.set(key, { snapshotId, recordedBefore: [...aws.calls] });
-        const out: RecordSnapshotManifestOutput = {
-          snapshotId,
-          location: `s3://stepdeploy-manifests/${key}`,
-          consistency: 'before-snapshot',
-          state: 'recorded',
-          tables: 12,
-          createdAt: '2026-02-01T10:00:00.000Z',
-        };
-        return out as unknown as Json;
-      }),
-      VerifyBackup: step('VerifyBackup', (input) => {
-        this.nestedRuns.push(input);
-        const describe = {
-          ExecutionArn: `arn:aws:states:us-east-1:123456789012:execution:stepdeploy-verify-restore:${input.Name}`,
-          StateMachineArn: input.StateMachineArn,
-          Name: input.Name,
-          StartDate: 1769940000000,
-          StopDate: 1769941200000,
-        };
-        const taskFailed = (body: Record<string, Json>) =>
-          Object.assign(new Error(JSON.stringify({ ...describe, ...body })), {
-            name: 'States.TaskFailed',
-          });
-        switch (this.nested) {
-          case 'pass':
-            return { ...describe, Status: 'SUCCEEDED', Output: { verified: true } };
-          case 'fail':
-            throw taskFailed({
-              Status: 'FAILED',
-              Error: 'VerificationFailed',
-              Cause: NESTED_CAUSE,
-            });
-          case 'aborted':
-            throw taskFailed({ Status: 'ABORTED' });
-          case 'timeout':
-            throw Object.assign(new Error('Task timed out after 5400 seconds'), {
-              name: 'States.Timeout',
-            });
-        }
-      }),
-    };
-  }
-}
-
 let executions = 0;
 async function release(
   aws: SimulatedAws,

@@ -12,6 +12,8 @@ import {
 import { describeHolder, type LockItem, newLock } from '#commons/lock.ts';
 import { releaseTargetSchema } from '#commons/release.ts';
 import { cloneTaskDefinition, pinImage } from '#commons/task-definition.ts';
+import { manifestKey } from '#commons/verify-manifest.ts';
+import type { RecordSnapshotManifestOutput } from '#functions/record-snapshot-manifest/schema.ts';
 import { validateRelease } from '#functions/validate-input/validate-input.ts';
 import { type Json, type RunnerEvent, type StepHandler, toHistoryEvents } from '#local/runner.ts';
 
@@ -358,3 +360,77 @@ export const inputs = {
     startedBy: 'bob',
   }),
 };
+
+export const NESTED_CAUSE =
+  'Backup verification of stepdeploy-release-x FAILED at VerifyData (DataVerificationError): data checks failed: ChecksumMismatch:wp_options expected 1 got 2';
+
+/**
+ * The two steps SimulatedAws does not know: the manifest Lambda (an in-memory manifest bucket)
+ * and the nested verify-restore run, answering as `states:startExecution.sync:2` does: the
+ * DescribeExecution shape on success, States.TaskFailed with that JSON as Cause on failure.
+ */
+export class SnapshotProofs {
+  readonly manifests = new Map<string, { snapshotId: string; recordedBefore: string[] }>();
+  readonly nestedRuns: Array<Record<string, Json>> = [];
+  nested: 'pass' | 'fail' | 'aborted' | 'timeout' = 'pass';
+
+  handlers(aws: SimulatedAws): Record<string, (input: Json) => Promise<Json>> {
+    const step =
+      (name: string, fn: (input: Record<string, Json>) => Json) =>
+      async (input: Json): Promise<Json> => {
+        aws.calls.push(name);
+        const failure = aws.failures.get(name);
+        if (failure && failure.times > 0) {
+          failure.times -= 1;
+          throw failure.error();
+        }
+        return fn(input as Record<string, Json>);
+      };
+    return {
+      RecordSnapshotManifest: step('RecordSnapshotManifest', (input) => {
+        const snapshotId = String(input.snapshotId);
+        const key = manifestKey('manifests/', snapshotId);
+        this.manifests.set(key, { snapshotId, recordedBefore: [...aws.calls] });
+        const out: RecordSnapshotManifestOutput = {
+          snapshotId,
+          location: `s3://stepdeploy-manifests/${key}`,
+          consistency: 'before-snapshot',
+          state: 'recorded',
+          tables: 12,
+          createdAt: '2026-02-01T10:00:00.000Z',
+        };
+        return out as unknown as Json;
+      }),
+      VerifyBackup: step('VerifyBackup', (input) => {
+        this.nestedRuns.push(input);
+        const describe = {
+          ExecutionArn: `arn:aws:states:us-east-1:123456789012:execution:stepdeploy-verify-restore:${input.Name}`,
+          StateMachineArn: input.StateMachineArn,
+          Name: input.Name,
+          StartDate: 1769940000000,
+          StopDate: 1769941200000,
+        };
+        const taskFailed = (body: Record<string, Json>) =>
+          Object.assign(new Error(JSON.stringify({ ...describe, ...body })), {
+            name: 'States.TaskFailed',
+          });
+        switch (this.nested) {
+          case 'pass':
+            return { ...describe, Status: 'SUCCEEDED', Output: { verified: true } };
+          case 'fail':
+            throw taskFailed({
+              Status: 'FAILED',
+              Error: 'VerificationFailed',
+              Cause: NESTED_CAUSE,
+            });
+          case 'aborted':
+            throw taskFailed({ Status: 'ABORTED' });
+          case 'timeout':
+            throw Object.assign(new Error('Task timed out after 5400 seconds'), {
+              name: 'States.Timeout',
+            });
+        }
+      }),
+    };
+  }
+}
