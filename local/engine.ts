@@ -41,6 +41,25 @@ async function isDebian(): Promise<boolean> {
   }
 }
 
+/** The host commands local mode runs, and the Debian package that provides each. */
+export const HOST_TOOLS: Readonly<Record<string, string>> = {
+  dockerd: 'docker.io',
+  packer: 'packer',
+  'ansible-playbook': 'ansible-core',
+  debootstrap: 'debootstrap',
+};
+
+/** The Debian packages to install for the commands that are missing, once each. Pure. */
+export function packagesFor(missingCommands: readonly string[]): string[] {
+  return [...new Set(missingCommands.map((cmd) => HOST_TOOLS[cmd] ?? cmd))];
+}
+
+async function missingHostPackages(): Promise<string[]> {
+  const missing: string[] = [];
+  for (const cmd of Object.keys(HOST_TOOLS)) if (!(await commandExists(cmd))) missing.push(cmd);
+  return packagesFor(missing);
+}
+
 /** Options for {@link ensureEngine}. */
 export interface EnsureEngineOptions {
   /** Where dockerd's output goes when we start it. */
@@ -52,41 +71,47 @@ export interface EnsureEngineOptions {
 }
 
 /**
- * Makes sure a Docker engine answers `docker info`. On Debian as root it installs `docker.io`
- * when missing and starts `dockerd` in the background; elsewhere it throws
+ * Makes sure the host tools local mode runs are installed (Docker Engine, Packer, Ansible,
+ * debootstrap) and a Docker engine answers `docker info`. On Debian as root it installs the
+ * missing packages with apt-get and starts `dockerd` in the background; elsewhere it throws
  * EngineUnavailableError saying what to install or start.
  */
 export async function ensureEngine(opts: EnsureEngineOptions = {}): Promise<'running' | 'started'> {
   const log = opts.log ?? (() => {});
-  if (await dockerInfoOk()) return 'running';
+  const missing = await missingHostPackages();
+  if (missing.length === 0 && (await dockerInfoOk())) return 'running';
 
   const root = process.getuid?.() === 0;
   const debian = await isDebian();
   if (!root || !debian) {
+    const what =
+      missing.length > 0
+        ? `Missing host tools: ${missing.join(', ')}.`
+        : 'The Docker engine is not reachable.';
     throw new EngineUnavailableError(
       debian
-        ? 'The Docker engine is not reachable. Install and start it as root: apt-get install -y docker.io && dockerd & (or run stepdeploy with sudo)'
-        : 'The Docker engine is not reachable. Install Docker Engine for your system and start it, then retry (`docker info` must succeed).',
+        ? `${what} Install and start them as root: apt-get install -y ${['docker.io', ...missing.filter((p) => p !== 'docker.io')].join(' ')} && dockerd & (or run stepdeploy with sudo)`
+        : `${what} Install Docker Engine, Packer, Ansible and debootstrap for your system and start Docker, then retry (\`docker info\` must succeed).`,
     );
   }
 
-  if (!(await commandExists('dockerd'))) {
-    log('installing docker.io with apt-get');
+  if (missing.length > 0) {
+    log(`installing ${missing.join(', ')} with apt-get`);
     try {
       await run('apt-get', ['update'], { timeout: 600_000 });
-      await run('apt-get', ['install', '-y', 'docker.io'], {
+      await run('apt-get', ['install', '-y', '--no-install-recommends', ...missing], {
         timeout: 900_000,
         env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
       });
     } catch (err) {
       throw new EngineUnavailableError(
-        `apt-get install docker.io failed: ${(err as Error).message}`,
+        `apt-get install ${missing.join(' ')} failed: ${(err as Error).message}`,
         err,
       );
     }
-    // A package install may have started the service already (systemd hosts).
-    if (await dockerInfoOk()) return 'started';
   }
+  // A package install may have started the service already (systemd hosts).
+  if (await dockerInfoOk()) return missing.length > 0 ? 'started' : 'running';
 
   const logFile = opts.logFile ?? '/tmp/stepdeploy-dockerd.log';
   log(`starting dockerd (log: ${logFile})`);
