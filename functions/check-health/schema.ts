@@ -12,14 +12,16 @@ export const checkHealthSchema = z.object({
     timeoutSeconds: z.number().positive(),
     maxUnhealthyPolls: z.int().positive(),
     requiredHealthyPolls: z.int().positive(),
+    failedTaskThreshold: z.int().positive().optional(),
   }),
   progress: z
     .object({
       polls: z.int().nonnegative(),
       unhealthyPolls: z.int().nonnegative(),
+      unhealthyStreak: z.int().nonnegative().default(0),
       healthyStreak: z.int().nonnegative(),
     })
-    .default({ polls: 0, unhealthyPolls: 0, healthyStreak: 0 }),
+    .default({ polls: 0, unhealthyPolls: 0, unhealthyStreak: 0, healthyStreak: 0 }),
 });
 
 /** CheckHealth input type. */

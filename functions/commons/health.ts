@@ -5,16 +5,29 @@ import type { TargetHealthDescription } from '@aws-sdk/client-elastic-load-balan
 export interface HealthPolicy {
   /** Give up (FAILED) this long after the deployment started. */
   readonly timeoutSeconds: number;
-  /** FAILED once this many polls saw a new target unhealthy (cumulative, so flapping counts). */
+  /**
+   * FAILED once this many polls *in a row* saw a new target unhealthy for a reason that may be
+   * slowness (check timed out, connection refused, no target registered). A target the app
+   * answered wrongly (`Target.ResponseCodeMismatch`) fails the gate at once: the load balancer
+   * has already seen its unhealthy-threshold of wrong answers in a row.
+   */
   readonly maxUnhealthyPolls: number;
   /** HEALTHY only after this many consecutive all-healthy polls, so a flapping target cannot pass. */
   readonly requiredHealthyPolls: number;
+  /**
+   * FAILED once this many tasks of the new revision stopped since the deployment began (the ECS
+   * deployment circuit breaker's count). Default: {@link defaultFailedTaskThreshold}.
+   */
+  readonly failedTaskThreshold?: number;
 }
 
 /** Counters carried from one CheckHealth poll to the next through the execution state. */
 export interface HealthProgress {
   readonly polls: number;
+  /** Polls that saw a new target unhealthy (all reasons, cumulative: for the record). */
   readonly unhealthyPolls: number;
+  /** Consecutive polls, up to this one, that saw a new target unhealthy. */
+  readonly unhealthyStreak?: number;
   readonly healthyStreak: number;
 }
 
@@ -44,7 +57,23 @@ export interface HealthVerdict {
 }
 
 /** Starting counters for a new health gate. */
-export const initialProgress: HealthProgress = { polls: 0, unhealthyPolls: 0, healthyStreak: 0 };
+export const initialProgress: HealthProgress = {
+  polls: 0,
+  unhealthyPolls: 0,
+  unhealthyStreak: 0,
+  healthyStreak: 0,
+};
+
+/**
+ * How many stopped tasks of a new revision fail the gate when the policy does not say: half the
+ * desired count, at least 2 and at most 200. ECS's circuit breaker uses the same half with a
+ * floor of 3; 2 is enough here because a broken image stops every task it starts (with 2
+ * desired, both stop at once), while one task killed from outside (a host retired, an
+ * operator's `docker kill`) is replaced and must not fail a good release. Pure.
+ */
+export function defaultFailedTaskThreshold(desiredCount: number | undefined): number {
+  return Math.min(200, Math.max(2, Math.ceil((desiredCount ?? 1) / 2)));
+}
 
 const shortId = (arn: string | undefined): string => arn?.split('/').pop() ?? 'unknown';
 const toTime = (value: Date | string | undefined): number | undefined =>
@@ -100,12 +129,42 @@ export function describeStoppedTask(task: Task): string {
 }
 
 /**
- * Decides whether the deployment of `taskDefinitionArn` is HEALTHY, still IN_PROGRESS or FAILED.
- * HEALTHY needs ECS to report the deployment COMPLETED and every running task of the new
- * revision to have all its targets `healthy` for `requiredHealthyPolls` polls in a row. Tasks of
- * other revisions (still draining) are ignored. FAILED at once when ECS rolled the deployment
- * back or replaced it, or a new task stopped; FAILED after `maxUnhealthyPolls` polls with an
- * unhealthy (or missing) target; FAILED on timeout.
+ * What the load balancer is serving, by revision: every task with a healthy target, grouped by
+ * its task definition, e.g. `sd-wordpress:7 x2`. Says so when nothing healthy serves. Pure.
+ */
+export function servingSummary(
+  tasks: readonly Task[],
+  targets: readonly TargetHealthDescription[],
+): string {
+  const byRevision = new Map<string, number>();
+  for (const t of tasks) {
+    if (t.lastStatus !== 'RUNNING') continue;
+    if (!targetsOfTask(t, targets).some((h) => h.TargetHealth?.State === 'healthy')) continue;
+    const revision = shortId(t.taskDefinitionArn);
+    byRevision.set(revision, (byRevision.get(revision) ?? 0) + 1);
+  }
+  if (byRevision.size === 0) return 'no healthy target is serving';
+  return `serving ${[...byRevision].map(([rev, n]) => `${rev} x${n}`).join(', ')}`;
+}
+
+/**
+ * Decides whether the deployment of `taskDefinitionArn` is HEALTHY, still IN_PROGRESS or FAILED,
+ * telling slow from broken:
+ *
+ * - FAILED at once when ECS rolled the deployment back or replaced it, when a new target is
+ *   unhealthy because the app answered wrongly (the load balancer already applied its
+ *   unhealthy threshold), or when `failedTaskThreshold` new tasks stopped (a circuit breaker:
+ *   one stopped task is replaced by ECS and does not fail the release);
+ * - FAILED when a new target stayed unhealthy for another reason (timeouts, refused
+ *   connections, no target) on `maxUnhealthyPolls` polls in a row: a busy task that misses a
+ *   check recovers, a hung one does not; and on timeout;
+ * - HEALTHY when ECS reports the deployment COMPLETED and every running task of the revision
+ *   has all its targets healthy, for `requiredHealthyPolls` polls in a row — or on the first
+ *   such poll when every one of those tasks was already running before the deployment began
+ *   (a rollback onto tasks that are still serving is judged on them as they are).
+ *
+ * Tasks of other revisions (still draining) are ignored. Every FAILED reason ends with what the
+ * load balancer is serving.
  */
 export function judgeHealth(
   obs: HealthObservation,
@@ -127,7 +186,12 @@ export function judgeHealth(
   };
   const polls = previous.polls + 1;
   const fail = (reason: string, progress: HealthProgress = { ...previous, polls }) =>
-    ({ status: 'FAILED', reason, progress, evidence }) as const;
+    ({
+      status: 'FAILED',
+      reason: `${reason} (${servingSummary(obs.tasks, obs.targets)})`,
+      progress,
+      evidence,
+    }) as const;
 
   if (ours?.rolloutState === 'FAILED') {
     return fail(
@@ -144,14 +208,28 @@ export function judgeHealth(
   if (!ours) return fail(`no ECS deployment found for ${shortId(obs.taskDefinitionArn)}`);
 
   const startedAt = new Date(obs.startedAt).getTime();
-  const stopped = newTasks.find(
-    (t) =>
-      t.lastStatus === 'STOPPED' &&
-      (toTime(t.stoppedAt) ?? toTime(t.createdAt) ?? startedAt) >= startedAt,
-  );
-  if (stopped) return fail(describeStoppedTask(stopped));
+  const stopped = newTasks
+    .filter(
+      (t) =>
+        t.lastStatus === 'STOPPED' &&
+        (toTime(t.stoppedAt) ?? toTime(t.createdAt) ?? startedAt) >= startedAt,
+    )
+    .sort((a, b) => (toTime(b.stoppedAt) ?? 0) - (toTime(a.stoppedAt) ?? 0));
+  const failedTasks = Math.max(stopped.length, ours.failedTasks ?? 0);
+  const threshold = policy.failedTaskThreshold ?? defaultFailedTaskThreshold(ours.desiredCount);
+  if (failedTasks >= threshold) {
+    const last = stopped[0];
+    return fail(
+      `${failedTasks} task(s) of ${shortId(obs.taskDefinitionArn)} failed (threshold ${threshold})${
+        last ? `: ${describeStoppedTask(last)}` : ''
+      }`,
+    );
+  }
 
   const unhealthy = newTargets.filter((t) => t.TargetHealth?.State === 'unhealthy');
+  const wrongAnswer = unhealthy.find(
+    (t) => t.TargetHealth?.Reason === 'Target.ResponseCodeMismatch',
+  );
   const missing = running.filter((t) => targetsOfTask(t, obs.targets).length === 0);
   const completed = ours.rolloutState === 'COMPLETED';
   // Once ECS calls the rollout complete, a running task with no target is a fault, not a delay.
@@ -164,27 +242,36 @@ export function judgeHealth(
   const progress: HealthProgress = {
     polls,
     unhealthyPolls: previous.unhealthyPolls + (bad ? 1 : 0),
+    unhealthyStreak: bad ? (previous.unhealthyStreak ?? 0) + 1 : 0,
     healthyStreak: allHealthy ? previous.healthyStreak + 1 : 0,
   };
 
-  if (progress.unhealthyPolls >= policy.maxUnhealthyPolls) {
+  if (wrongAnswer) return fail(`target ${describeTarget(wrongAnswer)}`, progress);
+  if ((progress.unhealthyStreak ?? 0) >= policy.maxUnhealthyPolls) {
     const why =
       unhealthy.length > 0
         ? `target ${describeTarget(unhealthy[0] as TargetHealthDescription)}`
         : `zero targets registered in the target group for task ${shortId(missing[0]?.taskArn)}`;
-    return fail(`unhealthy on ${progress.unhealthyPolls} polls: ${why}`, progress);
+    return fail(`unhealthy on ${progress.unhealthyStreak} polls in a row: ${why}`, progress);
   }
-  if (completed && allHealthy && progress.healthyStreak >= policy.requiredHealthyPolls) {
+  const proven = running.every((t) => {
+    const since = toTime(t.startedAt) ?? toTime(t.createdAt);
+    return since !== undefined && since < startedAt;
+  });
+  const required = proven ? 1 : policy.requiredHealthyPolls;
+  if (completed && allHealthy && progress.healthyStreak >= required) {
     return {
       status: 'HEALTHY',
-      reason: `${running.length} task(s) of ${shortId(obs.taskDefinitionArn)} running, all targets healthy`,
+      reason: `${running.length} task(s) of ${shortId(obs.taskDefinitionArn)} running, all targets healthy${
+        proven ? ' (already serving before this deployment)' : ''
+      }`,
       progress,
       evidence,
     };
   }
-  const summary = `rollout ${ours.rolloutState ?? 'unknown'}, ${running.length}/${ours.desiredCount ?? '?'} new tasks running, ${
-    newTargets.length === 0 ? 'zero targets registered' : evidence.targets.join(', ')
-  }`;
+  const summary = `rollout ${ours.rolloutState ?? 'unknown'}, ${running.length}/${ours.desiredCount ?? '?'} new tasks running${
+    failedTasks > 0 ? `, ${failedTasks} failed (threshold ${threshold})` : ''
+  }, ${newTargets.length === 0 ? 'zero targets registered' : evidence.targets.join(', ')}`;
   if (obs.now.getTime() - startedAt >= policy.timeoutSeconds * 1000) {
     return fail(`timed out after ${policy.timeoutSeconds}s: ${summary}`, progress);
   }

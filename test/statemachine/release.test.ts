@@ -208,7 +208,7 @@ describe('release state machine (synthesized definition, local runner)', () => {
         expect(note?.Message).toContain(`at step ${failingStep}`);
         expect(note?.Message).toMatch(
           bad
-            ? /unhealthy on \d+ polls: target .*Target\.ResponseCodeMismatch/
+            ? /at step CheckHealth \(HealthCheckFailed\): target \S+ unhealthy \(Target\.ResponseCodeMismatch/
             : new RegExp(`injected failure in ${state}`),
         );
       }
@@ -241,7 +241,7 @@ describe('release state machine (synthesized definition, local runner)', () => {
     expect(aws.serviceTaskDefinition).toMatch(/stepdeploy-wordpress:6$/);
     expect(aws.healthGated.has(aws.serviceTaskDefinition)).toBe(true);
     expect(aws.notifications[0]?.Message).toMatch(
-      /at step CheckHealth \(HealthCheckFailed\): unhealthy on 4 polls: target 10\.0\.1\.10:8080 unhealthy \(Target\.ResponseCodeMismatch/,
+      /at step CheckHealth \(HealthCheckFailed\): target 10\.0\.1\.10:8080 unhealthy \(Target\.ResponseCodeMismatch.*\(no healthy target is serving\)/,
     );
     expect(aws.ledger.at(-1)).toMatchObject({
       outcome: 'ROLLED_BACK',

@@ -2,7 +2,9 @@ import type { Deployment, Task } from '@aws-sdk/client-ecs';
 import type { TargetHealthDescription } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { describe, expect, it } from 'vitest';
 import {
+  defaultFailedTaskThreshold,
   type HealthObservation,
+  type HealthPolicy,
   type HealthProgress,
   initialProgress,
   judgeHealth,
@@ -67,12 +69,22 @@ const observe = (over: Partial<HealthObservation>): HealthObservation => ({
   ...over,
 });
 const completed = [deployment({ rolloutState: 'COMPLETED' })];
+const crashed = (id: string, at: string): Task =>
+  task(id, `10.0.7.${id.charCodeAt(0)}`, {
+    lastStatus: 'STOPPED',
+    desiredStatus: 'STOPPED',
+    stopCode: 'EssentialContainerExited',
+    stoppedReason: 'Essential container in task exited',
+    stoppedAt: new Date(`2026-01-01T${at}.000Z`),
+    containers: [{ name: 'wordpress', lastStatus: 'STOPPED', exitCode: 1, reason: undefined }],
+  });
 
 describe('judgeHealth', () => {
   const cases: Array<{
     name: string;
     obs: Partial<HealthObservation>;
     progress?: HealthProgress;
+    policy?: Partial<HealthPolicy>;
     status: 'HEALTHY' | 'IN_PROGRESS' | 'FAILED';
     reason: RegExp;
   }> = [
@@ -90,7 +102,7 @@ describe('judgeHealth', () => {
       reason: /rollout COMPLETED/,
     },
     {
-      name: 'flapping target: cumulative unhealthy polls fail it even between healthy polls',
+      name: 'a target the app answered wrongly fails at once (the ALB already saw it twice)',
       obs: {
         targets: [
           target(
@@ -102,10 +114,34 @@ describe('judgeHealth', () => {
           target('10.0.2.10', 'healthy'),
         ],
       },
-      progress: { polls: 5, unhealthyPolls: 2, healthyStreak: 1 },
       status: 'FAILED',
       reason:
-        /unhealthy on 3 polls: target 10\.0\.1\.10:8080 unhealthy \(Target\.ResponseCodeMismatch: Health checks failed with these codes: \[503\]\)/,
+        /^target 10\.0\.1\.10:8080 unhealthy \(Target\.ResponseCodeMismatch: Health checks failed with these codes: \[503\]\) \(serving sd-wordpress:8 x1\)$/,
+    },
+    {
+      name: 'timed-out checks on fewer polls in a row than the threshold keep waiting (slow, not broken)',
+      obs: {
+        targets: [
+          target('10.0.1.10', 'unhealthy', 'Target.Timeout', 'Request timed out'),
+          target('10.0.2.10', 'healthy'),
+        ],
+      },
+      progress: { polls: 5, unhealthyPolls: 4, unhealthyStreak: 1, healthyStreak: 0 },
+      status: 'IN_PROGRESS',
+      reason: /unhealthy \(Target\.Timeout: Request timed out\)/,
+    },
+    {
+      name: 'timed-out checks on threshold polls in a row fail (hung, not slow)',
+      obs: {
+        targets: [
+          target('10.0.1.10', 'unhealthy', 'Target.Timeout', 'Request timed out'),
+          target('10.0.2.10', 'healthy'),
+        ],
+      },
+      progress: { polls: 5, unhealthyPolls: 2, unhealthyStreak: 2, healthyStreak: 0 },
+      status: 'FAILED',
+      reason:
+        /unhealthy on 3 polls in a row: target 10\.0\.1\.10:8080 unhealthy \(Target\.Timeout: Request timed out\)/,
     },
     {
       name: 'a single unhealthy poll below the threshold keeps waiting',
@@ -183,25 +219,46 @@ describe('judgeHealth', () => {
       reason: /ECS replaced the deployment: service is now on sd-wordpress:7/,
     },
     {
-      name: 'a stopped new task with an essential container exit code fails at once',
+      name: 'one stopped new task is below the failed-task threshold: ECS replaces it',
       obs: {
-        tasks: [
-          task('a', '10.0.1.10'),
-          task('b', '10.0.2.10', {
-            lastStatus: 'STOPPED',
-            desiredStatus: 'STOPPED',
-            stopCode: 'EssentialContainerExited',
-            stoppedReason: 'Essential container in task exited',
-            stoppedAt: new Date('2026-01-01T10:01:00.000Z'),
-            containers: [
-              { name: 'wordpress', lastStatus: 'STOPPED', exitCode: 1, reason: undefined },
-            ],
-          }),
-        ],
+        tasks: [task('a', '10.0.1.10'), task('b', '10.0.2.10'), crashed('c', '10:01:00')],
+      },
+      status: 'IN_PROGRESS',
+      reason: /2\/2 new tasks running, 1 failed \(threshold 2\)/,
+    },
+    {
+      name: 'stopped new tasks reaching the threshold fail with the latest stopped-task reason',
+      obs: {
+        tasks: [task('a', '10.0.1.10'), crashed('c', '10:01:00'), crashed('d', '10:01:05')],
       },
       status: 'FAILED',
       reason:
-        /task b stopped \[EssentialContainerExited\]: Essential container in task exited; container wordpress exited 1/,
+        /^2 task\(s\) of sd-wordpress:8 failed \(threshold 2\): task d stopped \[EssentialContainerExited\]: Essential container in task exited; container wordpress exited 1 \(serving sd-wordpress:8 x1\)$/,
+    },
+    {
+      name: 'the deployment\'s own failedTasks count counts like stopped tasks',
+      obs: { deployments: [deployment({ failedTasks: 3, desiredCount: 6 })] },
+      status: 'FAILED',
+      reason: /^3 task\(s\) of sd-wordpress:8 failed \(threshold 3\)/,
+    },
+    {
+      name: 'a policy threshold overrides the default',
+      obs: { tasks: [task('a', '10.0.1.10'), task('b', '10.0.2.10'), crashed('c', '10:01:00')] },
+      policy: { failedTaskThreshold: 1 },
+      status: 'FAILED',
+      reason: /^1 task\(s\) of sd-wordpress:8 failed \(threshold 1\): task c stopped/,
+    },
+    {
+      name: 'tasks already serving before the deployment pass on the first healthy poll',
+      obs: {
+        deployments: completed,
+        tasks: [
+          task('a', '10.0.1.10', { startedAt: new Date('2026-01-01T09:50:00.000Z') }),
+          task('b', '10.0.2.10', { startedAt: new Date('2026-01-01T09:50:00.000Z') }),
+        ],
+      },
+      status: 'HEALTHY',
+      reason: /2 task\(s\) of sd-wordpress:8 running, all targets healthy \(already serving/,
     },
     {
       name: 'a task stopped before this deployment started is history, not a failure',
@@ -228,7 +285,7 @@ describe('judgeHealth', () => {
     {
       name: 'zero targets registered although ECS says COMPLETED fails after the unhealthy polls',
       obs: { deployments: completed, targets: [] },
-      progress: { polls: 4, unhealthyPolls: 2, healthyStreak: 0 },
+      progress: { polls: 4, unhealthyPolls: 2, unhealthyStreak: 2, healthyStreak: 0 },
       status: 'FAILED',
       reason: /zero targets registered in the target group for task a/,
     },
@@ -281,11 +338,11 @@ describe('judgeHealth', () => {
     },
   ];
 
-  it.each(cases)('$name', ({ obs, progress, status, reason }) => {
+  it.each(cases)('$name', ({ obs, progress, policy: over, status, reason }) => {
     // Prepare
     const observation = observe(obs);
     // Act
-    const verdict = judgeHealth(observation, policy, progress ?? initialProgress);
+    const verdict = judgeHealth(observation, { ...policy, ...over }, progress ?? initialProgress);
     // Assess
     expect(verdict.status).toBe(status);
     expect(verdict.reason).toMatch(reason);
@@ -302,8 +359,52 @@ describe('judgeHealth', () => {
     const second = judgeHealth(healthy, policy, first.progress);
     const third = judgeHealth(healthy, policy, second.progress);
     // Assess
-    expect(first.progress).toEqual({ polls: 1, unhealthyPolls: 1, healthyStreak: 0 });
-    expect(second.progress).toEqual({ polls: 2, unhealthyPolls: 1, healthyStreak: 1 });
+    expect(first.progress).toEqual({
+      polls: 1,
+      unhealthyPolls: 1,
+      unhealthyStreak: 1,
+      healthyStreak: 0,
+    });
+    expect(second.progress).toEqual({
+      polls: 2,
+      unhealthyPolls: 1,
+      unhealthyStreak: 0,
+      healthyStreak: 1,
+    });
     expect(third.status).toBe('HEALTHY');
+  });
+
+  it('one timed-out check between healthy polls never fails, however often it recurs', () => {
+    // Prepare
+    const slow = observe({
+      targets: [target('10.0.1.10', 'unhealthy', 'Target.Timeout'), target('10.0.2.10', 'healthy')],
+    });
+    const fine = observe({});
+    // Act
+    let progress: HealthProgress = initialProgress;
+    const statuses: string[] = [];
+    for (let i = 0; i < 20; i++) {
+      const verdict = judgeHealth(i % 2 === 0 ? slow : fine, policy, progress);
+      statuses.push(verdict.status);
+      progress = verdict.progress;
+    }
+    // Assess
+    expect(statuses.every((s) => s === 'IN_PROGRESS')).toBe(true);
+    expect(progress.unhealthyPolls).toBe(10);
+  });
+});
+
+describe('defaultFailedTaskThreshold', () => {
+  it.each([
+    [undefined, 2],
+    [1, 2],
+    [2, 2],
+    [4, 2],
+    [5, 3],
+    [10, 5],
+    [1000, 200],
+  ])('desired %s -> %s', (desired, threshold) => {
+    // Act / Assess
+    expect(defaultFailedTaskThreshold(desired)).toBe(threshold);
   });
 });

@@ -272,7 +272,7 @@ describe('CheckHealth handler', () => {
     expect(elb).toHaveReceivedCommandWith(DescribeTargetHealthCommand, { TargetGroupArn: TG });
   });
 
-  it('reports FAILED with the stopped reason and exit code of a new task', async () => {
+  it('reports FAILED at the failed-task threshold with the stopped reason and exit code', async () => {
     // Prepare
     ecs.on(DescribeServicesCommand).resolves({
       services: [
@@ -283,6 +283,8 @@ describe('CheckHealth handler', () => {
               status: 'PRIMARY',
               taskDefinition: TD8,
               desiredCount: 1,
+              // ECS counts the deployment's consecutively failed tasks (the circuit breaker's count).
+              failedTasks: 2,
               rolloutState: 'IN_PROGRESS',
             },
           ],
@@ -311,8 +313,8 @@ describe('CheckHealth handler', () => {
     const verdict = await check(event, lambdaContext('CheckHealth'));
     // Assess
     expect(verdict.status).toBe('FAILED');
-    expect(verdict.reason).toBe(
-      'task 9f1e stopped [EssentialContainerExited]: Essential container in task exited; container wordpress exited 78',
+    expect(verdict.reason).toMatch(
+      /^2 task\(s\) of \S+ failed \(threshold 2\): task 9f1e stopped \[EssentialContainerExited\]: Essential container in task exited; container wordpress exited 78 \(no healthy target is serving\)$/,
     );
   });
 });
