@@ -236,7 +236,7 @@ describe('judgeHealth', () => {
         /^2 task\(s\) of sd-wordpress:8 failed \(threshold 2\): task d stopped \[EssentialContainerExited\]: Essential container in task exited; container wordpress exited 1 \(serving sd-wordpress:8 x1\)$/,
     },
     {
-      name: 'the deployment\'s own failedTasks count counts like stopped tasks',
+      name: "the deployment's own failedTasks count counts like stopped tasks",
       obs: { deployments: [deployment({ failedTasks: 3, desiredCount: 6 })] },
       status: 'FAILED',
       reason: /^3 task\(s\) of sd-wordpress:8 failed \(threshold 3\)/,
