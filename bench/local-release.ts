@@ -136,7 +136,7 @@ async function main(): Promise<void> {
       },
       settings: {
         // What the local runner waited between polls (the input carries whole seconds).
-        pollMs: localPollMs(),
+        pollMs: localPollMs({}, hc.intervalMs),
         pollIntervalSeconds: result.input.options?.pollIntervalSeconds,
         requiredHealthyPolls: result.input.options?.requiredHealthyPolls,
         maxUnhealthyPolls: LOCAL_RELEASE_OPTIONS.maxUnhealthyPolls,

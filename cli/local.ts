@@ -11,6 +11,7 @@ import {
   runLocalRelease,
 } from '#local/release.ts';
 import { down, type StackHandle, status as stackStatus, up } from '#local/stack.ts';
+import { IMAGE_FAULTS, isImageFault } from '#local/steps/build-image.ts';
 import { ledgerTable } from '#local/steps/context.ts';
 import type { LocalServiceState } from '#local/steps/service.ts';
 import { serviceTable } from '#local/task-definitions.ts';
@@ -108,8 +109,16 @@ function progressDisplay(deps: CliDeps, verbose: boolean) {
         tasks?: readonly string[];
         task?: string;
         message?: string;
+        reason?: string;
+        failedTasks?: number;
       }) => {
         if (event.type === 'task-started') deps.io.err(`  service: started ${event.task}`);
+        else if (event.type === 'task-replaced')
+          deps.io.err(`  service: started ${event.task} to replace a failed task`);
+        else if (event.type === 'task-failed')
+          deps.io.err(
+            `  service: task ${event.task} failed (${event.failedTasks} so far): ${event.reason}`,
+          );
         else if (event.type === 'drain-started' && event.tasks?.length)
           deps.io.err(`  service: draining ${event.tasks.join(', ')}`);
         else if (event.type === 'deployment-completed')
@@ -219,9 +228,9 @@ async function release(
 function sourceFromFlags(flags: ReleaseFlags, now: Date): LocalSource {
   if (flags.image !== undefined && (flags.revision !== undefined || flags.fault !== undefined))
     throw new UsageError('--image redeploys an existing image; it takes no --revision or --fault.');
-  if (flags.fault !== undefined && flags.fault !== 'healthz')
+  if (flags.fault !== undefined && !isImageFault(flags.fault))
     throw new UsageError(
-      `--fault must be healthz (a /healthz that answers 500), got ${flags.fault}.`,
+      `--fault must be one of ${Object.keys(IMAGE_FAULTS).join(', ')} (healthz: /healthz answers 500; home: the home page answers 500 while /healthz is 200; crash: the container exits at start), got ${flags.fault}.`,
     );
   if (flags.image !== undefined) {
     if (!/@sha256:[a-f0-9]{64}$/.test(flags.image))
@@ -239,7 +248,7 @@ function sourceFromFlags(flags: ReleaseFlags, now: Date): LocalSource {
   return {
     kind: 'revision',
     label,
-    ...(flags.fault === 'healthz' ? { fault: 'healthz' as const } : {}),
+    ...(flags.fault !== undefined && isImageFault(flags.fault) ? { fault: flags.fault } : {}),
   };
 }
 
@@ -352,7 +361,10 @@ export function registerLocalCommands(program: Command, deps: CliDeps): void {
       '--revision <label>',
       'source revision label stamped on the image (default: r<UTC time>)',
     )
-    .option('--fault <kind>', 'build a deliberately bad image: healthz (its /healthz answers 500)')
+    .option(
+      '--fault <kind>',
+      'build a deliberately bad image: healthz (its /healthz answers 500), home (the home page answers 500), crash (exits at start)',
+    )
     .option('--image <uri>', 'redeploy an existing image, pinned by digest (uri@sha256:…)')
     .option('--started-by <who>', 'who is releasing (default: user@host)')
     .option('--verbose', 'stream the Packer/Ansible build output')

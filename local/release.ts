@@ -9,6 +9,7 @@ import { type ExecutionProgress, summarize } from '../cli/render/progress.ts';
 import { fromLocalEvent, type StepEvent } from '../cli/render/step-events.ts';
 import { PROJECT_ROOT } from './config.ts';
 import { type Json, type RunnerEvent, runLocal, toHistoryEvents } from './runner.ts';
+import type { ImageFault } from './steps/build-image.ts';
 import {
   type BuildSettings,
   createContext,
@@ -187,43 +188,45 @@ export function releaseDefinition(
 
 /** What a local release deploys. */
 export type LocalSource =
-  | { readonly kind: 'revision'; readonly label: string; readonly fault?: 'healthz' }
+  | { readonly kind: 'revision'; readonly label: string; readonly fault?: ImageFault }
   | { readonly kind: 'image'; readonly imageUri: string };
 
 /**
- * Release options tuned for the local stack: fail on the load balancer's first `unhealthy`,
- * a short but fair health timeout.
+ * Release options tuned for the local stack, with the health gate's polls counted in halves of
+ * a health-check interval (the runner waits {@link localPollMs} between them).
  *
- * The load balancer's `unhealthy` is already damped: HAProxy (as an ALB) calls a target
- * unhealthy only after `fall` consecutive failed checks, and a target still starting is
- * `initial`, not `unhealthy`. Counting more unhealthy polls would only add delay: once
- * unhealthy, a target stays so for at least `rise` check intervals, i.e. several polls, so a
- * second poll cannot tell a flap from a failure. The count is cumulative over the gate, so a
- * flapping target fails it as surely as a failing one.
+ * What fails the gate is decided by the load balancer's own thresholds: a target the app
+ * answered wrongly is `unhealthy` after `fall` wrong answers in a row and fails the gate on the
+ * poll that sees it; a task that stops counts toward the failed-task threshold and is replaced.
+ * Only targets that are unhealthy for a reason that may be load (timed-out checks, refused
+ * connections) are given time: `maxUnhealthyPolls` polls in a row, i.e. three check intervals,
+ * on top of the `fall` checks the load balancer already needed. A busy task recovers well
+ * within that; a hung one does not.
  */
 export const LOCAL_RELEASE_OPTIONS = {
   skipRestoreTest: true,
   healthTimeoutSeconds: 300,
   // The release input's value (whole seconds, as Step Functions counts them); the local runner
-  // waits LOCAL_POLL_MS instead unless a caller sets this explicitly.
+  // waits localPollMs() instead unless a caller sets this explicitly.
   pollIntervalSeconds: 1,
-  maxUnhealthyPolls: 1,
+  maxUnhealthyPolls: 6,
   requiredHealthyPolls: 2,
   smokeAttempts: 5,
 } as const;
 
 /**
- * How long every Wait state lasts locally: half a health-check interval, so the gate sees the
- * load balancer's verdict within half an interval of it (a Wait on Step Functions counts whole
- * seconds; aws-local-stepfunctions lets the runner set any duration).
+ * How long every Wait state lasts locally: an explicit poll interval in the options, else half
+ * a health-check interval of the load balancer, so the gate sees each verdict within half an
+ * interval of it (a Wait on Step Functions counts whole seconds; aws-local-stepfunctions lets
+ * the runner set any duration). Pure.
  */
-export const LOCAL_POLL_MS = 500;
-
-/** The local Wait-state duration: an explicit poll interval in the options, else LOCAL_POLL_MS. Pure. */
-export function localPollMs(options: Partial<typeof LOCAL_RELEASE_OPTIONS> = {}): number {
+export function localPollMs(
+  options: Partial<typeof LOCAL_RELEASE_OPTIONS>,
+  healthCheckIntervalMs: number,
+): number {
   return options.pollIntervalSeconds !== undefined
     ? options.pollIntervalSeconds * 1000
-    : LOCAL_POLL_MS;
+    : Math.max(100, Math.round(healthCheckIntervalMs / 2));
 }
 
 const LABEL = /^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$/;
@@ -354,7 +357,7 @@ export async function runLocalRelease(
     },
   });
   let releaseId: string | undefined;
-  const pollMs = localPollMs(request.options);
+  const pollMs = localPollMs(request.options ?? {}, stack.loadBalancer.healthCheck.intervalMs);
   let execution: Awaited<ReturnType<typeof runLocal>>;
   try {
     execution = await runLocal(definition, input as unknown as Json, {

@@ -14,6 +14,25 @@ interface StartBuildInput {
 /** The Ansible extra var that makes /healthz answer 500 (ansible/roles/wordpress/defaults). */
 export const FAULT_HEALTHZ_VAR = 'wordpress_fault_healthz_status';
 
+/**
+ * Deliberately bad images for tests and demos, each made by one of the role's fault variables:
+ * `healthz` (its /healthz answers 500), `home` (the home page answers 500 while /healthz is
+ * 200: broken site code) and `crash` (the container exits 3 at start).
+ */
+export const IMAGE_FAULTS = {
+  healthz: { [FAULT_HEALTHZ_VAR]: '500' },
+  home: { wordpress_fault_home_status: '500' },
+  crash: { wordpress_fault_start_exit: '3' },
+} as const satisfies Record<string, Record<string, string>>;
+
+/** A kind of deliberately bad image. */
+export type ImageFault = keyof typeof IMAGE_FAULTS;
+
+/** Whether a string names an image fault. Pure. */
+export function isImageFault(value: string): value is ImageFault {
+  return Object.hasOwn(IMAGE_FAULTS, value);
+}
+
 /** The image repository local releases push to (inside the local registry). */
 export function repositoryOf(service: string): string {
   return `${familyOf(service)}`.replace(/^stepdeploy-/, 'stepdeploy/');
@@ -33,10 +52,15 @@ export function buildImage(ctx: StepContext) {
     const sourceRevision = env.SOURCE_REVISION ?? input.SourceVersion;
     if (!sourceRevision) throw new Error('BuildImage needs SOURCE_REVISION or SourceVersion');
     const started = ctx.now();
-    const extraVars: Record<string, string> =
-      ctx.build.fault === 'healthz' ? { [FAULT_HEALTHZ_VAR]: '500' } : {};
+    const extraVars: Record<string, string> = ctx.build.fault
+      ? { ...IMAGE_FAULTS[ctx.build.fault] }
+      : {};
     if (ctx.build.fault)
-      ctx.note(`BuildImage: building with fault ${ctx.build.fault} (${FAULT_HEALTHZ_VAR}=500)`);
+      ctx.note(
+        `BuildImage: building with fault ${ctx.build.fault} (${Object.entries(extraVars)
+          .map(([k, v]) => `${k}=${v}`)
+          .join(' ')})`,
+      );
     const result = await packerBuild({
       sourceRevision,
       registry: ctx.registry.url,

@@ -9,6 +9,7 @@ import type { RegistryHandle } from '../registry.ts';
 import type { RunnerEvent } from '../runner.ts';
 import { FileTable } from '../table.ts';
 import { TaskDefinitionStore } from '../task-definitions.ts';
+import type { ImageFault } from './build-image.ts';
 import { LocalService, type ServiceEvent } from './service.ts';
 
 /** A ledger record as stored locally: the shared record plus the sparse known-good fields. */
@@ -44,8 +45,8 @@ export function notificationsPath(stateDir: string): string {
 
 /** What the BuildImage adapter builds beyond the release input (the local "build project"). */
 export interface BuildSettings {
-  /** Make the image's /healthz answer 500 through the Ansible role's fault variable. */
-  readonly fault?: 'healthz';
+  /** Build a deliberately bad image through one of the Ansible role's fault variables. */
+  readonly fault?: ImageFault;
   /** Receives every Packer/Ansible/Docker log line (for --verbose). */
   readonly onLog?: (line: string) => void;
 }
@@ -109,6 +110,11 @@ export interface ContextOptions {
   readonly desiredCount?: number;
 }
 
+/** The scheduler's loop period for a health-check interval: half of it, 200 ms at least. Pure. */
+export function schedulerPollMs(healthCheckIntervalMs: number): number {
+  return Math.max(200, Math.round(healthCheckIntervalMs / 2));
+}
+
 /** Builds the step context for a running stack. */
 export function createContext(stack: StackParts, opts: ContextOptions = {}): StepContext {
   const { config } = stack;
@@ -125,6 +131,9 @@ export function createContext(stack: StackParts, opts: ContextOptions = {}): Ste
       taskDefinitions,
       portBase: config.taskPortBase,
       desiredCount: opts.desiredCount ?? 2,
+      // Half a health-check interval: the scheduler sees each check's verdict without
+      // spending the CPU the tasks serve with on polling Docker.
+      pollMs: schedulerPollMs(stack.loadBalancer.healthCheck.intervalMs),
       onEvent: opts.onServiceEvent,
     }),
     build: opts.build ?? {},

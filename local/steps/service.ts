@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import type { Deployment, Task } from '@aws-sdk/client-ecs';
+import type { Deployment, Task, TaskDefinition } from '@aws-sdk/client-ecs';
 import type { TargetHealthDescription } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { defaultFailedTaskThreshold } from '#commons/health.ts';
 import type { LoadBalancer } from '../load-balancer.ts';
 import { type ServiceRecord, serviceTable, type TaskDefinitionStore } from '../task-definitions.ts';
 import {
@@ -21,6 +22,8 @@ export interface LocalDeployment extends Record<string, unknown> {
   readonly desiredCount: number;
   readonly rolloutState: 'IN_PROGRESS' | 'COMPLETED' | 'FAILED';
   readonly rolloutStateReason: string;
+  /** Tasks of this deployment that failed (stopped, or failed a health check), like ECS's. */
+  readonly failedTasks?: number;
   readonly createdAt: string;
   readonly updatedAt: string;
 }
@@ -44,6 +47,22 @@ export type ServiceEvent =
       readonly deploymentId: string;
       readonly task: string;
       readonly port: number;
+    }
+  | {
+      readonly type: 'task-replaced';
+      readonly at: number;
+      readonly deploymentId: string;
+      readonly task: string;
+      readonly port: number;
+    }
+  | {
+      readonly type: 'task-failed';
+      readonly at: number;
+      readonly deploymentId: string;
+      readonly task: string;
+      readonly reason: string;
+      /** The deployment's failed tasks so far, this one included. */
+      readonly failedTasks: number;
     }
   | {
       readonly type: 'task-adopted';
@@ -144,6 +163,7 @@ export class LocalService {
       ).length,
       rolloutState: d.rolloutState,
       rolloutStateReason: d.rolloutStateReason,
+      failedTasks: d.failedTasks ?? 0,
       createdAt: new Date(d.createdAt),
       updatedAt: new Date(d.updatedAt),
       launchType: 'FARGATE',
@@ -307,6 +327,93 @@ export class LocalService {
     );
   }
 
+  /** How long a deregistering target may keep its connections (the target group's delay). */
+  private deregistrationDelayMs(): number {
+    const lb = this.opts.loadBalancer as LoadBalancer & { deregistrationDelayMs?: number };
+    return lb.deregistrationDelayMs ?? 30_000;
+  }
+
+  private async recordFailedTask(deploymentId: string): Promise<number> {
+    let failed = 0;
+    await this.table().update({ serviceName: this.opts.service }, (cur) => {
+      const state = cur as LocalServiceState;
+      return {
+        ...state,
+        deployments: state.deployments?.map((d) => {
+          if (d.id !== deploymentId) return d;
+          failed = (d.failedTasks ?? 0) + 1;
+          return { ...d, failedTasks: failed, updatedAt: new Date().toISOString() };
+        }),
+      };
+    });
+    return failed;
+  }
+
+  private async startTask(
+    deployment: LocalDeployment,
+    td: TaskDefinition,
+    releaseId: string,
+    mine: Set<string>,
+    kind: 'task-started' | 'task-replaced',
+  ): Promise<void> {
+    const task = await runTask(
+      runInputFromTaskDefinition(td, {
+        stateDir: this.opts.stateDir,
+        service: this.opts.service,
+        releaseId,
+        portBase: this.opts.portBase,
+      }),
+    );
+    mine.add(task.name);
+    await this.opts.loadBalancer.addTarget({ id: task.name, port: task.port });
+    this.emit({
+      type: kind,
+      at: Date.now(),
+      deploymentId: deployment.id,
+      task: task.name,
+      port: task.port,
+    });
+  }
+
+  /**
+   * Like the ECS service scheduler for one task of the PRIMARY deployment: a task that stopped,
+   * failed its container health check or whose target the load balancer calls unhealthy is a
+   * failed task. It leaves the load balancer, counts toward the deployment's `failedTasks`
+   * (what the health gate's circuit breaker reads) and is replaced until that count reaches
+   * the failed-task threshold. The stopped container stays (as ECS keeps stopped tasks
+   * visible) until the deployment drains it, so the gate can read why it stopped.
+   */
+  private async replaceFailedTasks(
+    deployment: LocalDeployment,
+    td: TaskDefinition,
+    releaseId: string,
+    mine: Set<string>,
+    health: Map<number, string>,
+  ): Promise<void> {
+    const lb = this.opts.loadBalancer;
+    const tasks = (await this.tasks()).filter((t) => mine.has(t.name));
+    for (const t of tasks) {
+      const why = failedTaskReason(t, health.get(t.port));
+      if (!why) continue;
+      mine.delete(t.name);
+      await lb.removeTarget(t.name, { timeoutMs: this.deregistrationDelayMs() });
+      if (t.lastStatus !== 'STOPPED')
+        await stopTask(this.opts.stateDir, t, why).catch(() => undefined);
+      const failed = await this.recordFailedTask(deployment.id);
+      this.emit({
+        type: 'task-failed',
+        at: Date.now(),
+        deploymentId: deployment.id,
+        task: t.name,
+        reason: t.stoppedReason ?? why,
+        failedTasks: failed,
+      });
+      if (failed >= defaultFailedTaskThreshold(deployment.desiredCount)) continue;
+      if (this.stopped || !(await this.isPrimary(deployment.id))) return;
+      await this.startTask(deployment, td, releaseId, mine, 'task-replaced');
+    }
+  }
+
   private async rollout(deployment: LocalDeployment, releaseId: string): Promise<void> {
     const lb = this.opts.loadBalancer;
     const td = await this.opts.taskDefinitions.describe(deployment.taskDefinition);
@@ -329,36 +436,26 @@ export class LocalService {
         task: t.name,
       });
     }
-    for (let i = adopted.length; i < deployment.desiredCount; i++) {
-      if (this.stopped || !(await this.isPrimary(deployment.id))) return;
-      const task = await runTask(
-        runInputFromTaskDefinition(td, {
-          stateDir: this.opts.stateDir,
-          service: this.opts.service,
-          releaseId,
-          portBase: this.opts.portBase,
-        }),
-      );
-      mine.add(task.name);
-      await lb.addTarget({ id: task.name, port: task.port });
-      this.emit({
-        type: 'task-started',
-        at: Date.now(),
-        deploymentId: deployment.id,
-        task: task.name,
-        port: task.port,
-      });
-    }
+    // Started side by side, as ECS places a deployment's tasks at once.
+    const missing = Math.max(0, deployment.desiredCount - adopted.length);
+    if (this.stopped || !(await this.isPrimary(deployment.id))) return;
+    await Promise.all(
+      Array.from({ length: missing }, () =>
+        this.startTask(deployment, td, releaseId, mine, 'task-started'),
+      ),
+    );
 
-    // Wait until every task of the deployment runs and its target is healthy.
+    // Wait until every task of the deployment runs and its target is healthy, replacing the
+    // tasks that fail on the way.
     for (;;) {
       if (this.stopped) return;
       if (!(await this.isPrimary(deployment.id))) {
         this.emit({ type: 'deployment-superseded', at: Date.now(), deploymentId: deployment.id });
         return;
       }
-      const tasks = (await this.tasks()).filter((t) => mine.has(t.name));
       const health = healthByPort(await lb.describeTargetHealth());
+      await this.replaceFailedTasks(deployment, td, releaseId, mine, health);
+      const tasks = (await this.tasks()).filter((t) => mine.has(t.name));
       const ready =
         tasks.length >= deployment.desiredCount &&
         tasks.every((t) => t.lastStatus === 'RUNNING' && health.get(t.port) === 'healthy');
@@ -371,16 +468,15 @@ export class LocalService {
     const others = (await this.tasks()).filter((t) => !mine.has(t.name));
     const names = others.map((t) => t.name);
     this.emit({ type: 'drain-started', at: Date.now(), deploymentId: deployment.id, tasks: names });
+    const delay = this.deregistrationDelayMs();
     const live = others.filter((t) => t.lastStatus !== 'STOPPED');
-    await Promise.all(live.map((t) => lb.drainTarget(t.name, { timeoutMs: 30_000 })));
+    await Promise.all(live.map((t) => lb.drainTarget(t.name, { timeoutMs: delay })));
     // Side by side: the load balancer serialises its target-list writes under a lock.
-    await Promise.all(others.map((t) => lb.removeTarget(t.name, { timeoutMs: 30_000 })));
-    // Servers left behind by an interrupted earlier run belong to no task: deregister them too.
-    const known = new Set([...mine, ...names]);
+    await Promise.all(others.map((t) => lb.removeTarget(t.name, { timeoutMs: delay })));
+    // Servers left behind by an interrupted earlier run belong to no task at all.
+    const existing = new Set((await this.tasks()).map((t) => t.name));
     for (const server of await lb.servers()) {
-      const id = server.name;
-      if (!known.has(id) && !(await this.tasks()).some((t) => t.name === id))
-        await lb.removeTarget(id);
+      if (!mine.has(server.name) && !existing.has(server.name)) await lb.removeTarget(server.name);
     }
     await Promise.all(
       others.map(async (t) => {
@@ -420,7 +516,43 @@ export class LocalService {
         ],
       };
     });
-    if (completed)
-      this.emit({ type: 'deployment-completed', at: Date.now(), deploymentId: deployment.id });
+    if (!completed) return;
+    this.emit({ type: 'deployment-completed', at: Date.now(), deploymentId: deployment.id });
+
+    // Steady state: keep the desired count as long as this process runs the service.
+    while (!this.stopped && (await this.isPrimary(deployment.id))) {
+      const health = healthByPort(await lb.describeTargetHealth());
+      await this.replaceFailedTasks(deployment, td, releaseId, mine, health);
+      // A failed task stays visible to the gate for a while, then goes like any old task.
+      for (const t of await this.tasks())
+        if (!mine.has(t.name) && t.lastStatus === 'STOPPED' && stoppedLongAgo(t))
+          await removeTask(this.opts.stateDir, t);
+      await sleep(this.opts.pollMs ?? 250);
+    }
   }
+}
+
+/** Stopped tasks stay listed this long, as ECS keeps them describable after they stop. */
+const STOPPED_TASK_VISIBLE_MS = 60_000;
+
+function stoppedLongAgo(t: LocalTask, now = Date.now()): boolean {
+  const at = t.stoppedAt ? Date.parse(t.stoppedAt) : Number.NaN;
+  return Number.isFinite(at) && now - at > STOPPED_TASK_VISIBLE_MS;
+}
+
+/**
+ * Why the ECS scheduler would count this task of the PRIMARY deployment as failed, or
+ * undefined while it is fine or still starting: it stopped, its container health check says
+ * UNHEALTHY, or the load balancer marked its target unhealthy (ECS stops such tasks; the
+ * load balancer applies its own thresholds and the start grace first). Pure.
+ */
+export function failedTaskReason(
+  task: Pick<LocalTask, 'lastStatus' | 'stoppedReason'> & { readonly healthStatus?: string },
+  targetHealth: string | undefined,
+): string | undefined {
+  if (task.lastStatus === 'STOPPED') return task.stoppedReason ?? 'Task stopped';
+  if (task.healthStatus === 'UNHEALTHY') return 'Task failed container health checks';
+  if (task.lastStatus === 'RUNNING' && targetHealth === 'unhealthy')
+    return 'Task failed ELB health checks in (target-group local:haproxy/app)';
+  return undefined;
 }

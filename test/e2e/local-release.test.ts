@@ -97,9 +97,11 @@ class Load {
   readonly failures: string[] = [];
   ok = 0;
 
+  // A modest fixed rate: the promise is measured at half of capacity by `npm run bench`; here
+  // it must hold on a busy two-core CI machine whatever its capacity is that day.
   constructor(
-    private readonly rate = 20,
-    private readonly maxRequests = 20 * 60 * 8,
+    private readonly rate = 4,
+    private readonly maxRequests = 4 * 60 * 8,
     private readonly maxMs = 8 * MINUTES,
   ) {}
 
@@ -235,7 +237,7 @@ describe.sequential('local mode: the release state machine on the local stack', 
       expect(v2.failure?.reason).toMatch(/Target\.ResponseCodeMismatch.*500/);
       expect(v2.record?.rollbackTaskDefinitionArn).toBe(v1.record?.taskDefinitionArn);
       expect(seen.failures).toEqual([]);
-      expect(seen.ok).toBeGreaterThan(100);
+      expect(seen.ok).toBeGreaterThan(20);
       expect(after.service?.taskDefinition).toBe(v1.record?.taskDefinitionArn);
       expect(new Set(taskRevisions().keys())).toEqual(before);
       expect(after.releases.find((r) => r.releaseId === v2.releaseId)).toMatchObject({
@@ -260,7 +262,7 @@ describe.sequential('local mode: the release state machine on the local stack', 
       // Assess
       expect(v3).toMatchObject({ outcome: 'SUCCEEDED' });
       expect(seen.failures).toEqual([]);
-      expect(seen.ok).toBeGreaterThan(100);
+      expect(seen.ok).toBeGreaterThan(20);
       expect(tasks.size).toBe(2);
       expect([...tasks.values()]).toEqual([revision, revision]);
       for (const name of old) expect(tasks.has(name)).toBe(false);
@@ -291,7 +293,7 @@ describe.sequential('local mode: the release state machine on the local stack', 
   );
 
   it(
-    '5. a new task killed mid-rollout fails the release fast with the stopped-task reason',
+    '5. a new task killed mid-rollout is replaced, as ECS does, and the release succeeds',
     async () => {
       // Prepare
       const current = new Set(taskRevisions().values());
@@ -306,16 +308,20 @@ describe.sequential('local mode: the release state machine on the local stack', 
       }
       // Act
       const result = json<ReleaseJson>(await run.done);
+      const after = await status();
+      const tasks = taskRevisions();
       // Assess
       expect(killed).toBeDefined();
-      expect(result.outcome).toBe('ROLLED_BACK');
-      expect(result.failure?.step).toBe('CheckHealth');
-      expect(result.failure?.reason).toMatch(
-        /task \S+ stopped \[EssentialContainerExited\]: Essential container in task exited \(exit code 137\)/,
+      expect(result.outcome).toBe('SUCCEEDED');
+      expect(run.stderr()).toMatch(
+        /task \S+ failed \(1 so far\): Essential container in task exited \(exit code 137\)/,
       );
-      expect(result.record?.rollbackTaskDefinitionArn).toBe(v4.record?.taskDefinitionArn);
-      expect((await status()).service?.taskDefinition).toBe(v4.record?.taskDefinitionArn);
-      expect(taskRevisions().has(killed as string)).toBe(false);
+      expect(after.service?.taskDefinition).toBe(result.record?.taskDefinitionArn);
+      expect(tasks.has(killed as string)).toBe(false);
+      expect([...tasks.values()]).toEqual(
+        Array(2).fill(result.record?.taskDefinitionArn?.split(':').pop()),
+      );
+      expect(after.tasks.every((t) => t.targetHealth === 'healthy')).toBe(true);
     },
     15 * MINUTES,
   );

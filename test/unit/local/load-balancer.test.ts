@@ -16,7 +16,6 @@ import {
   targetTable,
   verdictFailingSince,
 } from '#local/load-balancer.ts';
-import { LOCAL_POLL_MS, LOCAL_RELEASE_OPTIONS, localPollMs } from '#local/release.ts';
 
 // Captured from HAProxy 3.0 (Debian trixie) with one passing and one 500-answering server.
 const SERVERS_STATE = `1
@@ -501,24 +500,5 @@ describe('targetTable', () => {
 
     // Assess
     expect(left).toEqual(['new', 't6', 't7']);
-  });
-});
-
-describe('local release policy', () => {
-  it('fails on the first unhealthy poll and polls twice per health-check interval', () => {
-    // Assess
-    expect(LOCAL_RELEASE_OPTIONS.maxUnhealthyPolls).toBe(1);
-    expect(LOCAL_POLL_MS).toBeLessThanOrEqual(DEFAULT_HEALTH_CHECK.intervalMs / 2);
-  });
-
-  it.each([
-    [{}, 500],
-    [{ pollIntervalSeconds: 3 }, 3000],
-  ])('localPollMs(%o) is %d ms', (options, want) => {
-    // Act
-    const got = localPollMs(options as never);
-
-    // Assess
-    expect(got).toBe(want);
   });
 });

@@ -193,7 +193,7 @@ describe('CheckHealth handler', () => {
     deploymentId: 'ecs-svc/222',
     startedAt: new Date(Date.now() - 60_000).toISOString(),
     policy: { timeoutSeconds: 900, maxUnhealthyPolls: 3, requiredHealthyPolls: 1 },
-    progress: { polls: 0, unhealthyPolls: 0, healthyStreak: 0 },
+    progress: { polls: 0, unhealthyPolls: 0, unhealthyStreak: 0, healthyStreak: 0 },
   };
   const eni = (ip: string) => [
     {
