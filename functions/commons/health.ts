@@ -56,6 +56,18 @@ export interface HealthVerdict {
   };
 }
 
+/**
+ * When the health gate's clock starts for a deployment: when ECS created it, or now when it
+ * is older (UpdateService to the revision the PRIMARY deployment already carries returns that
+ * deployment, and a gate timed from its old creation would time out on its first poll). Pure.
+ */
+export function gateStartedAt(deploymentCreatedAt: Date | string | undefined, now: Date): string {
+  const created = toTime(deploymentCreatedAt);
+  return new Date(
+    created === undefined ? now.getTime() : Math.max(created, now.getTime()),
+  ).toISOString();
+}
+
 /** Starting counters for a new health gate. */
 export const initialProgress: HealthProgress = {
   polls: 0,

@@ -1,6 +1,7 @@
 import { UpdateServiceCommand } from '@aws-sdk/client-ecs';
 import { ecsClient } from '#commons/clients/ecs.ts';
 import { classifyAws, DeployError } from '#commons/errors.ts';
+import { gateStartedAt } from '#commons/health.ts';
 import type { DeployServiceEvent } from './schema.ts';
 
 /**
@@ -29,6 +30,6 @@ export async function deployService(event: DeployServiceEvent, now = new Date())
   return {
     deploymentId: deployment.id,
     taskDefinitionArn: event.taskDefinitionArn,
-    startedAt: (deployment.createdAt ?? now).toISOString(),
+    startedAt: gateStartedAt(deployment.createdAt, now),
   };
 }

@@ -1,4 +1,5 @@
 import { DeployError } from '#commons/errors.ts';
+import { gateStartedAt } from '#commons/health.ts';
 import { deployServiceSchema } from '#functions/deploy-service/schema.ts';
 import type { Json } from '../runner.ts';
 import { TaskDefinitionNotFoundError } from '../task-definitions.ts';
@@ -22,7 +23,7 @@ export function deployService(ctx: StepContext) {
       return {
         deploymentId: deployment.id,
         taskDefinitionArn: event.taskDefinitionArn,
-        startedAt: new Date(deployment.createdAt).toISOString(),
+        startedAt: gateStartedAt(deployment.createdAt, ctx.now()),
       };
     } catch (error) {
       if (error instanceof TaskDefinitionNotFoundError)

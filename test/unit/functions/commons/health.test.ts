@@ -3,11 +3,13 @@ import type { TargetHealthDescription } from '@aws-sdk/client-elastic-load-balan
 import { describe, expect, it } from 'vitest';
 import {
   defaultFailedTaskThreshold,
+  gateStartedAt,
   type HealthObservation,
   type HealthPolicy,
   type HealthProgress,
   initialProgress,
   judgeHealth,
+  servingSummary,
 } from '#commons/health.ts';
 
 const OLD = 'arn:aws:ecs:us-east-1:123456789012:task-definition/sd-wordpress:7';
@@ -406,5 +408,40 @@ describe('defaultFailedTaskThreshold', () => {
   ])('desired %s -> %s', (desired, threshold) => {
     // Act / Assess
     expect(defaultFailedTaskThreshold(desired)).toBe(threshold);
+  });
+});
+
+describe('gateStartedAt', () => {
+  const now = new Date('2026-01-01T10:05:00.000Z');
+  it.each([
+    ['a deployment created just now starts the clock at its creation', '2026-01-01T10:05:00.000Z'],
+    ['an older deployment (reused by UpdateService) starts it now', '2026-01-01T09:00:00.000Z'],
+    ['no creation time starts it now', undefined],
+  ])('%s', (_name, createdAt) => {
+    // Act
+    const got = gateStartedAt(createdAt, now);
+    // Assess
+    expect(got).toBe('2026-01-01T10:05:00.000Z');
+  });
+});
+
+describe('servingSummary', () => {
+  it('groups the tasks with a healthy target by revision', () => {
+    // Prepare
+    const tasks = [
+      task('a', '10.0.1.10'),
+      task('b', '10.0.2.10', { taskDefinitionArn: OLD }),
+      task('c', '10.0.3.10', { taskDefinitionArn: OLD }),
+      task('d', '10.0.4.10'),
+    ];
+    const targets = [
+      target('10.0.1.10', 'healthy'),
+      target('10.0.2.10', 'healthy'),
+      target('10.0.3.10', 'healthy'),
+      target('10.0.4.10', 'unhealthy', 'Target.Timeout'),
+    ];
+    // Act / Assess
+    expect(servingSummary(tasks, targets)).toBe('serving sd-wordpress:8 x1, sd-wordpress:7 x2');
+    expect(servingSummary(tasks, [])).toBe('no healthy target is serving');
   });
 });

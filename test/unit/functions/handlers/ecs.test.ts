@@ -130,6 +130,29 @@ describe('RegisterTaskDefinition handler', () => {
 describe('DeployService handler', () => {
   it('updates the service and returns the PRIMARY deployment of the revision', async () => {
     // Prepare
+    const createdAt = new Date(Date.now() - 1000);
+    ecs.on(UpdateServiceCommand).resolves({
+      service: {
+        serviceName: 'sd-wordpress',
+        deployments: [
+          { id: 'ecs-svc/222', status: 'PRIMARY', taskDefinition: TD8, createdAt },
+          { id: 'ecs-svc/111', status: 'ACTIVE', taskDefinition: TD7, rolloutState: 'COMPLETED' },
+        ],
+      },
+    });
+    const before = Date.now();
+    // Act
+    const out = await deploy(
+      { cluster: CLUSTER, service: 'sd-wordpress', taskDefinitionArn: TD8 },
+      lambdaContext('DeployService'),
+    );
+    // Assess: the gate's clock starts now, not at the deployment's creation a second ago
+    expect(out.deploymentId).toBe('ecs-svc/222');
+    expect(Date.parse(out.startedAt)).toBeGreaterThanOrEqual(before);
+  });
+
+  it('an existing PRIMARY deployment of the revision starts the gate clock now, not at its creation', async () => {
+    // Prepare
     ecs.on(UpdateServiceCommand).resolves({
       service: {
         serviceName: 'sd-wordpress',
@@ -156,11 +179,8 @@ describe('DeployService handler', () => {
       service: 'sd-wordpress',
       taskDefinition: TD8,
     });
-    expect(out).toEqual({
-      deploymentId: 'ecs-svc/222',
-      taskDefinitionArn: TD8,
-      startedAt: '2026-01-01T10:00:00.000Z',
-    });
+    expect(out).toMatchObject({ deploymentId: 'ecs-svc/222', taskDefinitionArn: TD8 });
+    expect(Date.parse(out.startedAt)).toBeGreaterThan(Date.parse('2026-01-01T10:00:00Z'));
   });
 
   it('names a throttled UpdateService TransientAwsError', async () => {
