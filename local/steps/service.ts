@@ -393,7 +393,7 @@ export class LocalService {
     const lb = this.opts.loadBalancer;
     const tasks = (await this.tasks()).filter((t) => mine.has(t.name));
     for (const t of tasks) {
-      const why = failedTaskReason(t, health.get(t.port));
+      const why = failedTaskReason(t, health.get(t.port), lb.healthCheck.startGraceMs ?? 0);
       if (!why) continue;
       mine.delete(t.name);
       await lb.removeTarget(t.name, { timeoutMs: this.deregistrationDelayMs() });
@@ -547,12 +547,19 @@ function stoppedLongAgo(t: LocalTask, now = Date.now()): boolean {
  * load balancer applies its own thresholds and the start grace first). Pure.
  */
 export function failedTaskReason(
-  task: Pick<LocalTask, 'lastStatus' | 'stoppedReason'> & { readonly healthStatus?: string },
+  task: Pick<LocalTask, 'lastStatus' | 'stoppedReason' | 'startedAt'> & {
+    readonly healthStatus?: string;
+  },
   targetHealth: string | undefined,
+  gracePeriodMs = 0,
+  now = Date.now(),
 ): string | undefined {
   if (task.lastStatus === 'STOPPED') return task.stoppedReason ?? 'Task stopped';
   if (task.healthStatus === 'UNHEALTHY') return 'Task failed container health checks';
-  if (task.lastStatus === 'RUNNING' && targetHealth === 'unhealthy')
+  // Like the service's healthCheckGracePeriodSeconds: ELB health is ignored while a task starts.
+  const started = task.startedAt ? Date.parse(task.startedAt) : Number.NaN;
+  const pastGrace = Number.isFinite(started) && now - started >= gracePeriodMs;
+  if (task.lastStatus === 'RUNNING' && targetHealth === 'unhealthy' && pastGrace)
     return 'Task failed ELB health checks in (target-group local:haproxy/app)';
   return undefined;
 }

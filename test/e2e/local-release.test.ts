@@ -158,8 +158,9 @@ function ourContainers(filter: string[] = []): string[] {
     .filter(Boolean);
 }
 
-function taskRevisions(): Map<string, string> {
-  const names = ourContainers(['label=stepdeploy.role=task']);
+/** Task containers (all, or only those running) by name, with their revision label. */
+function taskRevisions(filter: string[] = []): Map<string, string> {
+  const names = ourContainers(['label=stepdeploy.role=task', ...filter]);
   const out = new Map<string, string>();
   for (const name of names) {
     out.set(
@@ -300,7 +301,8 @@ describe.sequential('local mode: the release state machine on the local stack', 
       const run = startCli(['release', '--image', v3.record?.imageUri ?? '', '--json']);
       let killed: string | undefined;
       for (let i = 0; i < 1200 && !killed; i++) {
-        const fresh = [...taskRevisions()].find(([, rev]) => !current.has(rev));
+        // A task counts once its container runs: docker creates it a moment before it starts.
+        const fresh = [...taskRevisions(['status=running'])].find(([, rev]) => !current.has(rev));
         if (fresh) {
           execFileSync('docker', ['kill', fresh[0]]);
           killed = fresh[0];

@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { failedTaskReason } from '#local/steps/service.ts';
 
+const NOW = Date.parse('2026-01-01T10:00:00.000Z');
+const T0 = new Date(NOW - 60_000).toISOString();
+
 describe('failedTaskReason: what the local ECS scheduler counts as a failed task', () => {
   it.each([
     {
@@ -37,14 +40,20 @@ describe('failedTaskReason: what the local ECS scheduler counts as a failed task
       want: 'Task failed container health checks',
     },
     {
-      name: 'a target the load balancer calls unhealthy fails the task, as ECS stops it',
-      task: { lastStatus: 'RUNNING' as const, healthStatus: 'HEALTHY' },
+      name: 'a target the load balancer calls unhealthy past the grace period fails the task',
+      task: { lastStatus: 'RUNNING' as const, healthStatus: 'HEALTHY', startedAt: T0 },
       target: 'unhealthy',
       want: 'Task failed ELB health checks in (target-group local:haproxy/app)',
     },
+    {
+      name: 'an unhealthy target within the grace period is left alone (still starting)',
+      task: { lastStatus: 'RUNNING' as const, startedAt: new Date(NOW - 5_000).toISOString() },
+      target: 'unhealthy',
+      want: undefined,
+    },
   ])('$name', ({ task, target, want }) => {
     // Act
-    const got = failedTaskReason(task, target);
+    const got = failedTaskReason(task, target, 12_000, NOW);
     // Assess
     expect(got).toBe(want);
   });
