@@ -132,7 +132,9 @@ export function describeStoppedTask(task: Task): string {
     .filter((c) => c.exitCode !== 0)
     .map(
       (c) =>
-        `container ${c.name} ${c.exitCode === undefined ? 'has no exit code' : `exited ${c.exitCode}`}${c.reason ? ` (${c.reason})` : ''}`,
+        `container ${c.name} ${c.exitCode === undefined ? 'has no exit code' : `exited ${c.exitCode}`}${
+          c.reason && c.reason !== task.stoppedReason ? ` (${c.reason})` : ''
+        }`,
     );
   return [
     `task ${shortId(task.taskArn)} stopped${task.stopCode ? ` [${task.stopCode}]` : ''}: ${task.stoppedReason ?? 'no reason given'}`,

@@ -364,6 +364,12 @@ export class LocalService {
         portBase: this.opts.portBase,
       }),
     );
+    // Superseded while the container started: it never served, so it goes at once (the
+    // newer deployment may already have drained what it saw).
+    if (this.stopped || !(await this.isPrimary(deployment.id))) {
+      await removeTask(this.opts.stateDir, task);
+      return;
+    }
     mine.add(task.name);
     await this.opts.loadBalancer.addTarget({ id: task.name, port: task.port });
     this.emit({
@@ -523,10 +529,24 @@ export class LocalService {
     while (!this.stopped && (await this.isPrimary(deployment.id))) {
       const health = healthByPort(await lb.describeTargetHealth());
       await this.replaceFailedTasks(deployment, td, releaseId, mine, health);
-      // A failed task stays visible to the gate for a while, then goes like any old task.
-      for (const t of await this.tasks())
-        if (!mine.has(t.name) && t.lastStatus === 'STOPPED' && stoppedLongAgo(t))
-          await removeTask(this.opts.stateDir, t);
+      for (const t of await this.tasks()) {
+        if (mine.has(t.name)) continue;
+        if (t.lastStatus === 'STOPPED') {
+          // A failed task stays visible to the gate for a while, then goes like any old task.
+          if (stoppedLongAgo(t)) await removeTask(this.opts.stateDir, t);
+          continue;
+        }
+        // A task no deployment owns (started by one that was superseded as it started it):
+        // the service converges on its PRIMARY deployment's tasks only.
+        await lb.drainTarget(t.name, { timeoutMs: this.deregistrationDelayMs() });
+        await lb.removeTarget(t.name, { timeoutMs: this.deregistrationDelayMs() });
+        await stopTask(
+          this.opts.stateDir,
+          t,
+          `Scaling activity initiated by (deployment ${deployment.id})`,
+        ).catch(() => undefined);
+        await removeTask(this.opts.stateDir, t);
+      }
       await sleep(this.opts.pollMs ?? 250);
     }
   }

@@ -314,7 +314,7 @@ describe.sequential('local mode: the release state machine on the local stack', 
       const tasks = taskRevisions();
       // Assess
       expect(killed).toBeDefined();
-      expect(result.outcome).toBe('SUCCEEDED');
+      expect(result.outcome, `${result.cause}\n${run.stderr().slice(-3000)}`).toBe('SUCCEEDED');
       expect(run.stderr()).toMatch(
         /task \S+ failed \(1 so far\): Essential container in task exited \(exit code 137\)/,
       );
