@@ -1,24 +1,20 @@
 import { join } from 'node:path';
 import type { RegisterTaskDefinitionCommandInput } from '@aws-sdk/client-ecs';
 import { buildLedgerRecord, type ReleaseState } from '#commons/ledger.ts';
+import {
+  type ApplicationTemplate,
+  applicationFromTemplates,
+  serviceSettings,
+  type TemplateSecret,
+  taskDefinitionRegistration,
+} from './application.ts';
 import { buildImage } from './packer.ts';
-import { ensureSecret, readSecret } from './secrets.ts';
+import { synthesizedTemplates } from './release.ts';
+import { ensureSecret, readSecret, writeSecret } from './secrets.ts';
 import { repositoryOf } from './steps/build-image.ts';
 import { createContext, familyOf, type StackParts, type StepContext } from './steps/context.ts';
 import type { ServiceEvent } from './steps/service.ts';
 import { CONTAINER_NAME } from './tasks.ts';
-
-/** WordPress's eight keys and salts, passed as secrets (same names as the official image). */
-export const SALT_NAMES = [
-  'WORDPRESS_AUTH_KEY',
-  'WORDPRESS_SECURE_AUTH_KEY',
-  'WORDPRESS_LOGGED_IN_KEY',
-  'WORDPRESS_NONCE_KEY',
-  'WORDPRESS_AUTH_SALT',
-  'WORDPRESS_SECURE_AUTH_SALT',
-  'WORDPRESS_LOGGED_IN_SALT',
-  'WORDPRESS_NONCE_SALT',
-] as const;
 
 /** The site could not be set up; the message says which part. */
 export class BootstrapError extends Error {
@@ -28,50 +24,89 @@ export class BootstrapError extends Error {
   }
 }
 
-/** Mode-600 files holding the site's own secrets (the database's are the database's). */
+const slug = (s: string) =>
+  s
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-|-$/g, '');
+
+/**
+ * Mode-600 files of the local Secrets Manager: one file per JSON key of a secret. The database
+ * secret's `password` is the database's own file (local/database.ts); its `username` is a file
+ * next to it; every other secret key is a file named after the secret and the key.
+ */
 export function siteSecretPaths(stateDir: string, service: string) {
   const dir = join(stateDir, 'secrets');
   return {
     adminPassword: join(dir, `${service}-admin-password`),
-    salt: (name: string) => join(dir, `${service}-${name.toLowerCase().replace(/_/g, '-')}`),
+    /** One JSON key of a (non-database) secret, e.g. `stepdeploy/wordpress-salts` AUTH_KEY. */
+    secretKey: (secretName: string, key: string) =>
+      join(dir, `${service}-${slug(secretName.split('/').pop() ?? secretName)}-${slug(key)}`),
+    /** The database user's name, as the database secret's `username` key. */
+    databaseUser: (databaseName: string) => join(dir, `${databaseName}-username`),
   };
 }
 
+/** The local secret file that plays one key of one of the stack's secrets, or undefined. Pure. */
+export function localSecretFile(
+  stack: Pick<StackParts, 'config' | 'database'>,
+  secret: TemplateSecret,
+  key: string,
+): string | undefined {
+  const paths = siteSecretPaths(stack.config.stateDir, stack.config.service);
+  if (secret.database) {
+    if (key === 'password') return stack.database.passwordFile;
+    if (key === 'username') return paths.databaseUser(stack.database.name);
+    return undefined;
+  }
+  return paths.secretKey(secret.name, key);
+}
+
 /**
- * Revision 1 of the local task definition: the WordPress container configured by environment
- * (database address and name, site URL) with every secret as a reference to a mode-600 file
- * (the local Secrets Manager), never as a value. Pure.
+ * Revision 1 of the local task definition: the synthesized application stack's task
+ * definition (local/application.ts `taskDefinitionRegistration`) with the image swapped for
+ * `image`, the family named after the local service, the database endpoint pointed at the
+ * local MariaDB, the load balancer's DNS name at HAProxy and every secret at the mode-600 file
+ * that plays it (never a value). Pure.
  */
 export function initialTaskDefinition(
-  stack: Pick<StackParts, 'config' | 'database' | 'loadBalancer'>,
+  stack: Pick<StackParts, 'config' | 'database' | 'loadBalancer'> & {
+    readonly application: ApplicationTemplate;
+  },
   image: string,
 ): RegisterTaskDefinitionCommandInput {
   const { config, database } = stack;
-  const secrets = siteSecretPaths(config.stateDir, config.service);
-  return {
-    family: familyOf(config.service),
-    networkMode: 'host',
-    requiresCompatibilities: ['EC2'],
-    cpu: '256',
-    memory: '512',
-    containerDefinitions: [
-      {
-        name: CONTAINER_NAME,
-        image,
-        essential: true,
-        environment: [
-          { name: 'WORDPRESS_DB_HOST', value: `127.0.0.1:${database.port}` },
-          { name: 'WORDPRESS_DB_NAME', value: database.database },
-          { name: 'WORDPRESS_DB_USER', value: database.user },
-          { name: 'WORDPRESS_SITE_URL', value: stack.loadBalancer.url },
-        ],
-        secrets: [
-          { name: 'WORDPRESS_DB_PASSWORD', valueFrom: database.passwordFile },
-          ...SALT_NAMES.map((name) => ({ name, valueFrom: secrets.salt(name) })),
-        ],
-      },
-    ],
-  };
+  return taskDefinitionRegistration(
+    stack.application,
+    {
+      family: familyOf(config.service),
+      database: { host: database.host, port: database.port },
+      loadBalancerAddress: new URL(stack.loadBalancer.url).host,
+      secretFile: (secret, key) => localSecretFile(stack, secret, key),
+    },
+    { containerName: CONTAINER_NAME, uri: image },
+  );
+}
+
+/**
+ * Makes every secret file a registration references exist, as the stack's secrets exist once
+ * deployed: the database user's name from the database, the database password as the database
+ * keeps it, and every other key generated (like the salts generator) unless it is there.
+ */
+export async function ensureSecretFiles(
+  stack: Pick<StackParts, 'config' | 'database'>,
+  registration: RegisterTaskDefinitionCommandInput,
+): Promise<void> {
+  const userFile = siteSecretPaths(stack.config.stateDir, stack.config.service).databaseUser(
+    stack.database.name,
+  );
+  for (const c of registration.containerDefinitions ?? [])
+    for (const s of c.secrets ?? []) {
+      const path = s.valueFrom as string;
+      if (path === userFile) await writeSecret(path, stack.database.user);
+      else if (path === stack.database.passwordFile) await readSecret(path);
+      else await ensureSecret(path);
+    }
 }
 
 /** The form WordPress's installer posts at step 2, URL-encoded. Pure. */
@@ -190,7 +225,7 @@ async function recordBootstrap(
  * records revision 1 as known-good in the ledger. When it exists, makes sure its tasks run.
  */
 export async function bootstrapService(
-  stack: StackParts,
+  stack: StackParts & { readonly application?: ApplicationTemplate },
   opts: BootstrapOptions = {},
 ): Promise<BootstrapResult> {
   const log = opts.log ?? (() => {});
@@ -228,7 +263,13 @@ export async function bootstrapService(
       };
     }
 
-    for (const name of SALT_NAMES) await ensureSecret(secrets.salt(name));
+    const application =
+      stack.application ??
+      applicationFromTemplates((await synthesizedTemplates(config.stateDir, log)).templates);
+    // Refused before the build when the synthesized definition has no local equivalent.
+    const draft = initialTaskDefinition({ ...stack, application }, 'pending-build');
+    await ensureSecretFiles(stack, draft);
+    const desiredCount = opts.desiredCount ?? serviceSettings(application).desiredCount;
     log('building the bootstrap image (packer build, Ansible role)');
     const built = await buildImage({
       sourceRevision: 'bootstrap',
@@ -237,13 +278,15 @@ export async function bootstrapService(
       onLog: opts.onBuildLog,
     });
     log(`pushed ${built.imageUri}`);
-    const td = await ctx.taskDefinitions.register(initialTaskDefinition(stack, built.imageUri));
+    const td = await ctx.taskDefinitions.register(
+      initialTaskDefinition({ ...stack, application }, built.imageUri),
+    );
     const arn = td.taskDefinitionArn as string;
     log(
-      `registered ${arn.split('/').pop()}; starting ${opts.desiredCount ?? 2} task(s) behind HAProxy`,
+      `registered ${arn.split('/').pop()} from the synthesized ${application.taskDefinition.logicalId} (cpu ${td.cpu}, memory ${td.memory}); starting ${desiredCount} task(s) behind HAProxy`,
     );
     const deployment = await ctx.service.update(arn, {
-      desiredCount: opts.desiredCount ?? 2,
+      desiredCount,
       releaseId: 'bootstrap',
     });
     await ctx.service.waitForSteady(deployment.id);

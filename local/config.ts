@@ -1,6 +1,5 @@
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { HealthCheckSettings } from './load-balancer.ts';
 
 /** The repository root (this file lives in <root>/local/). */
 export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -22,11 +21,21 @@ export interface LocalConfig {
   readonly taskPortBase: number;
   readonly baseImage: string;
   /**
-   * The load balancer's health check as set in the environment; what is not set keeps the
-   * load balancer's defaults (`DEFAULT_HEALTH_CHECK` in local/load-balancer.ts).
+   * The one factor by which local mode scales the synthesized stack's timings (target-group
+   * health check interval and timeout, deregistration delay, the service's health check grace
+   * period, the container health check): STEPDEPLOY_TIME_FACTOR, default
+   * {@link DEFAULT_TIME_FACTOR}. Counts (thresholds, retries) are never scaled.
    */
-  readonly healthCheck: Partial<HealthCheckSettings>;
+  readonly timeFactor: number;
 }
+
+/**
+ * 0.3: the template's 10 s interval and 5 s timeout become 3 s and 1.5 s, so a release's
+ * health gate takes seconds, not half a minute, while a check still waits five times the
+ * home page's p99 at rest (~300 ms) and above the 3x-p99 bound the benchmark holds a release
+ * to. A /healthz answer slower than 1.5 s is a real overload, not jitter.
+ */
+export const DEFAULT_TIME_FACTOR = 0.3;
 
 function port(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
   const raw = env[name];
@@ -37,40 +46,25 @@ function port(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
   return value;
 }
 
-function whole(env: NodeJS.ProcessEnv, name: string, min: number, max: number): number | undefined {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return undefined;
+/**
+ * STEPDEPLOY_TIME_FACTOR (default {@link DEFAULT_TIME_FACTOR}): a number from 0.05 to 1; 1 runs
+ * the stack's timings as AWS would. Pure.
+ */
+export function timeFactorFromEnv(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env.STEPDEPLOY_TIME_FACTOR;
+  if (raw === undefined || raw.trim() === '') return DEFAULT_TIME_FACTOR;
   const value = Number(raw);
-  if (!Number.isInteger(value) || value < min || value > max)
+  if (!Number.isFinite(value) || value < 0.05 || value > 1)
     throw new Error(
-      `environment variable ${name} must be a whole number from ${min} to ${max}, got ${raw}`,
+      `environment variable STEPDEPLOY_TIME_FACTOR must be a number from 0.05 to 1 (1 = AWS timings), got ${raw}`,
     );
   return value;
 }
 
 /**
- * Health-check settings of the local load balancer set in the environment (only those set):
- * STEPDEPLOY_HEALTH_CHECK_INTERVAL_MS, _TIMEOUT_MS, _RISE, _FALL, _GRACE_MS. Pure.
- */
-export function healthCheckFromEnv(
-  env: NodeJS.ProcessEnv = process.env,
-): Partial<HealthCheckSettings> {
-  const values = {
-    intervalMs: whole(env, 'STEPDEPLOY_HEALTH_CHECK_INTERVAL_MS', 100, 300_000),
-    timeoutMs: whole(env, 'STEPDEPLOY_HEALTH_CHECK_TIMEOUT_MS', 100, 120_000),
-    rise: whole(env, 'STEPDEPLOY_HEALTH_CHECK_RISE', 1, 10),
-    fall: whole(env, 'STEPDEPLOY_HEALTH_CHECK_FALL', 1, 10),
-    startGraceMs: whole(env, 'STEPDEPLOY_HEALTH_CHECK_GRACE_MS', 0, 3_600_000),
-  };
-  return Object.fromEntries(
-    Object.entries(values).filter(([, v]) => v !== undefined),
-  ) as Partial<HealthCheckSettings>;
-}
-
-/**
  * The local configuration from the environment: STEPDEPLOY_HOME (default <project>/.stepdeploy),
  * STEPDEPLOY_SERVICE, STEPDEPLOY_SITE_PORT, STEPDEPLOY_REGISTRY_PORT, STEPDEPLOY_DB_PORT,
- * STEPDEPLOY_TASK_PORT_BASE and the STEPDEPLOY_HEALTH_CHECK_* settings. Explicit overrides win over the environment.
+ * STEPDEPLOY_TASK_PORT_BASE and STEPDEPLOY_TIME_FACTOR. Explicit overrides win over the environment.
  */
 export function loadConfig(
   overrides: Partial<LocalConfig> = {},
@@ -84,7 +78,7 @@ export function loadConfig(
     databasePort: port(env, 'STEPDEPLOY_DB_PORT', 13306),
     taskPortBase: port(env, 'STEPDEPLOY_TASK_PORT_BASE', 18000),
     baseImage: 'stepdeploy/base:trixie',
-    healthCheck: healthCheckFromEnv(env),
+    timeFactor: timeFactorFromEnv(env),
     ...overrides,
   };
 }

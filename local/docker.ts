@@ -194,16 +194,17 @@ export async function removeVolume(name: string): Promise<void> {
   }
 }
 
-/** Creates a labelled volume if it does not exist yet. */
-export async function ensureVolume(name: string, labels: Record<string, string>): Promise<void> {
+/** Creates a labelled volume if it does not exist yet; true when this call created it. */
+export async function ensureVolume(name: string, labels: Record<string, string>): Promise<boolean> {
   const existing = await docker(['volume', 'ls', '-q', '--filter', `name=^${name}$`]);
-  if (existing.split('\n').includes(name)) return;
+  if (existing.split('\n').includes(name)) return false;
   await docker([
     'volume',
     'create',
     ...Object.entries(labels).flatMap(([k, v]) => ['--label', `${k}=${v}`]),
     name,
   ]);
+  return true;
 }
 
 /** The last lines of a container's logs (stdout and stderr together). */
@@ -265,6 +266,28 @@ export async function runContainer(spec: RunSpec): Promise<string> {
     args.push('--stop-timeout', String(spec.stopTimeoutSeconds));
   args.push(spec.image, ...(spec.command ?? []));
   return (await docker(args)).trim();
+}
+
+/** The part of `docker image inspect` the task runner reads. */
+export interface ImageInspect {
+  readonly Id: string;
+  readonly Architecture: string;
+  readonly Os: string;
+  readonly Config: {
+    readonly User?: string;
+    readonly Volumes?: Record<string, unknown> | null;
+  };
+}
+
+/** `docker image inspect` of one image, or undefined when it is not in the local cache. */
+export async function inspectImage(ref: string): Promise<ImageInspect | undefined> {
+  try {
+    const [image] = JSON.parse(await docker(['image', 'inspect', ref])) as ImageInspect[];
+    return image;
+  } catch (err) {
+    if (err instanceof DockerError && /no such (image|object)/i.test(err.stderr)) return undefined;
+    throw err;
+  }
 }
 
 /** Whether an image reference exists locally. */

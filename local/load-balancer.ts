@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { join } from 'node:path';
@@ -6,7 +7,12 @@ import type {
   TargetHealthReasonEnum,
   TargetHealthStateEnum,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { healthCheckFromEnv, IMAGES_DIR } from './config.ts';
+import {
+  applicationFromTemplates,
+  type TargetGroupSettings,
+  targetGroupSettings,
+} from './application.ts';
+import { IMAGES_DIR, timeFactorFromEnv } from './config.ts';
 import {
   buildImageOnce,
   containerLogs,
@@ -17,6 +23,7 @@ import {
   runContainer,
 } from './docker.ts';
 import { FileTable } from './table.ts';
+import { readCdkOut } from './template.ts';
 
 /** The HAProxy runtime API refused a command or HAProxy is not answering. */
 export class LoadBalancerError extends Error {
@@ -26,51 +33,41 @@ export class LoadBalancerError extends Error {
   }
 }
 
-/** Active health check settings (like a target group's health check). */
+/**
+ * Active health check settings (a target group's health check, and the service's grace
+ * period). Local mode takes them from the synthesized template (local/application.ts
+ * `targetGroupSettings`), scaled by STEPDEPLOY_TIME_FACTOR; none is specified here.
+ */
 export interface HealthCheckSettings {
+  /** HealthCheckPath. */
   readonly path: string;
-  /** Milliseconds between checks. */
+  /** Milliseconds between checks (HealthCheckIntervalSeconds x time factor). */
   readonly intervalMs: number;
   /** Consecutive passes to become healthy (HealthyThresholdCount). */
   readonly rise: number;
   /** Consecutive failures to become unhealthy (UnhealthyThresholdCount). */
   readonly fall: number;
-  /** Milliseconds a check may wait for the answer before it counts as failed (timed out). */
+  /** Milliseconds a check may wait for the answer (HealthCheckTimeoutSeconds x time factor). */
   readonly timeoutMs: number;
   /**
    * Milliseconds a new target may refuse connections (its app still starting) before that
-   * counts as failing, like ECS's health check grace period. An app that answers wrongly is
-   * judged by `fall` at once.
+   * counts as failing: the service's HealthCheckGracePeriodSeconds x time factor. An app that
+   * answers wrongly is judged by `fall` at once.
    */
   readonly startGraceMs: number;
+  /** Matcher.HttpCode in ALB syntax (`200`, `200,302`, `200-299`); ALB's default is 200. */
+  readonly matcher?: string;
 }
 
 /**
- * Fast defaults: a new target is healthy about two seconds after it answers, and unhealthy
- * when two checks in a row (one interval apart) got a wrong answer. The timeout is three
- * intervals so a good /healthz that is slow on a busy machine does not flap.
- */
-export const DEFAULT_HEALTH_CHECK: HealthCheckSettings = {
-  path: '/healthz',
-  intervalMs: 1000,
-  rise: 2,
-  fall: 2,
-  timeoutMs: 3000,
-  startGraceMs: 30_000,
-};
-
-/**
- * The health check from the defaults, then each later part in turn (local config, explicit
- * settings), checked for values HAProxy would refuse or that make no sense. Pure.
+ * The health check from `base` (the target group's), then each override in turn, checked for
+ * values HAProxy would refuse or that make no sense. Pure.
  */
 export function resolveHealthCheck(
-  ...parts: readonly (Partial<HealthCheckSettings> | undefined)[]
+  base: HealthCheckSettings,
+  ...overrides: readonly (Partial<HealthCheckSettings> | undefined)[]
 ): HealthCheckSettings {
-  const hc = Object.assign(
-    {},
-    DEFAULT_HEALTH_CHECK,
-    ...parts.filter(Boolean),
-  ) as HealthCheckSettings;
+  const hc = Object.assign({}, base, ...overrides.filter(Boolean)) as HealthCheckSettings;
   const whole = (name: keyof HealthCheckSettings, min: number, max: number) => {
     const v = hc[name];
     if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max)
@@ -87,15 +84,25 @@ export function resolveHealthCheck(
     throw new LoadBalancerError(
       `health check path must start with / and hold no spaces, got ${hc.path}`,
     );
+  if (hc.matcher !== undefined && !/^\d{3}(-\d{3})?(,\d{3}(-\d{3})?)*$/.test(hc.matcher))
+    throw new LoadBalancerError(
+      `health check matcher must be status codes or ranges like 200,302 or 200-299, got ${hc.matcher}`,
+    );
   return hc;
 }
 
-/** What the HAProxy configuration is made from. */
+/** What the local load balancer is made from. */
 export interface LoadBalancerSettings {
   readonly service: string;
   readonly stateDir: string;
   /** Frontend (listener) port on 127.0.0.1. */
   readonly port: number;
+  /**
+   * The synthesized target group's settings (local/application.ts). When omitted: those the
+   * running HAProxy was started with, else the template in `<stateDir>/cdk.out`.
+   */
+  readonly targetGroup?: TargetGroupSettings;
+  /** Explicit overrides of the target group's health check (tests only). */
   readonly healthCheck?: Partial<HealthCheckSettings>;
 }
 
@@ -110,6 +117,7 @@ export function haproxyPaths(stateDir: string): {
   config: string;
   socket: string;
   targets: string;
+  targetGroup: string;
 } {
   const dir = join(stateDir, 'haproxy');
   return {
@@ -117,6 +125,7 @@ export function haproxyPaths(stateDir: string): {
     config: join(dir, 'haproxy.cfg'),
     socket: join(dir, 'admin.sock'),
     targets: join(dir, 'targets.json'),
+    targetGroup: join(dir, 'target-group.json'),
   };
 }
 
@@ -125,7 +134,11 @@ export function haproxyPaths(stateDir: string): {
  * requests that hit a dying or refusing server are retried on another (redispatch, retry-on),
  * servers join with no traffic until they pass `rise` checks, and leave by draining.
  */
-export function haproxyConfig(settings: LoadBalancerSettings): string {
+export function haproxyConfig(
+  settings: Pick<LoadBalancerSettings, 'stateDir' | 'port'> & {
+    readonly healthCheck: HealthCheckSettings;
+  },
+): string {
   const { socket } = haproxyPaths(settings.stateDir);
   const hc = resolveHealthCheck(settings.healthCheck);
   return `# Generated by stepdeploy (local/load-balancer.ts); servers are added at runtime.
@@ -164,7 +177,7 @@ backend ${BACKEND}
   balance roundrobin
   option httpchk
   http-check send meth GET uri ${hc.path} ver HTTP/1.1 hdr Host localhost
-  http-check expect status 200
+  http-check expect status ${hc.matcher ?? '200'}
   option log-health-checks
   log ring@${CHECK_RING} local0 info
 `;
@@ -375,8 +388,7 @@ export interface CheckHistory {
 export function mapTargetHealth(
   state: Pick<ServerState, 'opState' | 'adminState' | 'secondsSinceChange'>,
   stat: Partial<Record<'check_status' | 'check_code' | 'chkdown', string>>,
-  hc: Pick<HealthCheckSettings, 'intervalMs' | 'fall'> &
-    Partial<Pick<HealthCheckSettings, 'timeoutMs' | 'startGraceMs'>> = DEFAULT_HEALTH_CHECK,
+  hc: Pick<HealthCheckSettings, 'intervalMs' | 'fall' | 'timeoutMs' | 'startGraceMs'>,
   history: CheckHistory = {},
   now: number = Date.now(),
 ): Health {
@@ -404,16 +416,14 @@ export function mapTargetHealth(
   if (failing && VERDICTS.has(checkStatus)) {
     const since = history.verdictFailingSince;
     // A timed-out check takes its timeout on top of the interval before the next one starts.
-    const period =
-      hc.intervalMs +
-      (/TOUT$/.test(checkStatus) ? (hc.timeoutMs ?? DEFAULT_HEALTH_CHECK.timeoutMs) : 0);
+    const period = hc.intervalMs + (/TOUT$/.test(checkStatus) ? hc.timeoutMs : 0);
     const fallen =
       since !== undefined
         ? now - since >= (hc.fall - 1) * period
         : // the log no longer holds the run's start: fall back on time since joining
           downMs >= Math.ceil((hc.fall * hc.intervalMs) / 1000) * 1000;
     if (fallen) return failedReason(checkStatus, checkCode);
-  } else if (failing && downMs >= (hc.startGraceMs ?? DEFAULT_HEALTH_CHECK.startGraceMs)) {
+  } else if (failing && downMs >= hc.startGraceMs) {
     return failedReason(checkStatus, checkCode);
   }
   if (checkStatus === '' || checkStatus === 'INI' || checkStatus === 'UNK')
@@ -450,7 +460,7 @@ export function needsCheckHistory(
 export function describeFromRuntime(
   serversState: string,
   statCsv: string,
-  hc: Parameters<typeof mapTargetHealth>[2] = DEFAULT_HEALTH_CHECK,
+  hc: Parameters<typeof mapTargetHealth>[2],
   checkLog = '',
   now: number = Date.now(),
 ): TargetHealthDescription[] {
@@ -493,19 +503,61 @@ export function targetTable(stateDir: string): FileTable<Target> {
   return new FileTable<Target>(haproxyPaths(stateDir).dir, 'targets', { partitionKey: 'id' });
 }
 
+/**
+ * The target group settings for a stack whose caller has none at hand: those the running
+ * HAProxy was started with (`haproxy/target-group.json`), else the synthesized template in
+ * `<stateDir>/cdk.out` scaled by STEPDEPLOY_TIME_FACTOR.
+ */
+export function storedTargetGroup(stateDir: string): TargetGroupSettings {
+  try {
+    return JSON.parse(
+      readFileSync(haproxyPaths(stateDir).targetGroup, 'utf8'),
+    ) as TargetGroupSettings;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  const dir = join(stateDir, 'cdk.out');
+  let stacks: string[];
+  try {
+    const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as {
+      artifacts?: Record<string, { type?: string }>;
+    };
+    stacks = Object.entries(manifest.artifacts ?? {})
+      .filter(([, a]) => a.type === 'aws:cloudformation:stack')
+      .map(([name]) => name);
+  } catch {
+    throw new LoadBalancerError(
+      `no target group settings in ${stateDir} (neither haproxy/target-group.json nor cdk.out): run \`stepdeploy local up\``,
+    );
+  }
+  return targetGroupSettings(
+    applicationFromTemplates(readCdkOut(dir, stacks)),
+    timeFactorFromEnv(),
+  );
+}
+
 /** The local "ALB": an HAProxy container and its runtime API. */
 export class LoadBalancer {
   readonly settings: LoadBalancerSettings;
+  /** The synthesized target group's settings this load balancer plays. */
+  readonly targetGroup: TargetGroupSettings;
   readonly healthCheck: HealthCheckSettings;
+  /**
+   * The target group's deregistration delay (scaled): how long a draining target may keep its
+   * in-flight requests before it is removed anyway. The default timeout of drain and remove.
+   */
+  readonly deregistrationDelayMs: number;
   readonly container: string;
   readonly url: string;
   private readonly paths: ReturnType<typeof haproxyPaths>;
   private readonly table: FileTable<Target>;
 
-  /** Health check: the defaults, then the local config (environment), then `settings`. */
+  /** Target group: `settings.targetGroup`, else {@link storedTargetGroup}; then the overrides. */
   constructor(settings: LoadBalancerSettings) {
-    this.healthCheck = resolveHealthCheck(healthCheckFromEnv(), settings.healthCheck);
-    this.settings = { ...settings, healthCheck: this.healthCheck };
+    this.targetGroup = settings.targetGroup ?? storedTargetGroup(settings.stateDir);
+    this.healthCheck = resolveHealthCheck(this.targetGroup.healthCheck, settings.healthCheck);
+    this.deregistrationDelayMs = this.targetGroup.deregistrationDelayMs;
+    this.settings = { ...settings, targetGroup: this.targetGroup, healthCheck: this.healthCheck };
     this.table = targetTable(settings.stateDir);
     this.container = `stepdeploy-${settings.service}-lb`;
     this.url = `http://127.0.0.1:${settings.port}`;
@@ -555,7 +607,12 @@ export class LoadBalancer {
    */
   async ensure(): Promise<'already-running' | 'started'> {
     await mkdir(this.paths.dir, { recursive: true, mode: 0o700 });
-    const config = haproxyConfig(this.settings);
+    const config = haproxyConfig({ ...this.settings, healthCheck: this.healthCheck });
+    await writeFile(
+      this.paths.targetGroup,
+      `${JSON.stringify({ ...this.targetGroup, healthCheck: this.healthCheck }, null, 2)}\n`,
+      { mode: 0o600 },
+    );
     const current = await readFile(this.paths.config, 'utf8').catch(() => '');
     const existing = await inspectContainer(this.container);
     if (existing?.State.Running && current === config) {
@@ -654,14 +711,15 @@ export class LoadBalancer {
   }
 
   /**
-   * Stops new requests to a target and waits until its in-flight sessions are 0 (or the
-   * timeout, like a deregistration delay). Returns the sessions still open at the end.
+   * Stops new requests to a target and waits until its in-flight sessions are 0 or the
+   * deregistration delay (or `timeoutMs`) has passed, as an ALB does. Returns the sessions
+   * still open at the end.
    */
   async drainTarget(id: string, opts: { readonly timeoutMs?: number } = {}): Promise<number> {
     const out = await this.command(`set server ${BACKEND}/${id} state drain`);
     if (/No such server/i.test(out)) return 0;
     if (out.trim() !== '') throw new LoadBalancerError(`drain ${id} failed: ${out.trim()}`);
-    const deadline = Date.now() + (opts.timeoutMs ?? 30_000);
+    const deadline = Date.now() + (opts.timeoutMs ?? this.deregistrationDelayMs);
     for (;;) {
       const sessions = await this.activeSessions(id);
       if (sessions === 0 || Date.now() >= deadline) return sessions;
@@ -671,12 +729,13 @@ export class LoadBalancer {
 
   /**
    * Deregisters a target: maintenance, then `del server` once no connection uses it (sessions
-   * still open after the timeout are shut down). Idempotent: an unknown id is fine.
+   * still open after the deregistration delay, or `timeoutMs`, are shut down). Idempotent: an
+   * unknown id is fine.
    */
   async removeTarget(id: string, opts: { readonly timeoutMs?: number } = {}): Promise<void> {
     const maint = await this.command(`set server ${BACKEND}/${id} state maint`);
     if (!/No such server/i.test(maint)) {
-      const deadline = Date.now() + (opts.timeoutMs ?? 30_000);
+      const deadline = Date.now() + (opts.timeoutMs ?? this.deregistrationDelayMs);
       for (;;) {
         const out = await this.command(`del server ${BACKEND}/${id}`);
         if (/Server deleted|No such server/i.test(out)) break;

@@ -1,5 +1,12 @@
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { recordAccessPoints } from './access-points.ts';
+import {
+  type ApplicationTemplate,
+  accessPointsFromTemplate,
+  applicationFromTemplates,
+  targetGroupSettings,
+} from './application.ts';
 import { type LocalConfig, loadConfig, PROJECT_ROOT } from './config.ts';
 import { type DatabaseHandle, startDatabase } from './database.ts';
 import {
@@ -16,6 +23,8 @@ import {
 import { ensureBaseImage, ensureEngine } from './engine.ts';
 import { type HealthCheckSettings, LoadBalancer } from './load-balancer.ts';
 import { ensureRegistry, type RegistryHandle } from './registry.ts';
+import { synthesizedTemplates } from './release.ts';
+import type { CfnTemplate } from './template.ts';
 
 /** The running local stack: where each part is reached (all on 127.0.0.1). */
 export interface StackHandle {
@@ -23,6 +32,8 @@ export interface StackHandle {
   readonly registry: RegistryHandle;
   readonly database: DatabaseHandle;
   readonly loadBalancer: LoadBalancer;
+  /** The synthesized application stack the local service runs (task definition, target group). */
+  readonly application: ApplicationTemplate;
   /** The site URL through the load balancer. */
   readonly siteUrl: string;
   /** 'already-up' when every part was running before the call. */
@@ -33,8 +44,10 @@ export interface StackHandle {
 export interface UpOptions extends Partial<LocalConfig> {
   /** Progress lines (never secrets). */
   readonly log?: (line: string) => void;
-  /** Target-group health check settings of the load balancer (fast defaults). */
+  /** Overrides of the synthesized target group's health check (tests only). */
   readonly healthCheck?: Partial<HealthCheckSettings>;
+  /** The synthesized templates, when the caller has them (default: `cdk synth`, cached). */
+  readonly templates?: Record<string, CfnTemplate>;
 }
 
 const DATABASE_NAME = (service: string) => `${service}-db`;
@@ -53,9 +66,16 @@ async function runningRoles(service: string): Promise<Set<string>> {
  * Idempotent: a second call finds everything running and reports `already-up`.
  */
 export async function up(opts: UpOptions = {}): Promise<StackHandle> {
-  const { log = () => {}, healthCheck, ...overrides } = opts;
+  const { log = () => {}, healthCheck, templates, ...overrides } = opts;
   const config = loadConfig(overrides);
   await mkdir(config.stateDir, { recursive: true, mode: 0o700 });
+  // Like `cdk deploy`: the load balancer, EFS and task definition come from the synthesized app.
+  const application = applicationFromTemplates(
+    templates ?? (await synthesizedTemplates(config.stateDir, log)).templates,
+  );
+  const targetGroup = targetGroupSettings(application, config.timeFactor);
+  for (const line of targetGroup.notHonoured) log(`load balancer: not honoured locally: ${line}`);
+  await recordAccessPoints(config.stateDir, accessPointsFromTemplate(application));
   const engine = await ensureEngine({ log });
   if (engine === 'started') log('docker engine started');
   await ensureBaseImage(join(PROJECT_ROOT, 'scripts', 'base-image.sh'), config.baseImage);
@@ -70,12 +90,19 @@ export async function up(opts: UpOptions = {}): Promise<StackHandle> {
     port: config.databasePort,
     stateDir: config.stateDir,
   });
-  log(`load balancer on 127.0.0.1:${config.sitePort}`);
+  const hc = targetGroup.healthCheck;
+  log(
+    `load balancer on 127.0.0.1:${config.sitePort}: target group ${application.targetGroup.logicalId} ` +
+      `(${hc.path} every ${hc.intervalMs} ms, timeout ${hc.timeoutMs} ms, rise ${hc.rise}, fall ${hc.fall}, ` +
+      `deregistration ${targetGroup.deregistrationDelayMs} ms, grace ${hc.startGraceMs} ms: ` +
+      `the template's timings x ${config.timeFactor})`,
+  );
   const loadBalancer = new LoadBalancer({
     service: config.service,
     stateDir: config.stateDir,
     port: config.sitePort,
-    healthCheck,
+    targetGroup,
+    ...(healthCheck ? { healthCheck } : {}),
   });
   const lb = await loadBalancer.ensure();
 
@@ -88,6 +115,7 @@ export async function up(opts: UpOptions = {}): Promise<StackHandle> {
     registry,
     database,
     loadBalancer,
+    application,
     siteUrl: loadBalancer.url,
     outcome: wasUp ? 'already-up' : 'started',
   };

@@ -1,6 +1,8 @@
 import { mkdir, open, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { RegisterTaskDefinitionCommandInput, TaskDefinition } from '@aws-sdk/client-ecs';
+import { TaskDefinitionError } from '#commons/errors.ts';
+import { cpuUnits, fargateProblems, memoryMiB } from './fargate.ts';
 import { FileTable } from './table.ts';
 
 /** A task definition carried a secret-looking variable in `environment` instead of `secrets`. */
@@ -74,18 +76,32 @@ export class TaskDefinitionStore {
   /**
    * Registers the next revision of `input.family` (like ECS RegisterTaskDefinition) and returns
    * the stored TaskDefinition. Concurrent registrations get distinct revisions (O_EXCL create).
+   * Refuses (TaskDefinitionError, naming every field) what Fargate would refuse and what the
+   * local runner cannot honour, so a bad revision fails here, before any deployment; cpu and
+   * memory are stored as ECS stores them (`0.5 vCPU` → `512`, `1 GB` → `1024`).
    */
   async register(input: RegisterTaskDefinitionCommandInput): Promise<TaskDefinition> {
     const family = input.family;
     if (!family) throw new Error('task definition family is required');
     const leaked = secretLookingEnvironment(input);
     if (leaked.length > 0) throw new SecretInEnvironmentError(leaked);
+    const problems = fargateProblems(input);
+    if (problems.length > 0)
+      throw new TaskDefinitionError(
+        `RegisterTaskDefinition refused ${family}: ${problems.join('; ')}`,
+      );
+    const normalised: RegisterTaskDefinitionCommandInput = {
+      ...input,
+      cpu: String(cpuUnits(input.cpu)),
+      memory: String(memoryMiB(input.memory)),
+    };
     const dir = this.familyDir(family);
     await mkdir(dir, { recursive: true, mode: 0o700 });
     for (;;) {
       const revision = ((await this.revisions(family)).at(-1) ?? 0) + 1;
       const td: TaskDefinition = {
-        ...input,
+        ...normalised,
+        compatibilities: ['EC2', 'FARGATE'],
         family,
         revision,
         taskDefinitionArn: taskDefinitionArn(family, revision),

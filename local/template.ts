@@ -35,10 +35,20 @@ const NAME_PROPERTIES = [
   'Name',
 ];
 
+/**
+ * Local stand-ins for `Ref` and `Fn::GetAtt`: a hook returns the local value for a resource, or
+ * undefined to keep the plausible AWS one.
+ */
+export interface ResolveHooks {
+  readonly ref?: (logicalId: string, type: string) => string | undefined;
+  readonly getAtt?: (logicalId: string, attribute: string, type: string) => string | undefined;
+}
+
 interface Scope {
   readonly templates: Readonly<Record<string, CfnTemplate>>;
   readonly stack: string;
   readonly ctx: ResolveContext;
+  readonly hooks?: ResolveHooks;
 }
 
 function physicalName(scope: Scope, logicalId: string): string {
@@ -112,6 +122,8 @@ function ref(scope: Scope, id: string): string {
   if (id in pseudo) return pseudo[id] as string;
   const resource = scope.templates[scope.stack]?.Resources?.[id];
   if (!resource) throw new Error(`Ref to unknown resource ${id} in ${scope.stack}`);
+  const local = scope.hooks?.ref?.(id, resource.Type);
+  if (local !== undefined) return local;
   const name = physicalName(scope, id);
   return REF_IS_ARN.has(resource.Type) ? arnOf(scope, resource.Type, name) : name;
 }
@@ -119,6 +131,8 @@ function ref(scope: Scope, id: string): string {
 function getAtt(scope: Scope, id: string, attribute: string): string {
   const resource = scope.templates[scope.stack]?.Resources?.[id];
   if (!resource) throw new Error(`Fn::GetAtt on unknown resource ${id} in ${scope.stack}`);
+  const local = scope.hooks?.getAtt?.(id, attribute, resource.Type);
+  if (local !== undefined) return local;
   const name = physicalName(scope, id);
   const { region } = scope.ctx;
   switch (attribute) {
@@ -202,6 +216,20 @@ function resolveValue(scope: Scope, value: unknown): unknown {
     }
   }
   return Object.fromEntries(entries.map(([k, v]) => [k, resolveValue(scope, v)]));
+}
+
+/**
+ * A template value with its intrinsic functions (Ref, Fn::GetAtt, Fn::Join, Fn::Sub,
+ * Fn::ImportValue, ...) resolved, `hooks` first, plausible AWS names and ARNs otherwise. Pure.
+ */
+export function resolveTemplateValue(
+  templates: Readonly<Record<string, CfnTemplate>>,
+  stack: string,
+  value: unknown,
+  hooks?: ResolveHooks,
+  context: ResolveContext = LOCAL_CONTEXT,
+): unknown {
+  return resolveValue({ templates, stack, ctx: context, ...(hooks ? { hooks } : {}) }, value);
 }
 
 /** Which state machine to take from the template. */

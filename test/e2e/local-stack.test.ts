@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureSecretFiles, initialTaskDefinition } from '#local/bootstrap.ts';
 import {
   removeDatabase,
   restoreSnapshot,
@@ -19,9 +20,17 @@ import {
   networksByLabel,
   volumesByLabel,
 } from '#local/docker.ts';
-import { readSecret, writeSecret } from '#local/secrets.ts';
+import { readSecret } from '#local/secrets.ts';
 import { down, type StackHandle, up } from '#local/stack.ts';
-import { listTasks, runTask, stopTask, toEcsTask } from '#local/tasks.ts';
+import { TaskDefinitionStore } from '#local/task-definitions.ts';
+import {
+  listTasks,
+  removeTask,
+  runInputFromTaskDefinition,
+  runTask,
+  stopTask,
+  toEcsTask,
+} from '#local/tasks.ts';
 
 // Real Docker, MariaDB, HAProxy and registry, on loopback only. Each run uses its own service
 // name, state dir and ports so it never touches another stack on the same engine.
@@ -69,6 +78,58 @@ function target(name: string, healthStatus: number): Promise<{ server: Server; p
   });
 }
 
+// Two small images with an entrypoint that, like the WordPress image's, needs a writable /tmp
+// (uid 33); one declares VOLUME /tmp. `curl` is a stand-in that passes while /tmp/apache2 exists.
+const PROBE_DOCKERFILE = `FROM stepdeploy/base:trixie
+RUN printf '%s\\n' '#!/bin/sh' \\
+      'if ! mkdir -p /tmp/apache2 2>/dev/null; then' \\
+      '  echo "stepdeploy-entrypoint: cannot create /tmp/apache2: /tmp is not writable by uid $(id -u) (/tmp is $(stat -c "%U:%G mode %a" /tmp))" >&2' \\
+      '  exit 73' 'fi' 'exec "$@"' > /usr/local/bin/entrypoint \\
+ && printf '%s\\n' '#!/bin/sh' 'test -d /tmp/apache2' > /usr/local/bin/curl \\
+ && chmod 755 /usr/local/bin/entrypoint /usr/local/bin/curl
+USER 33:33
+ENTRYPOINT ["/usr/local/bin/entrypoint"]
+CMD ["sleep", "300"]
+`;
+const probeImages = {
+  withoutVolume: `stepdeploy/${service}-probe:no-volume`,
+  withVolume: `stepdeploy/${service}-probe:volume-tmp`,
+};
+
+async function buildProbeImages(): Promise<void> {
+  const context = await mkdtemp(join(tmpdir(), 'sdt-probe-'));
+  await docker(
+    [
+      'build',
+      '-q',
+      '--label',
+      'stepdeploy.managed=true',
+      '-t',
+      probeImages.withoutVolume,
+      '-f-',
+      context,
+    ],
+    {
+      input: PROBE_DOCKERFILE,
+    },
+  );
+  await docker(
+    [
+      'build',
+      '-q',
+      '--label',
+      'stepdeploy.managed=true',
+      '-t',
+      probeImages.withVolume,
+      '-f-',
+      context,
+    ],
+    {
+      input: `FROM ${probeImages.withoutVolume}\nVOLUME ["/tmp"]\n`,
+    },
+  );
+}
+
 describe('local stack (real components)', () => {
   let stateDir: string;
   let ports: { sitePort: number; registryPort: number; databasePort: number };
@@ -84,11 +145,14 @@ describe('local stack (real components)', () => {
       databasePort: await freePort(),
     };
     stack = await up({ stateDir, service, ...ports });
+    await buildProbeImages();
   });
 
   afterAll(async () => {
     for (const s of servers) s.close();
     await down({ stateDir, service });
+    for (const image of Object.values(probeImages))
+      await docker(['image', 'rm', '-f', image]).catch(() => '');
   });
 
   it('is idempotent: a second up finds everything running', async () => {
@@ -324,62 +388,191 @@ describe('local stack (real components)', () => {
     expect(registered).toEqual(['next']);
   });
 
-  it('runs tasks as labelled containers and reports them like ECS tasks', async () => {
-    // Prepare
-    const secretFile = join(stateDir, 'secrets', 'probe-secret');
-    await writeSecret(secretFile, 'not-a-real-secret');
+  /** Revision <n> of the synthesized task definition with the image swapped, stored like `up` does. */
+  async function registered(image: string) {
+    const registration = initialTaskDefinition(stack, image);
+    await ensureSecretFiles(stack, registration);
+    return new TaskDefinitionStore(stateDir).register(registration);
+  }
+
+  const taskHealth = async (name: string, want: string) =>
+    until(async () => {
+      const [t] = (await listTasks({ stateDir, service })).filter((x) => x.name === name);
+      return t?.healthStatus === want ? t : undefined;
+    }, `${name} ${want}`);
+
+  it('runs the synthesized task definition with Fargate semantics and reports tasks like ECS', async () => {
+    // Prepare: an image that declares VOLUME /tmp, as the WordPress image does
+    const td = await registered(probeImages.withVolume);
 
     // Act
-    const sleeper = await runTask({
-      stateDir,
-      service,
-      revision: 3,
-      releaseId: 'rel-1',
-      image: 'stepdeploy/base:trixie',
-      secretFiles: { PROBE_SECRET: secretFile },
-      portBase: 28000,
-      command: ['sleep', '300'],
-    });
-    const crasher = await runTask({
-      stateDir,
-      service,
-      revision: 4,
-      releaseId: 'rel-2',
-      image: 'stepdeploy/base:trixie',
-      portBase: 28000,
-      command: ['sh', '-c', 'exit 3'],
-    });
-    const listed = await listTasks({ stateDir, service, revision: 3 });
-    const secretSeen = await docker(['exec', sleeper.name, 'sh', '-c', 'cat "$PROBE_SECRET_FILE"']);
-    const env = (await inspectContainer(sleeper.name))?.Config.Env ?? [];
-    await stopTask(stateDir, sleeper, 'Scaling activity initiated by (deployment rel-2)', 1);
-    const [stopped] = await listTasks({ stateDir, service, revision: 3 });
-    const [crashed] = await until(async () => {
-      const t = await listTasks({ stateDir, service, revision: 4 });
-      return t[0]?.lastStatus === 'STOPPED' ? t : undefined;
-    }, 'crasher stopped');
+    const task = await runTask(
+      runInputFromTaskDefinition(td, { stateDir, service, releaseId: 'rel-1', portBase: 28000 }),
+    );
+    const healthy = await taskHealth(task.name, 'HEALTHY');
+    const c = JSON.parse(await docker(['container', 'inspect', task.name]))[0] as {
+      Config: {
+        User: string;
+        Env: string[];
+        StopTimeout: number;
+        Healthcheck: Record<string, unknown>;
+      };
+      HostConfig: { NanoCpus: number; Memory: number; MemorySwap: number; ReadonlyRootfs: boolean };
+    };
+    const sh = (script: string) =>
+      docker(['exec', task.name, 'sh', '-c', script]).catch((e) => `${e}`);
+    const tmp = await sh('touch /tmp/probe && echo writable');
+    const run = await sh('touch /run/probe 2>&1 || true; stat -c "%U:%G %a" /run');
+    const uploads = await sh('stat -c "%u:%g %a" /var/lib/wordpress/wp-content/uploads');
+    const password = await sh('cat "$WORDPRESS_DB_PASSWORD_FILE"');
+    const user = await sh(
+      'cat "$WORDPRESS_DB_USER_FILE"; echo; echo "$PORT $BIND_ADDRESS $WORDPRESS_DB_HOST"',
+    );
+    await stopTask(stateDir, task, 'Scaling activity initiated by (deployment rel-2)', 1);
+    const [stopped] = await listTasks({ stateDir, service, revision: td.revision });
 
-    // Assess
-    expect(listed.map((t) => [t.name, t.lastStatus, t.revision, t.releaseId])).toEqual([
-      [sleeper.name, 'RUNNING', 3, 'rel-1'],
+    // Assess: the task definition's limits, user, root, volumes, health check, stop timeout
+    expect(c.HostConfig).toMatchObject({
+      NanoCpus: 500_000_000,
+      Memory: 1024 * 1024 * 1024,
+      MemorySwap: 1024 * 1024 * 1024,
+      ReadonlyRootfs: true,
+    });
+    expect(c.Config.User).toBe('33:33');
+    expect(c.Config.StopTimeout).toBe(30);
+    expect(c.Config.Healthcheck).toMatchObject({
+      Test: ['CMD-SHELL', `curl -fsS http://127.0.0.1:${task.port}/healthz || exit 1`],
+      Interval: 3_000_000_000,
+      Timeout: 1_500_000_000,
+      Retries: 3,
+      StartPeriod: 9_000_000_000,
+    });
+    expect(tmp.trim()).toBe('writable');
+    // Fargate's empty bind mount for a path the image does not declare: root 0755.
+    expect(run).toMatch(/Permission denied[\s\S]*root:root 755/);
+    expect(uploads.trim()).toBe('33:33 755');
+    expect(password).toBe(await readSecret(stack.database.passwordFile));
+    expect(user.split('\n')).toEqual([
+      stack.database.user,
+      `${task.port} 127.0.0.1 127.0.0.1:${stack.database.port}`,
+      '',
     ]);
-    expect(sleeper.port).not.toBe(crasher.port);
-    expect(secretSeen).toBe('not-a-real-secret');
-    expect(env.join('\n')).not.toContain('not-a-real-secret');
+    expect(c.Config.Env.join('\n')).not.toContain(password);
+    expect(toEcsTask(healthy)).toMatchObject({
+      healthStatus: 'HEALTHY',
+      cpu: '512',
+      memory: '1024',
+      containers: [{ name: 'wordpress', healthStatus: 'HEALTHY' }],
+    });
     expect(toEcsTask(stopped as never)).toMatchObject({
       lastStatus: 'STOPPED',
       desiredStatus: 'STOPPED',
       stopCode: 'UserInitiated',
       stoppedReason: 'Scaling activity initiated by (deployment rel-2)',
-      taskDefinitionArn: `arn:local:ecs:task-definition/${service}:3`,
-      containers: [{ name: 'wordpress', exitCode: 137 }],
+      taskDefinitionArn: td.taskDefinitionArn,
     });
+    await removeTask(stateDir, task);
+  });
+
+  it('an image that cannot write its /tmp fails locally exactly as on Fargate', async () => {
+    // Prepare: the same task definition, an image that does not declare VOLUME /tmp
+    const td = await registered(probeImages.withoutVolume);
+
+    // Act
+    const task = await runTask(
+      runInputFromTaskDefinition(td, { stateDir, service, releaseId: 'rel-3', portBase: 28000 }),
+    );
+    const [crashed] = await until(async () => {
+      const t = await listTasks({ stateDir, service, revision: td.revision });
+      return t[0]?.lastStatus === 'STOPPED' ? t : undefined;
+    }, 'task without a writable /tmp stopped');
+
+    // Assess
     expect(toEcsTask(crashed as never)).toMatchObject({
       lastStatus: 'STOPPED',
+      desiredStatus: 'STOPPED',
       stopCode: 'EssentialContainerExited',
-      stoppedReason: 'Essential container in task exited (exit code 3)',
-      containers: [{ exitCode: 3 }],
+      stoppedReason: 'Essential container in task exited (exit code 73)',
+      containers: [
+        {
+          exitCode: 73,
+          reason: expect.stringMatching(
+            /^stepdeploy-entrypoint: cannot create \/tmp\/apache2: \/tmp is not writable by uid 33 \(\/tmp is root:root mode 755\)$/,
+          ),
+        },
+      ],
     });
+    await removeTask(stateDir, task);
+  });
+
+  it('reports a failing container health check as UNHEALTHY', async () => {
+    // Prepare: the health check (a stand-in for curl) fails once /tmp/apache2 is gone
+    const td = await registered(probeImages.withVolume);
+
+    // Act
+    const task = await runTask(
+      runInputFromTaskDefinition(td, {
+        stateDir,
+        service,
+        releaseId: 'rel-4',
+        portBase: 28000,
+        command: ['sh', '-c', 'rmdir /tmp/apache2 && exec sleep 300'],
+      }),
+    );
+    const unhealthy = await taskHealth(task.name, 'UNHEALTHY');
+    await removeTask(stateDir, task);
+
+    // Assess
+    expect(toEcsTask(unhealthy)).toMatchObject({
+      lastStatus: 'RUNNING',
+      healthStatus: 'UNHEALTHY',
+      containers: [{ healthStatus: 'UNHEALTHY' }],
+    });
+  });
+
+  it('gives tasks started at the same time distinct ports', async () => {
+    // Prepare
+    const td = await registered(probeImages.withVolume);
+    const input = runInputFromTaskDefinition(td, {
+      stateDir,
+      service,
+      releaseId: 'rel-5',
+      portBase: 28000,
+    });
+
+    // Act
+    const tasks = await Promise.all(Array.from({ length: 5 }, () => runTask(input)));
+    const running = await until(async () => {
+      const listed = (await listTasks({ stateDir, service, revision: td.revision })).filter((t) =>
+        tasks.some((x) => x.name === t.name),
+      );
+      return listed.every((t) => t.lastStatus === 'RUNNING') ? listed : undefined;
+    }, 'five tasks running');
+    await Promise.all(tasks.map((t) => removeTask(stateDir, t)));
+
+    // Assess
+    expect(new Set(tasks.map((t) => t.port)).size).toBe(5);
+    expect(running).toHaveLength(5);
+  });
+
+  it('refuses a task definition Fargate would refuse, naming the field', async () => {
+    // Prepare
+    const registration = initialTaskDefinition(stack, probeImages.withVolume);
+    const privileged = {
+      ...registration,
+      containerDefinitions: registration.containerDefinitions?.map((c) => ({
+        ...c,
+        privileged: true,
+      })),
+    };
+
+    // Act
+    const result = new TaskDefinitionStore(stateDir).register(privileged);
+
+    // Assess
+    await expect(result).rejects.toThrow(
+      /containerDefinitions\[0\]\.privileged: Fargate refuses it/,
+    );
   });
 
   it('down leaves no container, volume or network of ours', async () => {

@@ -1,10 +1,9 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { healthCheckFromEnv } from '#local/config.ts';
+import { DEFAULT_TIME_FACTOR, loadConfig, timeFactorFromEnv } from '#local/config.ts';
 import {
-  DEFAULT_HEALTH_CHECK,
   describeFromRuntime,
   haproxyConfig,
   mapTargetHealth,
@@ -13,9 +12,20 @@ import {
   parseServersState,
   parseStat,
   resolveHealthCheck,
+  storedTargetGroup,
   targetTable,
   verdictFailingSince,
 } from '#local/load-balancer.ts';
+
+// A health check for the pure mapping functions (the stack's own comes from its template).
+const HC = {
+  path: '/healthz',
+  intervalMs: 1000,
+  rise: 2,
+  fall: 2,
+  timeoutMs: 3000,
+  startGraceMs: 30_000,
+};
 
 // Captured from HAProxy 3.0 (Debian trixie) with one passing and one 500-answering server.
 const SERVERS_STATE = `1
@@ -92,7 +102,7 @@ describe('parseStat', () => {
 });
 
 describe('mapTargetHealth', () => {
-  const hc = { intervalMs: 1000, fall: 2 };
+  const hc = { intervalMs: 1000, fall: 2, timeoutMs: 3000, startGraceMs: 30_000 };
   const cases: {
     name: string;
     state: { opState: number; adminState: number; secondsSinceChange: number };
@@ -337,20 +347,8 @@ describe('describeFromRuntime', () => {
       '2026-11-21T23:46:19.500000+00:00 Health check for server app/bad failed, reason: Layer7 wrong status, code: 500, info: "x", check duration: 1ms, status: 0/2 DOWN.\n';
 
     // Act
-    const early = describeFromRuntime(
-      state,
-      STAT,
-      DEFAULT_HEALTH_CHECK,
-      log,
-      Date.parse('2026-11-21T23:46:20.000Z'),
-    );
-    const later = describeFromRuntime(
-      state,
-      STAT,
-      DEFAULT_HEALTH_CHECK,
-      log,
-      Date.parse('2026-11-21T23:46:20.600Z'),
-    );
+    const early = describeFromRuntime(state, STAT, HC, log, Date.parse('2026-11-21T23:46:20.000Z'));
+    const later = describeFromRuntime(state, STAT, HC, log, Date.parse('2026-11-21T23:46:20.600Z'));
 
     // Assess
     expect(early[1]?.TargetHealth?.State).toBe('initial');
@@ -359,7 +357,7 @@ describe('describeFromRuntime', () => {
 
   it('joins both views into TargetHealthDescriptions keyed like IP targets', () => {
     // Act
-    const got = describeFromRuntime(SERVERS_STATE, STAT);
+    const got = describeFromRuntime(SERVERS_STATE, STAT, HC);
 
     // Assess
     expect(got).toEqual([
@@ -393,7 +391,7 @@ describe('describeFromRuntime', () => {
 describe('haproxyConfig', () => {
   it('binds loopback only, checks /healthz and retries failed requests on another server', () => {
     // Act
-    const cfg = haproxyConfig({ service: 'wordpress', stateDir: '/s', port: 8080 });
+    const cfg = haproxyConfig({ stateDir: '/s', port: 8080, healthCheck: HC });
 
     // Assess
     expect(cfg).toContain('bind 127.0.0.1:8080');
@@ -408,7 +406,7 @@ describe('haproxyConfig', () => {
 
   it('logs every check status change to the ring the fall threshold is read from', () => {
     // Act
-    const cfg = haproxyConfig({ service: 'wordpress', stateDir: '/s', port: 8080 });
+    const cfg = haproxyConfig({ stateDir: '/s', port: 8080, healthCheck: HC });
 
     // Assess
     expect(cfg).toMatch(/^ring checks\n\s+format iso\n/m);
@@ -416,35 +414,28 @@ describe('haproxyConfig', () => {
     expect(cfg).toContain('log ring@checks local0 info');
   });
 
-  it('takes the check timeout from the settings, by default long enough not to flap', () => {
+  it.each([
+    [{}, ['timeout check 3000ms', 'http-check expect status 200\n']],
+    [
+      { timeoutMs: 1500, matcher: '200-299,302' },
+      ['timeout check 1500ms', 'http-check expect status 200-299,302\n'],
+    ],
+  ])('takes the check timeout and matcher from the target group %j', (part, lines) => {
     // Act
-    const byDefault = haproxyConfig({ service: 'w', stateDir: '/s', port: 8080 });
-    const set = haproxyConfig({
-      service: 'w',
-      stateDir: '/s',
-      port: 8080,
-      healthCheck: { timeoutMs: 2500 },
-    });
+    const cfg = haproxyConfig({ stateDir: '/s', port: 8080, healthCheck: { ...HC, ...part } });
 
     // Assess
-    expect(byDefault).toContain('timeout check 3000ms');
-    expect(set).toContain('timeout check 2500ms');
+    for (const line of lines) expect(cfg).toContain(line);
   });
 });
 
 describe('resolveHealthCheck', () => {
-  it('layers the local config, then explicit settings, over the defaults', () => {
+  it('layers overrides over the target group settings', () => {
     // Act
-    const got = resolveHealthCheck({ timeoutMs: 2500, fall: 3 }, { fall: 4 }, undefined);
+    const got = resolveHealthCheck(HC, { timeoutMs: 2500, fall: 3 }, { fall: 4 }, undefined);
 
     // Assess
-    expect(got).toEqual({ ...DEFAULT_HEALTH_CHECK, timeoutMs: 2500, fall: 4 });
-    expect(DEFAULT_HEALTH_CHECK).toMatchObject({
-      intervalMs: 1000,
-      timeoutMs: 3000,
-      rise: 2,
-      fall: 2,
-    });
+    expect(got).toEqual({ ...HC, timeoutMs: 2500, fall: 4 });
   });
 
   it.each([
@@ -452,34 +443,71 @@ describe('resolveHealthCheck', () => {
     [{ timeoutMs: 1.5 }, /timeoutMs/],
     [{ fall: 0 }, /fall/],
     [{ path: 'healthz' }, /path must start with \//],
+    [{ matcher: '2xx' }, /matcher must be status codes or ranges/],
   ])('refuses %o', (part, message) => {
     // Act
-    const act = () => resolveHealthCheck(part as never);
+    const act = () => resolveHealthCheck(HC, part as never);
 
     // Assess
     expect(act).toThrow(message);
   });
 });
 
-describe('healthCheckFromEnv (local config)', () => {
-  it('reads only the settings that are set', () => {
-    // Act
-    const got = healthCheckFromEnv({
-      STEPDEPLOY_HEALTH_CHECK_TIMEOUT_MS: '2500',
-      STEPDEPLOY_HEALTH_CHECK_FALL: '3',
-      STEPDEPLOY_HEALTH_CHECK_RISE: '',
-    });
-
-    // Assess
-    expect(got).toEqual({ timeoutMs: 2500, fall: 3 });
+describe('the time factor (STEPDEPLOY_TIME_FACTOR)', () => {
+  it.each([
+    [{}, DEFAULT_TIME_FACTOR],
+    [{ STEPDEPLOY_TIME_FACTOR: '' }, DEFAULT_TIME_FACTOR],
+    [{ STEPDEPLOY_TIME_FACTOR: '1' }, 1],
+    [{ STEPDEPLOY_TIME_FACTOR: '0.2' }, 0.2],
+  ])('%j is %d', (env, want) => {
+    // Act / Assess
+    expect(timeFactorFromEnv(env)).toBe(want);
+    expect(loadConfig({}, env).timeFactor).toBe(want);
   });
 
-  it('names the variable that is wrong', () => {
+  it.each(['0', 'fast', '2'])('refuses %s, naming the variable', (raw) => {
     // Act
-    const act = () => healthCheckFromEnv({ STEPDEPLOY_HEALTH_CHECK_INTERVAL_MS: 'fast' });
+    const act = () => timeFactorFromEnv({ STEPDEPLOY_TIME_FACTOR: raw });
 
     // Assess
-    expect(act).toThrow(/STEPDEPLOY_HEALTH_CHECK_INTERVAL_MS must be a whole number/);
+    expect(act).toThrow(/STEPDEPLOY_TIME_FACTOR must be a number from 0.05 to 1/);
+  });
+
+  it('defaults to 0.3: a check timeout of 1.5 s, five times the p99 at rest (~300 ms)', () => {
+    // Assess
+    expect(DEFAULT_TIME_FACTOR).toBe(0.3);
+    expect(5_000 * DEFAULT_TIME_FACTOR).toBeGreaterThanOrEqual(5 * 300);
+  });
+});
+
+describe('storedTargetGroup', () => {
+  it('reads the settings the running HAProxy was started with', async () => {
+    // Prepare
+    const dir = await mkdtemp(join(tmpdir(), 'sd-tg-'));
+    const settings = {
+      healthCheck: { ...HC, matcher: '200' },
+      deregistrationDelayMs: 6000,
+      timeFactor: 0.3,
+      aws: {},
+      notHonoured: [],
+    };
+    await mkdir(join(dir, 'haproxy'), { recursive: true });
+    await writeFile(join(dir, 'haproxy', 'target-group.json'), JSON.stringify(settings));
+
+    // Act
+    const got = storedTargetGroup(dir);
+    const none = (() => {
+      try {
+        return storedTargetGroup(join(dir, 'nothing'));
+      } catch (err) {
+        return (err as Error).message;
+      }
+    })();
+    await rm(dir, { recursive: true, force: true });
+
+    // Assess
+    expect(got).toEqual(settings);
+    expect(none).toMatch(/no target group settings .* run `stepdeploy local up`/);
   });
 });
 

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RegisterTaskDefinitionCommandInput } from '@aws-sdk/client-ecs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { TaskDefinitionError } from '#commons/errors.ts';
 import {
   describeService,
   parseTaskDefinitionRef,
@@ -14,6 +15,10 @@ import {
 
 const input = (image: string): RegisterTaskDefinitionCommandInput => ({
   family: 'stepdeploy-wordpress',
+  networkMode: 'awsvpc',
+  requiresCompatibilities: ['FARGATE'],
+  cpu: '0.5 vCPU',
+  memory: '1 GB',
   containerDefinitions: [
     {
       name: 'wordpress',
@@ -48,6 +53,7 @@ describe('TaskDefinitionStore', () => {
       'arn:local:ecs:task-definition/stepdeploy-wordpress:2',
     );
     expect(described.registeredAt).toBeInstanceOf(Date);
+    expect(described).toMatchObject({ cpu: '512', memory: '1024', status: 'ACTIVE' });
     expect(await store.list('stepdeploy-wordpress')).toEqual([
       'arn:local:ecs:task-definition/stepdeploy-wordpress:1',
       'arn:local:ecs:task-definition/stepdeploy-wordpress:2',
@@ -66,6 +72,32 @@ describe('TaskDefinitionStore', () => {
     await expect(result).rejects.toBeInstanceOf(SecretInEnvironmentError);
     expect(await store.revisions('stepdeploy-wordpress')).toEqual([]);
   });
+
+  it.each([
+    [{ networkMode: 'bridge' }, /networkMode: Fargate requires awsvpc, got bridge/],
+    [
+      { cpu: '256', memory: '4096' },
+      /memory: Fargate has no 4096 MiB size for cpu 256 \(it takes 512, 1024, 2048\)/,
+    ],
+    [
+      { volumes: [{ name: 'd', host: { sourcePath: '/srv' } }] },
+      /volumes\[0\]\.host\.sourcePath: Fargate refuses host paths/,
+    ],
+  ])(
+    'refuses %j like RegisterTaskDefinition would on Fargate, storing nothing',
+    async (part, message) => {
+      // Prepare
+      const bad = { ...input('img'), ...part } as RegisterTaskDefinitionCommandInput;
+
+      // Act
+      const result = store.register(bad);
+
+      // Assess
+      await expect(result).rejects.toThrow(TaskDefinitionError);
+      await expect(result).rejects.toThrow(message);
+      expect(await store.revisions('stepdeploy-wordpress')).toEqual([]);
+    },
+  );
 
   it('throws TaskDefinitionNotFoundError for an unknown revision', async () => {
     await expect(store.describe('stepdeploy-wordpress:7')).rejects.toBeInstanceOf(

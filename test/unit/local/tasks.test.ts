@@ -1,6 +1,12 @@
+import type { TaskDefinition } from '@aws-sdk/client-ecs';
 import { describe, expect, it } from 'vitest';
 import type { ContainerInspect } from '#local/docker.ts';
-import { runInputFromTaskDefinition, taskFromInspect, toEcsTask } from '#local/tasks.ts';
+import {
+  choosePort,
+  runInputFromTaskDefinition,
+  taskFromInspect,
+  toEcsTask,
+} from '#local/tasks.ts';
 
 const NEVER = '0001-01-01T00:00:00Z';
 
@@ -21,6 +27,9 @@ function inspect(state: Partial<ContainerInspect['State']>): ContainerInspect {
         'stepdeploy.role': 'task',
         'stepdeploy.port': '18000',
         'stepdeploy.task-definition': 'arn:local:ecs:task-definition/stepdeploy-wordpress:3',
+        'stepdeploy.stop-timeout': '30',
+        'stepdeploy.cpu': '512',
+        'stepdeploy.memory': '1024',
       },
     },
     State: {
@@ -42,7 +51,34 @@ describe('taskFromInspect', () => {
       name: 'a running container is RUNNING',
       state: {},
       stop: undefined,
-      want: { lastStatus: 'RUNNING', desiredStatus: 'RUNNING', revision: 3, port: 18000 },
+      want: {
+        lastStatus: 'RUNNING',
+        desiredStatus: 'RUNNING',
+        revision: 3,
+        port: 18000,
+        healthStatus: 'UNKNOWN',
+        stopTimeoutSeconds: 30,
+        cpu: '512',
+        memory: '1024',
+      },
+    },
+    {
+      name: 'a passing container health check is HEALTHY',
+      state: { Health: { Status: 'healthy' } },
+      stop: undefined,
+      want: { lastStatus: 'RUNNING', healthStatus: 'HEALTHY' },
+    },
+    {
+      name: 'a failing container health check is UNHEALTHY',
+      state: { Health: { Status: 'unhealthy' } },
+      stop: undefined,
+      want: { lastStatus: 'RUNNING', healthStatus: 'UNHEALTHY' },
+    },
+    {
+      name: 'a health check still in its start period is UNKNOWN',
+      state: { Health: { Status: 'starting' } },
+      stop: undefined,
+      want: { lastStatus: 'RUNNING', healthStatus: 'UNKNOWN' },
     },
     {
       name: 'a container we stopped is STOPPED with our reason',
@@ -114,6 +150,49 @@ describe('taskFromInspect', () => {
 });
 
 describe('toEcsTask', () => {
+  it('reports the container health check as the task and container healthStatus', () => {
+    // Prepare
+    const local = taskFromInspect(inspect({ Health: { Status: 'unhealthy' } }));
+
+    // Act
+    const task = toEcsTask(local);
+
+    // Assess
+    expect(task).toMatchObject({
+      lastStatus: 'RUNNING',
+      healthStatus: 'UNHEALTHY',
+      cpu: '512',
+      memory: '1024',
+      containers: [{ name: 'wordpress', healthStatus: 'UNHEALTHY' }],
+    });
+  });
+
+  it("names the entrypoint's last words as the stopped container's reason", () => {
+    // Prepare
+    const local = taskFromInspect(
+      inspect({
+        Status: 'exited',
+        Running: false,
+        ExitCode: 73,
+        FinishedAt: '2026-01-01T00:01:00Z',
+      }),
+      undefined,
+      { lastLine: 'stepdeploy-entrypoint: cannot create /tmp/apache2' },
+    );
+
+    // Act
+    const task = toEcsTask(local);
+
+    // Assess
+    expect(task).toMatchObject({
+      lastStatus: 'STOPPED',
+      healthStatus: 'UNKNOWN',
+      stopCode: 'EssentialContainerExited',
+      stoppedReason: 'Essential container in task exited (exit code 73)',
+      containers: [{ exitCode: 73, reason: 'stepdeploy-entrypoint: cannot create /tmp/apache2' }],
+    });
+  });
+
   it('shapes a stopped task like ECS DescribeTasks', () => {
     // Prepare
     const local = taskFromInspect(
@@ -149,10 +228,19 @@ describe('toEcsTask', () => {
   });
 });
 
+const FARGATE = {
+  networkMode: 'awsvpc',
+  requiresCompatibilities: ['FARGATE'],
+  cpu: '512',
+  memory: '1024',
+} as const satisfies TaskDefinition;
+
 describe('runInputFromTaskDefinition', () => {
-  it('turns environment into env and secret file references into secretFiles', () => {
+  it('carries the registered task definition for the runner to translate', () => {
     // Prepare
-    const td = {
+    const td: TaskDefinition = {
+      ...FARGATE,
+      requiresCompatibilities: ['FARGATE'],
       family: 'stepdeploy-wordpress',
       revision: 4,
       taskDefinitionArn: 'arn:local:ecs:task-definition/stepdeploy-wordpress:4',
@@ -182,28 +270,73 @@ describe('runInputFromTaskDefinition', () => {
       releaseId: 'r9',
       revision: 4,
       image: '127.0.0.1:5000/wordpress@sha256:3',
-      env: { WORDPRESS_DB_HOST: '127.0.0.1:13306' },
-      secretFiles: { WORDPRESS_DB_PASSWORD: '/state/secrets/wordpress-db-password' },
+      taskDefinition: td,
       taskDefinitionArn: 'arn:local:ecs:task-definition/stepdeploy-wordpress:4',
     });
   });
 
-  it('refuses a secret that is not a local file path', () => {
+  it.each([
+    [
+      'a secret that is not a local file path',
+      { secrets: [{ name: 'P', valueFrom: 'arn:aws:secretsmanager:x' }] },
+      {},
+      /secrets\[0\]\.valueFrom: the local runner reads secrets from local files/,
+    ],
+    [
+      'a privileged container',
+      { privileged: true },
+      {},
+      /containerDefinitions\[0\]\.privileged: Fargate refuses it/,
+    ],
+    [
+      'a legacy host-network EC2 revision',
+      {},
+      { networkMode: 'host', requiresCompatibilities: ['EC2'] },
+      /networkMode: Fargate requires awsvpc, got host; requiresCompatibilities/,
+    ],
+  ])('refuses %s, naming the field', (_name, container, task, message) => {
     // Prepare
     const td = {
+      ...FARGATE,
+      requiresCompatibilities: ['FARGATE'],
       revision: 1,
-      containerDefinitions: [
-        {
-          name: 'wordpress',
-          image: 'x',
-          secrets: [{ name: 'P', valueFrom: 'arn:aws:secretsmanager:x' }],
-        },
-      ],
+      taskDefinitionArn: 'arn:local:ecs:task-definition/f:1',
+      containerDefinitions: [{ name: 'wordpress', image: 'x', ...container }],
+      ...task,
     };
 
-    // Act / Assess
-    expect(() =>
-      runInputFromTaskDefinition(td, { stateDir: '/s', service: 'w', releaseId: 'r' }),
-    ).toThrow(/absolute path/);
+    // Act
+    const act = () =>
+      runInputFromTaskDefinition(td as TaskDefinition, {
+        stateDir: '/s',
+        service: 'w',
+        releaseId: 'r',
+      });
+
+    // Assess
+    expect(act).toThrow(/cannot run as a Fargate task/);
+    expect(act).toThrow(message);
+  });
+});
+
+describe('choosePort', () => {
+  it.each([
+    [[], [], 18000],
+    [[18000, 18001], [], 18002],
+    [[18000], [18001], 18002],
+  ])('skips claimed %j and busy %j ports: %d', async (claimed, busy, want) => {
+    // Act
+    const port = await choosePort(18000, new Set(claimed), async (p) => !busy.includes(p));
+
+    // Assess
+    expect(port).toBe(want);
+  });
+
+  it('says so when no port is left', async () => {
+    // Act
+    const result = choosePort(65000, new Set(), async () => false);
+
+    // Assess
+    await expect(result).rejects.toThrow(/no free port on 127.0.0.1 in 65000-65535/);
   });
 });
