@@ -100,6 +100,8 @@ export interface TargetGroupSettings {
   };
   /** deregistration_delay.timeout_seconds: how long a draining target may keep requests. */
   readonly deregistrationDelayMs: number;
+  /** slow_start.duration_seconds: how long a new healthy target's share of requests ramps up. */
+  readonly slowStartMs: number;
   /** The factor the timings above were scaled by. */
   readonly timeFactor: number;
   /** The template's values, unscaled, for reports (seconds and counts as in CloudFormation). */
@@ -109,6 +111,7 @@ export interface TargetGroupSettings {
     readonly healthyThreshold: number;
     readonly unhealthyThreshold: number;
     readonly deregistrationDelaySeconds: number;
+    readonly slowStartSeconds: number;
     readonly healthCheckGracePeriodSeconds: number;
   };
   /** Fields of the target group or service local mode does not honour, one line each. */
@@ -140,11 +143,13 @@ const ALB_DEFAULTS = {
 } as const;
 
 // Target-group attributes and what local mode does with them.
-const HONOURED_ATTRIBUTES = new Set(['deregistration_delay.timeout_seconds']);
+const HONOURED_ATTRIBUTES = new Set([
+  'deregistration_delay.timeout_seconds',
+  'slow_start.duration_seconds',
+]);
 const DEFAULT_ATTRIBUTE_VALUES: Record<string, string> = {
   'stickiness.enabled': 'false',
   'load_balancing.algorithm.type': 'round_robin',
-  'slow_start.duration_seconds': '0',
 };
 
 /**
@@ -174,11 +179,7 @@ export function targetGroupSettings(
   for (const [key, value] of attributes) {
     if (HONOURED_ATTRIBUTES.has(key)) continue;
     if (DEFAULT_ATTRIBUTE_VALUES[key] === value) continue;
-    not(
-      `TargetGroupAttributes.${key}`,
-      value,
-      'HAProxy plays round robin without stickiness or slow start',
-    );
+    not(`TargetGroupAttributes.${key}`, value, 'HAProxy plays round robin without stickiness');
   }
   if (tg.HealthCheckEnabled === false || tg.HealthCheckEnabled === 'false')
     not(
@@ -221,6 +222,7 @@ export function targetGroupSettings(
       attributes.get('deregistration_delay.timeout_seconds'),
       ALB_DEFAULTS.DeregistrationDelaySeconds,
     ),
+    slowStartSeconds: num(attributes.get('slow_start.duration_seconds'), 0),
     // ECS uses 0 when a service behind a load balancer sets none.
     healthCheckGracePeriodSeconds: num(svc.HealthCheckGracePeriodSeconds, 0),
   };
@@ -241,6 +243,7 @@ export function targetGroupSettings(
       aws.deregistrationDelaySeconds === 0
         ? 0
         : scaledMs(aws.deregistrationDelaySeconds, timeFactor),
+    slowStartMs: aws.slowStartSeconds === 0 ? 0 : scaledMs(aws.slowStartSeconds, timeFactor),
     timeFactor,
     aws,
     notHonoured,

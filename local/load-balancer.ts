@@ -667,7 +667,9 @@ export class LoadBalancer {
   private async addServer(target: Target): Promise<void> {
     const hc = this.healthCheck;
     const added = await this.command(
-      `add server ${BACKEND}/${target.id} 127.0.0.1:${target.port} check inter ${hc.intervalMs} rise ${hc.rise} fall ${hc.fall}`,
+      `add server ${BACKEND}/${target.id} 127.0.0.1:${target.port} check inter ${hc.intervalMs} rise ${hc.rise} fall ${hc.fall}${
+        this.targetGroup.slowStartMs ? ` slowstart ${this.targetGroup.slowStartMs}` : ''
+      }`,
     );
     if (!/New server registered/i.test(added))
       throw new LoadBalancerError(`add server ${target.id} failed: ${added.trim()}`);

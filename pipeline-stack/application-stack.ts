@@ -321,6 +321,9 @@ export class ApplicationStack extends Stack {
       protocol: elbv2.ApplicationProtocol.HTTP,
       targetType: elbv2.TargetType.IP,
       deregistrationDelay: Duration.seconds(20),
+      // A new task's share of requests ramps up over 30 s (the ALB's minimum) instead of a
+      // full round-robin share at once: its first pages (cold caches) stay few.
+      slowStart: Duration.seconds(30),
       healthCheck: {
         path: HEALTH_CHECK_PATH,
         protocol: elbv2.Protocol.HTTP,

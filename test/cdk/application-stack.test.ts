@@ -258,6 +258,7 @@ describe('ApplicationStack with the default config', () => {
       Matcher: { HttpCode: '200' },
       TargetGroupAttributes: Match.arrayWith([
         { Key: 'deregistration_delay.timeout_seconds', Value: '20' },
+        { Key: 'slow_start.duration_seconds', Value: '30' },
       ]),
     });
   });

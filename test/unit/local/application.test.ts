@@ -23,13 +23,13 @@ const IMAGE = { containerName: 'wordpress', uri: `127.0.0.1:5000/wp@sha256:${'a'
 
 describe('targetGroupSettings (the synthesized target group)', () => {
   it.each([
-    // time factor, interval, timeout, deregistration, grace
-    [1, 10_000, 5_000, 20_000, 60_000],
-    [0.3, 3_000, 1_500, 6_000, 18_000],
-    [0.1, 1_000, 500, 2_000, 6_000],
+    // time factor, interval, timeout, deregistration, grace, slow start
+    [1, 10_000, 5_000, 20_000, 60_000, 30_000],
+    [0.3, 3_000, 1_500, 6_000, 18_000, 9_000],
+    [0.1, 1_000, 500, 2_000, 6_000, 3_000],
   ])(
-    'x %d: interval %d ms, timeout %d ms, deregistration %d ms, grace %d ms; thresholds unscaled',
-    (factor, intervalMs, timeoutMs, deregistrationDelayMs, startGraceMs) => {
+    'x %d: interval %d ms, timeout %d ms, deregistration %d ms, grace %d ms, slow start %d ms; thresholds unscaled',
+    (factor, intervalMs, timeoutMs, deregistrationDelayMs, startGraceMs, slowStartMs) => {
       // Prepare
       const app = synthesizedApplication();
 
@@ -47,12 +47,14 @@ describe('targetGroupSettings (the synthesized target group)', () => {
         matcher: '200',
       });
       expect(got.deregistrationDelayMs).toBe(deregistrationDelayMs);
+      expect(got.slowStartMs).toBe(slowStartMs);
       expect(got.aws).toEqual({
         intervalSeconds: 10,
         timeoutSeconds: 5,
         healthyThreshold: 2,
         unhealthyThreshold: 2,
         deregistrationDelaySeconds: 20,
+        slowStartSeconds: 30,
         healthCheckGracePeriodSeconds: 60,
       });
     },
@@ -84,8 +86,17 @@ describe('targetGroupSettings (the synthesized target group)', () => {
           matcher: '200',
         },
         deregistrationDelayMs: 300_000,
+        slowStartMs: 0,
         notHonoured: [],
       },
+    },
+    {
+      name: 'slow start is played by HAProxy, scaled like every timing',
+      targetGroup: {
+        TargetGroupAttributes: [{ Key: 'slow_start.duration_seconds', Value: '30' }],
+      },
+      service: {},
+      want: { slowStartMs: 30_000, notHonoured: [] },
     },
     {
       name: 'matcher lists and ranges are kept in ALB syntax',
@@ -94,7 +105,7 @@ describe('targetGroupSettings (the synthesized target group)', () => {
       want: { healthCheck: expect.objectContaining({ matcher: '200-299,302' }) },
     },
     {
-      name: 'stickiness, another algorithm, slow start, HTTPS, a fixed check port are reported',
+      name: 'stickiness, another algorithm, HTTPS, a fixed check port are reported',
       targetGroup: {
         HealthCheckProtocol: 'HTTPS',
         HealthCheckPort: '9000',
@@ -108,9 +119,10 @@ describe('targetGroupSettings (the synthesized target group)', () => {
       service: {},
       want: {
         deregistrationDelayMs: 0,
+        slowStartMs: 0,
         notHonoured: [
-          'TargetGroupAttributes.stickiness.enabled="true": HAProxy plays round robin without stickiness or slow start',
-          'TargetGroupAttributes.load_balancing.algorithm.type="least_outstanding_requests": HAProxy plays round robin without stickiness or slow start',
+          'TargetGroupAttributes.stickiness.enabled="true": HAProxy plays round robin without stickiness',
+          'TargetGroupAttributes.load_balancing.algorithm.type="least_outstanding_requests": HAProxy plays round robin without stickiness',
           'HealthCheckProtocol="HTTPS": HAProxy speaks HTTP to 127.0.0.1 targets',
           `HealthCheckPort="9000": checks go to each task's own port (traffic-port)`,
         ],
