@@ -42,6 +42,12 @@ source "docker" "app" {
   commit = true
   changes = [
     "EXPOSE 8080",
+    # The task definition mounts scratch volumes at exactly these paths. Declared here, ECS
+    # (Fargate bind mounts) and Docker (fresh volumes) fill them with the image's /tmp
+    # (1777) and /run; undeclared, Fargate gives an empty root-owned 0755 directory that
+    # uid 33 cannot write. One path per line: the form both Packers pass to docker commit.
+    "VOLUME /tmp",
+    "VOLUME /run",
     "USER www-data",
     "WORKDIR /usr/share/wordpress",
     "ENTRYPOINT [\"/usr/local/bin/stepdeploy-entrypoint\"]",

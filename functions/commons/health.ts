@@ -222,11 +222,14 @@ export function judgeHealth(
   if (!ours) return fail(`no ECS deployment found for ${shortId(obs.taskDefinitionArn)}`);
 
   const startedAt = new Date(obs.startedAt).getTime();
+  // The circuit breaker counts the tasks this deployment launched: a task of the same revision
+  // created before it (a rollback onto tasks still running) is the old deployment's.
   const stopped = newTasks
     .filter(
       (t) =>
         t.lastStatus === 'STOPPED' &&
-        (toTime(t.stoppedAt) ?? toTime(t.createdAt) ?? startedAt) >= startedAt,
+        (toTime(t.stoppedAt) ?? toTime(t.createdAt) ?? startedAt) >= startedAt &&
+        (toTime(t.createdAt) ?? startedAt) >= startedAt,
     )
     .sort((a, b) => (toTime(b.stoppedAt) ?? 0) - (toTime(a.stoppedAt) ?? 0));
   const failedTasks = Math.max(stopped.length, ours.failedTasks ?? 0);

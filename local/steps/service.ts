@@ -395,6 +395,7 @@ export class LocalService {
     releaseId: string,
     mine: Set<string>,
     health: Map<number, string>,
+    adopted: ReadonlySet<string>,
   ): Promise<void> {
     const lb = this.opts.loadBalancer;
     const tasks = (await this.tasks()).filter((t) => mine.has(t.name));
@@ -405,7 +406,10 @@ export class LocalService {
       await lb.removeTarget(t.name, { timeoutMs: this.deregistrationDelayMs() });
       if (t.lastStatus !== 'STOPPED')
         await stopTask(this.opts.stateDir, t, why).catch(() => undefined);
-      const failed = await this.recordFailedTask(deployment.id);
+      // Like ECS's circuit breaker, only tasks this deployment launched count against it.
+      const failed = adopted.has(t.name)
+        ? (deployment.failedTasks ?? 0)
+        : await this.recordFailedTask(deployment.id);
       this.emit({
         type: 'task-failed',
         at: Date.now(),
@@ -433,6 +437,7 @@ export class LocalService {
         t.lastStatus !== 'STOPPED',
     );
     const mine = new Set(adopted.map((t) => t.name));
+    const adoptedNames: ReadonlySet<string> = new Set(mine);
     for (const t of adopted) {
       await lb.addTarget({ id: t.name, port: t.port });
       this.emit({
@@ -460,7 +465,7 @@ export class LocalService {
         return;
       }
       const health = healthByPort(await lb.describeTargetHealth());
-      await this.replaceFailedTasks(deployment, td, releaseId, mine, health);
+      await this.replaceFailedTasks(deployment, td, releaseId, mine, health, adoptedNames);
       const tasks = (await this.tasks()).filter((t) => mine.has(t.name));
       const ready =
         tasks.length >= deployment.desiredCount &&
@@ -528,7 +533,7 @@ export class LocalService {
     // Steady state: keep the desired count as long as this process runs the service.
     while (!this.stopped && (await this.isPrimary(deployment.id))) {
       const health = healthByPort(await lb.describeTargetHealth());
-      await this.replaceFailedTasks(deployment, td, releaseId, mine, health);
+      await this.replaceFailedTasks(deployment, td, releaseId, mine, health, adoptedNames);
       for (const t of await this.tasks()) {
         if (mine.has(t.name)) continue;
         if (t.lastStatus === 'STOPPED') {

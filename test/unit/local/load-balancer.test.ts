@@ -473,10 +473,10 @@ describe('the time factor (STEPDEPLOY_TIME_FACTOR)', () => {
     expect(act).toThrow(/STEPDEPLOY_TIME_FACTOR must be a number from 0.05 to 1/);
   });
 
-  it('defaults to 0.3: a check timeout of 1.5 s, five times the p99 at rest (~300 ms)', () => {
+  it('defaults to 0.5: a check timeout of 2.5 s, over ten times the p99 at half capacity (~200 ms)', () => {
     // Assess
-    expect(DEFAULT_TIME_FACTOR).toBe(0.3);
-    expect(5_000 * DEFAULT_TIME_FACTOR).toBeGreaterThanOrEqual(5 * 300);
+    expect(DEFAULT_TIME_FACTOR).toBe(0.5);
+    expect(5_000 * DEFAULT_TIME_FACTOR).toBeGreaterThanOrEqual(10 * 200);
   });
 });
 

@@ -238,6 +238,19 @@ describe('judgeHealth', () => {
         /^2 task\(s\) of sd-wordpress:8 failed \(threshold 2\): task d stopped \[EssentialContainerExited\]: Essential container in task exited; container wordpress exited 1 \(serving sd-wordpress:8 x1\)$/,
     },
     {
+      name: 'tasks of the revision launched before the deployment (a rollback onto them) do not count',
+      obs: {
+        tasks: [
+          task('a', '10.0.1.10'),
+          task('b', '10.0.2.10'),
+          { ...crashed('c', '10:01:00'), createdAt: new Date('2026-01-01T09:00:00.000Z') },
+          { ...crashed('d', '10:01:05'), createdAt: new Date('2026-01-01T09:00:00.000Z') },
+        ],
+      },
+      status: 'IN_PROGRESS',
+      reason: /2\/2 new tasks running, 10\.0\.1\.10/,
+    },
+    {
       name: "the deployment's own failedTasks count counts like stopped tasks",
       obs: { deployments: [deployment({ failedTasks: 3, desiredCount: 6 })] },
       status: 'FAILED',
