@@ -80,6 +80,8 @@ export function rolloutMs(run: ScenarioRun): number | undefined {
 export function sectionsFromScenarios(
   local: LocalScenarios,
   ratePerSecond: number,
+  /** How the report states the rate (e.g. as a fraction of the capacity measured in the run). */
+  rateText = `${ratePerSecond} requests/s`,
 ): SectionResult[] {
   const byName = new Map(local.runs.map((r) => [r.scenario, r]));
   const errorOf = (s: ScenarioName) =>
@@ -229,7 +231,7 @@ export function sectionsFromScenarios(
       title: 'Dropped requests',
       status: status(dropped),
       ...reasonOf(dropped),
-      method: `${where} Open-loop GET / at ${ratePerSecond} requests/s from release start until a second after it ends; a request fails on a transport error, a timeout (10 s) or a 5xx. The same load against the service at rest, before any release, shows what the machine alone drops.`,
+      method: `${where} Open-loop GET / at ${rateText} from release start until a second after it ends; a request fails on a transport error, a timeout (10 s) or a 5xx. The same load against the service at rest, before any release, shows what the machine alone drops.`,
       figures: dropped,
     },
   ];
@@ -237,12 +239,17 @@ export function sectionsFromScenarios(
 
 /** Runs the local scenarios and returns the three sections. */
 export async function runFailureDetection(
-  opts: { scenarios?: ScenarioName[]; ratePerSecond?: number; log?: (line: string) => void } = {},
+  opts: {
+    scenarios?: ScenarioName[];
+    ratePerSecond?: number;
+    rateText?: string;
+    log?: (line: string) => void;
+  } = {},
 ): Promise<{ sections: SectionResult[]; local: LocalScenarios }> {
   const { runLocalScenarios } = await import('./lib/local-scenarios.ts');
   const rate = opts.ratePerSecond ?? 2;
   const local = await runLocalScenarios({ ...opts, ratePerSecond: rate });
-  return { sections: sectionsFromScenarios(local, rate), local };
+  return { sections: sectionsFromScenarios(local, rate, opts.rateText), local };
 }
 
 if (isMain(import.meta.url)) {

@@ -69,6 +69,20 @@ export function renderMarkdown(run: BenchRun): string {
       `${run.host.cpus} CPUs (load average at start ${run.host.loadavg.map((l) => l.toFixed(2)).join(' / ')}).`,
     '',
     'Machines are noisy, so every figure stands beside a yardstick measured in the same run, and the ratio is what to compare between runs.',
+    ...(run.sections.some((s) => s.carriedFrom)
+      ? [
+          '',
+          `Sections this command did not run are kept from the earlier run that measured them, and say so: ${[
+            ...new Set(
+              run.sections
+                .filter((s) => s.carriedFrom)
+                .map(
+                  (s) => `${s.title} (${s.carriedFrom?.startedAt}, \`${s.carriedFrom?.command}\`)`,
+                ),
+            ),
+          ].join('; ')}.`,
+        ]
+      : []),
     '',
     '![chart](chart.svg)',
     '',
@@ -77,15 +91,22 @@ export function renderMarkdown(run: BenchRun): string {
     '| section | figure | value | yardstick | ratio | target | met |',
     '| --- | --- | --- | --- | --- | --- | --- |',
   );
+  const titled = (s: SectionResult) =>
+    s.carriedFrom ? `${s.title} (from ${s.carriedFrom.startedAt.slice(0, 10)})` : s.title;
   for (const s of run.sections) {
     if (s.figures.length === 0)
       lines.push(
-        `| ${cell(s.title)} | — | not measured: ${cell(s.reason ?? '')} | — | — | — | not measured |`,
+        `| ${cell(titled(s))} | — | not measured: ${cell(s.reason ?? '')} | — | — | — | not measured |`,
       );
-    for (const f of s.figures) lines.push(figureRow(s.title, f));
+    for (const f of s.figures) lines.push(figureRow(titled(s), f));
   }
   for (const s of run.sections) {
     lines.push('', `## ${s.title}`, '');
+    if (s.carriedFrom)
+      lines.push(
+        `Carried over from the run of ${s.carriedFrom.startedAt} (\`${s.carriedFrom.command}\`): not re-measured by this command.`,
+        '',
+      );
     lines.push(
       `Status: **${s.status}**${s.durationMs !== undefined ? ` (section took ${(s.durationMs / 1000).toFixed(1)} s)` : ''}.`,
       '',
@@ -103,6 +124,12 @@ export function renderMarkdown(run: BenchRun): string {
         lines.push('');
         for (const f of notes) lines.push(`- ${f.name}: ${f.note}`);
       }
+    }
+    for (const t of s.tables ?? []) {
+      lines.push('', `${t.title}:`, '');
+      lines.push(`| ${t.headers.map(cell).join(' | ')} |`);
+      lines.push(`| ${t.headers.map(() => '---').join(' | ')} |`);
+      for (const row of t.rows) lines.push(`| ${row.map(cell).join(' | ')} |`);
     }
     for (const p of s.phases ?? []) {
       const total = p.segments.reduce((a, b) => a + b.value, 0);

@@ -7,15 +7,22 @@
  *   restore       restore vs restore + verify at 10/100/1000 MB   (bench/restore.ts)
  *   transitions   state transitions of a good and a rolled-back release (bench/transitions.ts)
  *   healthy       time to healthy of a good local release         (bench/local-release.ts)
+ *   faults        capacity at rest, then releases under load and faults at half of it (bench/faults.ts)
  *   failure       failure detection, time to recover, dropped requests (bench/failure-detection.ts)
  *   cost          cost of a release on AWS                        (bench/cost.ts)
  *
- * Options: --restore-sizes 10,100,1000   --rate 2 (requests/s of the load)   --runs 15
+ * Options: --restore-sizes 10,100,1000   --runs 15
+ *          --fraction 0.5 (load of the faults scenarios, as a fraction of the capacity at rest)
+ *          --rate <n> (requests/s of the failure section's load; default: the same fraction of
+ *                     the capacity the faults section measured in this run, else 2)
  */
+import { readFile } from 'node:fs/promises';
 import { cpus, loadavg } from 'node:os';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { type CostInputs, runCost } from './cost.ts';
 import { runFailureDetection } from './failure-detection.ts';
+import { runFaultsSection } from './faults.ts';
 import { runLambdaBundles } from './lambda-bundles.ts';
 import {
   imageBuildSection,
@@ -26,7 +33,7 @@ import {
 import { readFreshJson, runScript } from './lib/child.ts';
 import { type SectionResult, sectionNotMeasured } from './lib/figures.ts';
 import type { LocalScenarios } from './lib/local-scenarios.ts';
-import { isMain } from './lib/section.ts';
+import { isMain, RESULTS_DIR } from './lib/section.ts';
 import { median } from './lib/stats.ts';
 import { type BenchRun, writeReport } from './report.ts';
 
@@ -37,11 +44,60 @@ export const SECTIONS = [
   'restore',
   'transitions',
   'healthy',
+  'faults',
   'failure',
   'cost',
 ] as const;
 /** One selectable section. */
 export type SectionId = (typeof SECTIONS)[number];
+
+/** The report sections (SectionResult ids) each bench section writes. */
+export const SECTION_RESULTS: Record<SectionId, readonly string[]> = {
+  lambda: ['lambda'],
+  image: ['image'],
+  restore: ['restore'],
+  transitions: ['transitions'],
+  healthy: ['time-to-healthy'],
+  faults: ['faults'],
+  failure: ['failure-detection', 'recovery', 'dropped-requests'],
+  cost: ['cost'],
+};
+
+/**
+ * The report of this run: its own sections, and — so that `npm run bench -- <section>` does
+ * not wipe the rest of the report — the sections of the previous report whose bench section
+ * this command did not run, each marked with the run it comes from. In SECTIONS order. Pure.
+ */
+export function withCarriedOver(
+  sections: readonly SectionResult[],
+  selected: readonly SectionId[],
+  previous: Pick<BenchRun, 'startedAt' | 'command' | 'sections'> | undefined,
+): SectionResult[] {
+  const order = SECTIONS.flatMap((id) => SECTION_RESULTS[id]);
+  const ran = new Set(selected.flatMap((id) => SECTION_RESULTS[id]));
+  const carried = (previous?.sections ?? [])
+    .filter((s) => order.includes(s.id) && !ran.has(s.id) && !sections.some((x) => x.id === s.id))
+    .map((s) => ({
+      ...s,
+      carriedFrom: s.carriedFrom ?? {
+        startedAt: previous?.startedAt ?? '',
+        command: previous?.command ?? '',
+      },
+    }));
+  const rank = (s: SectionResult) => {
+    const i = order.indexOf(s.id);
+    return i < 0 ? order.length : i;
+  };
+  return [...sections, ...carried].sort((a, b) => rank(a) - rank(b));
+}
+
+async function previousRun(): Promise<BenchRun | undefined> {
+  try {
+    return JSON.parse(await readFile(join(RESULTS_DIR, 'latest.json'), 'utf8')) as BenchRun;
+  } catch {
+    return undefined;
+  }
+}
 
 /** The sections asked for on the command line (all when none); unknown names are refused. Pure. */
 export function selectSections(args: readonly string[]): SectionId[] {
@@ -84,7 +140,8 @@ async function main(): Promise<void> {
     allowPositionals: true,
     options: {
       'restore-sizes': { type: 'string', default: '10,100,1000' },
-      rate: { type: 'string', default: '2' },
+      rate: { type: 'string' },
+      fraction: { type: 'string', default: '0.5' },
       runs: { type: 'string', default: '15' },
     },
   });
@@ -99,7 +156,10 @@ async function main(): Promise<void> {
   const sections: SectionResult[] = [];
   let lambda: SectionResult | undefined;
   let local: LocalScenarios | undefined;
-  const rate = Number(values.rate);
+  const fraction = Number(values.fraction);
+  if (!(fraction > 0 && fraction <= 1))
+    throw new Error(`--fraction must be in (0, 1], got ${values.fraction}`);
+  let capacity: number | null = null;
 
   for (const id of selected) {
     log(`== ${id}`);
@@ -146,8 +206,18 @@ async function main(): Promise<void> {
             method: 'bench/local-release.ts',
           }),
         );
+      } else if (id === 'faults') {
+        const out = await runFaultsSection({ fraction, log: (l) => log(`  ${l}`) });
+        capacity = out.capacity;
+        sections.push({ ...out.section, durationMs: Date.now() - t });
       } else if (id === 'failure') {
-        const out = await runFailureDetection({ ratePerSecond: rate, log: (l) => log(`  ${l}`) });
+        const rate = failureRate(values.rate, capacity, fraction);
+        log(`  load ${rate.text}`);
+        const out = await runFailureDetection({
+          ratePerSecond: rate.value,
+          rateText: rate.text,
+          log: (l) => log(`  ${l}`),
+        });
         local = out.local;
         const ms = Date.now() - t;
         for (const s of out.sections) sections.push({ ...s, durationMs: ms });
@@ -172,7 +242,7 @@ async function main(): Promise<void> {
     finishedAt: new Date().toISOString(),
     command: `npm run bench${positionals.length > 0 ? ` -- ${positionals.join(' ')}` : ''}`,
     host,
-    sections,
+    sections: withCarriedOver(sections, selected, await previousRun()),
   };
   const files = await writeReport(run);
   for (const s of sections)
@@ -183,6 +253,39 @@ async function main(): Promise<void> {
   for (const s of sections.filter((x) => x.status === 'not measured'))
     log(`${s.id}: not measured — ${s.reason}`);
   log(`wrote ${files.join(', ')}`);
+}
+
+/**
+ * The failure section's load: `--rate` when given, else `fraction` × the capacity the faults
+ * section measured in this run, else 2 requests/s; with the words the report states it in. Pure.
+ */
+export function failureRate(
+  flag: string | undefined,
+  capacity: number | null,
+  fraction: number,
+): { value: number; text: string } {
+  if (flag !== undefined) {
+    const value = Number(flag);
+    if (!(value > 0)) throw new Error(`--rate must be a positive number, got ${flag}`);
+    return {
+      value,
+      text:
+        capacity && capacity > 0
+          ? `${value} req/s (--rate; ${Number((value / capacity).toFixed(3))} × the capacity at rest, ${capacity} req/s, measured in this run)`
+          : `${value} req/s (--rate; capacity not measured in this run)`,
+    };
+  }
+  if (capacity && capacity > 0) {
+    const value = Number((fraction * capacity).toFixed(3));
+    return {
+      value,
+      text: `${value} req/s (${fraction} × the capacity at rest, ${capacity} req/s, measured in this run)`,
+    };
+  }
+  return {
+    value: 2,
+    text: '2 req/s (a fixed rate: the capacity was not measured in this run; run the faults section with it to state the load as a fraction of capacity)',
+  };
 }
 
 /** Cost from this run's real local releases when the failure section ran, else simulated. */

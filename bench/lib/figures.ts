@@ -49,7 +49,21 @@ export interface SectionResult {
   readonly details?: unknown;
   /** Stacked bars for the chart (e.g. phases of a release), in the figure's unit. */
   readonly phases?: readonly { readonly label: string; readonly segments: readonly Segment[] }[];
+  /** Tables for the report (e.g. one row per scenario), rendered after the figures. */
+  readonly tables?: readonly Table[];
   readonly durationMs?: number;
+  /**
+   * Set on a section kept from an earlier run because this command did not run it: when and
+   * by which command it was measured. Its figures are that run's, not this one's.
+   */
+  readonly carriedFrom?: { readonly startedAt: string; readonly command: string };
+}
+
+/** A table of text cells for the report. */
+export interface Table {
+  readonly title: string;
+  readonly headers: readonly string[];
+  readonly rows: readonly (readonly string[])[];
 }
 
 /** One segment of a stacked bar. */

@@ -1,3 +1,4 @@
+import { percentile } from './stats.ts';
 import { nowMs } from './timing.ts';
 
 /** A bounded load: fixed rate, at most `maxRequests` requests and `maxMs` milliseconds. */
@@ -9,6 +10,11 @@ export interface LoadSettings {
   readonly maxMs: number;
   /** Per-request timeout (default 10 s). */
   readonly timeoutMs?: number;
+  /**
+   * Only a 200 whose body ends the HTML document (`</html>`) counts as served, so an empty,
+   * truncated or redirected page is a failure too (default: any status below 500 is served).
+   */
+  readonly strict?: boolean;
   /**
    * Requests in flight at most (default 4 × rate); a request due while the cap is reached is
    * not sent and counts as failed, so a stalled service is not buried under piled-up requests.
@@ -22,6 +28,13 @@ export interface LoadFailure {
   readonly reason: string;
 }
 
+/** One request: when it was sent (epoch ms), how long it took, whether it was served. */
+export interface LoadSample {
+  readonly at: number;
+  readonly ms: number;
+  readonly ok: boolean;
+}
+
 /** What a load run saw. */
 export interface LoadResult {
   readonly sent: number;
@@ -30,8 +43,44 @@ export interface LoadResult {
   readonly failures: readonly LoadFailure[];
   readonly startedAt: number;
   readonly endedAt: number;
-  /** Latency of each completed request in ms, in send order. */
+  /** Latency of each completed request in ms, in completion order. */
   readonly latenciesMs: readonly number[];
+  /** Every completed request (served or not), in completion order. */
+  readonly samples?: readonly LoadSample[];
+}
+
+/** Latency percentiles of a load run (ms), over every completed request. */
+export interface LatencySummary {
+  readonly n: number;
+  readonly p50: number;
+  readonly p99: number;
+  readonly max: number;
+}
+
+/**
+ * p50, p99 and max latency of the requests of a load run sent within [from, to) (epoch ms;
+ * the whole run by default), failed ones included: a request that timed out counts with the
+ * time it waited. Undefined when no request falls in the window. Pure.
+ */
+export function latencySummary(
+  result: Pick<LoadResult, 'latenciesMs' | 'samples'>,
+  window: { readonly from?: number; readonly to?: number } = {},
+): LatencySummary | undefined {
+  const from = window.from ?? Number.NEGATIVE_INFINITY;
+  const to = window.to ?? Number.POSITIVE_INFINITY;
+  const ms =
+    result.samples !== undefined
+      ? result.samples.filter((s) => s.at >= from && s.at < to).map((s) => s.ms)
+      : window.from === undefined && window.to === undefined
+        ? [...result.latenciesMs]
+        : [];
+  if (ms.length === 0) return undefined;
+  return {
+    n: ms.length,
+    p50: percentile(ms, 50),
+    p99: percentile(ms, 99),
+    max: Math.max(...ms),
+  };
 }
 
 /** Throws unless the URL is http on loopback (127.0.0.1 or localhost). Pure. */
@@ -79,6 +128,7 @@ export function startLoad(settings: LoadSettings): RunningLoad {
   const inFlight = new Set<Promise<void>>();
   const failures: LoadFailure[] = [];
   const latencies: number[] = [];
+  const samples: LoadSample[] = [];
   let sent = 0;
   let ok = 0;
   let stopped = false;
@@ -91,18 +141,34 @@ export function startLoad(settings: LoadSettings): RunningLoad {
   const one = async (): Promise<void> => {
     const at = Date.now();
     const started = nowMs();
+    const done = (ok: boolean) => {
+      const ms = nowMs() - started;
+      latencies.push(ms);
+      samples.push({ at, ms, ok });
+    };
     try {
       const res = await fetch(settings.url, {
         redirect: 'manual',
         signal: AbortSignal.timeout(settings.timeoutMs ?? 10_000),
         headers: { 'user-agent': 'stepdeploy-bench' },
       });
-      await res.arrayBuffer();
-      latencies.push(nowMs() - started);
-      if (servedOk(res.status)) ok++;
-      else failures.push({ at, reason: `HTTP ${res.status}` });
+      let body = '';
+      if (settings.strict) body = await res.text();
+      else await res.arrayBuffer();
+      const why = settings.strict
+        ? res.status !== 200
+          ? `HTTP ${res.status}`
+          : body.includes('</html>')
+            ? undefined
+            : `HTTP 200 without </html> (${body.length} bytes)`
+        : servedOk(res.status)
+          ? undefined
+          : `HTTP ${res.status}`;
+      done(why === undefined);
+      if (why === undefined) ok++;
+      else failures.push({ at, reason: why });
     } catch (error) {
-      latencies.push(nowMs() - started);
+      done(false);
       const cause = (error as { cause?: { code?: string } }).cause?.code;
       failures.push({ at, reason: cause ?? (error instanceof Error ? error.name : String(error)) });
     }
@@ -142,6 +208,7 @@ export function startLoad(settings: LoadSettings): RunningLoad {
       startedAt,
       endedAt: Date.now(),
       latenciesMs: latencies,
+      samples,
     };
   };
   return {

@@ -83,7 +83,8 @@ export interface LocalScenarioOptions {
   readonly log?: (line: string) => void;
 }
 
-function freePort(from: number): Promise<number> {
+/** The first port from `from` up that nothing listens on at 127.0.0.1. */
+export function freePort(from: number): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', () => {

@@ -7,7 +7,7 @@ import {
 } from '../../../bench/failure-detection.ts';
 import { bundlingFromConstruct, envFromHandler } from '../../../bench/lambda-bundles.ts';
 import type { LocalScenarios, ScenarioRun } from '../../../bench/lib/local-scenarios.ts';
-import { selectSections } from '../../../bench/run.ts';
+import { selectSections, withCarriedOver } from '../../../bench/run.ts';
 
 const state = (type: string, name: string, timestamp: number) => ({
   type,
@@ -176,11 +176,34 @@ describe('selectSections', () => {
       'restore',
       'transitions',
       'healthy',
+      'faults',
       'failure',
       'cost',
     ]);
     expect(selectSections(['cost', 'lambda'])).toEqual(['lambda', 'cost']);
     expect(() => selectSections(['lambda', 'speed'])).toThrow('unknown section(s) speed');
+  });
+});
+
+describe('withCarriedOver', () => {
+  it('keeps the sections of the previous report that this command did not run, marked, in run order', () => {
+    // Prepare: the previous full run, and a run of the faults section alone
+    const section = (id: string, title = id) =>
+      ({ id, title, status: 'measured', method: '', figures: [] }) as const;
+    const previous = {
+      startedAt: '2026-11-22T00:29:46.892Z',
+      command: 'npm run bench',
+      sections: [section('lambda'), section('faults', 'old faults'), section('cost')],
+    };
+    // Act
+    const sections = withCarriedOver([section('faults', 'new faults')], ['faults'], previous);
+    // Assess
+    expect(sections.map((s) => [s.id, s.title, s.carriedFrom?.startedAt ?? null])).toEqual([
+      ['lambda', 'lambda', '2026-11-22T00:29:46.892Z'],
+      ['faults', 'new faults', null],
+      ['cost', 'cost', '2026-11-22T00:29:46.892Z'],
+    ]);
+    expect(withCarriedOver([section('cost')], ['cost'], undefined)).toHaveLength(1);
   });
 });
 
