@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureSecretFiles, initialTaskDefinition } from '#local/bootstrap.ts';
+import { DEFAULT_TIME_FACTOR } from '#local/config.ts';
 import {
   removeDatabase,
   restoreSnapshot,
@@ -442,10 +443,11 @@ describe('local stack (real components)', () => {
     expect(c.Config.StopTimeout).toBe(30);
     expect(c.Config.Healthcheck).toMatchObject({
       Test: ['CMD-SHELL', `curl -fsS http://127.0.0.1:${task.port}/healthz || exit 1`],
-      Interval: 3_000_000_000,
-      Timeout: 1_500_000_000,
+      // The template's 10 s / 5 s / 30 s, scaled by the time factor (nanoseconds).
+      Interval: 10e9 * DEFAULT_TIME_FACTOR,
+      Timeout: 5e9 * DEFAULT_TIME_FACTOR,
       Retries: 3,
-      StartPeriod: 9_000_000_000,
+      StartPeriod: 30e9 * DEFAULT_TIME_FACTOR,
     });
     expect(tmp.trim()).toBe('writable');
     // Fargate's empty bind mount for a path the image does not declare: root 0755.
