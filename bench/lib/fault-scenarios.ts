@@ -663,7 +663,12 @@ export async function runFaultScenario(
   let release: ReleaseJson | null = null;
   let cliError: string | undefined;
   try {
-    release = jsonOf<ReleaseJson>(run);
+    const printed = jsonOf<ReleaseJson & { error?: unknown }>(run);
+    const refused = printed.error as { name?: string; message?: string; hint?: string } | null;
+    // A command refused before any execution prints `{"error": {name, message, hint}}`.
+    if (printed.outcome === undefined && refused && typeof refused === 'object')
+      cliError = `${refused.name ?? 'Error'}: ${refused.message ?? ''}${refused.hint ? ` (hint: ${refused.hint})` : ''}`;
+    else release = printed;
   } catch (error) {
     cliError = error instanceof Error ? error.message : String(error);
   }
