@@ -30,6 +30,7 @@ interface JsonFlag {
 
 interface ReleaseFlags extends JsonFlag {
   readonly revision?: string;
+  readonly source?: string;
   readonly fault?: string;
   readonly image?: string;
   readonly verbose?: boolean;
@@ -226,8 +227,13 @@ async function release(
 }
 
 function sourceFromFlags(flags: ReleaseFlags, now: Date): LocalSource {
-  if (flags.image !== undefined && (flags.revision !== undefined || flags.fault !== undefined))
-    throw new UsageError('--image redeploys an existing image; it takes no --revision or --fault.');
+  if (
+    flags.image !== undefined &&
+    (flags.revision !== undefined || flags.fault !== undefined || flags.source !== undefined)
+  )
+    throw new UsageError(
+      '--image redeploys an existing image; it takes no --source, --revision or --fault.',
+    );
   if (flags.fault !== undefined && !isImageFault(flags.fault))
     throw new UsageError(
       `--fault must be one of ${Object.keys(IMAGE_FAULTS).join(', ')} (healthz: /healthz answers 500; home: the home page answers 500 while /healthz is 200; crash: the container exits at start), got ${flags.fault}.`,
@@ -249,6 +255,7 @@ function sourceFromFlags(flags: ReleaseFlags, now: Date): LocalSource {
     kind: 'revision',
     label,
     ...(flags.fault !== undefined && isImageFault(flags.fault) ? { fault: flags.fault } : {}),
+    ...(flags.source !== undefined ? { sourceDir: flags.source } : {}),
   };
 }
 
@@ -358,9 +365,10 @@ export function registerLocalCommands(program: Command, deps: CliDeps): void {
     .command('release')
     .summary('release a source revision (or an existing image) through the release state machine')
     .option(
-      '--revision <label>',
-      'source revision label stamped on the image (default: r<UTC time>)',
+      '--source <dir>',
+      "the site's code to build: themes/, plugins/, mu-plugins/, site.yml (default: the repository's site/)",
     )
+    .option('--revision <label>', 'a label for this release (default: r<UTC time>)')
     .option(
       '--fault <kind>',
       'build a deliberately bad image: healthz (its /healthz answers 500), home (the home page answers 500), crash (exits at start)',
@@ -371,7 +379,7 @@ export function registerLocalCommands(program: Command, deps: CliDeps): void {
     .option('--json', 'print the result as JSON on stdout (progress stays on stderr)')
     .addHelpText(
       'after',
-      '\nExamples:\n  $ stepdeploy local release --revision v2\n  $ stepdeploy local release --revision v3 --fault healthz --json',
+      '\nThe source is built as CodeBuild would get it and recorded by its content hash; a source\nbuilt before is not rebuilt.\n\nExamples:\n  $ stepdeploy local release\n  $ stepdeploy local release --source ../my-site --revision v2\n  $ stepdeploy local release --revision v3 --fault healthz --json',
     )
     .action(async (flags: ReleaseFlags) => {
       await guarded(deps, flags, async () => {

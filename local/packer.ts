@@ -4,6 +4,7 @@ import { mkdtemp, open, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { DEFAULT_SITE_DIR, readSiteSource, SiteSourceError } from './site-source.ts';
 
 /** The repository root (this file lives in <root>/local/). */
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -33,6 +34,8 @@ export interface ImageBuildRequest {
   extraVars?: Record<string, string>;
   /** Image the base stage starts from (default stepdeploy/base:trixie). */
   baseImage?: string;
+  /** The site's own code built into the app stage (default: the repository's site/). */
+  siteDir?: string;
   /** Receives every log line of Packer and Docker as it arrives. */
   onLog?: (line: string) => void;
 }
@@ -47,6 +50,8 @@ export interface ImageBuildResult {
   baseReused: boolean;
   /** True when an identical app stage existed and was only re-tagged and pushed. */
   appStageSkipped?: boolean;
+  /** Content hash of the site source built in (local/site-source.ts). */
+  siteHash: string;
   durationsMs: { base: number; app: number; push: number };
 }
 
@@ -109,16 +114,37 @@ function run(
     child.on('close', (code, signal) => {
       for (const rest of [pending.stdout, pending.stderr]) if (rest) emit(rest);
       if (code === 0) resolvePromise({ stdout, tail });
-      else
+      else {
+        const reason = ansibleFailure(tail);
         reject(
           new ImageBuildError(
             phase,
-            `${file} ${args[0] ?? ''} exited with ${signal ?? `status ${code}`}`,
+            `${file} ${args[0] ?? ''} exited with ${signal ?? `status ${code}`}${reason ? `: ${reason}` : ''}`,
             tail,
           ),
         );
+      }
     });
   });
+}
+
+/**
+ * The message of the last Ansible task that failed, from a build's log lines (Packer prefixes
+ * them with the builder name): `fatal: [default]: FAILED! => {"msg": "..."}`. Pure.
+ */
+export function ansibleFailure(lines: readonly string[]): string | undefined {
+  for (let i = lines.length - 1; i >= 0; i--) {
+    const match = /fatal: \[[^\]]*\]: FAILED! => (\{.*\})\s*$/.exec(lines[i] ?? '');
+    if (!match?.[1]) continue;
+    try {
+      const result = JSON.parse(match[1]) as { msg?: unknown; stderr?: unknown };
+      const text = [result.stderr, result.msg].find((v) => typeof v === 'string' && v.trim());
+      if (typeof text === 'string') return text.trim();
+    } catch {
+      return match[1];
+    }
+  }
+  return undefined;
 }
 
 async function imageId(ref: string): Promise<string | undefined> {
@@ -146,9 +172,10 @@ async function appStageKey(
   baseStageId: string,
   sourceRevision: string,
   extraVars: Record<string, string>,
+  siteHash: string,
 ): Promise<string> {
   const hash = createHash('sha256');
-  hash.update(`base ${baseStageId}\nrevision ${sourceRevision}\n`);
+  hash.update(`base ${baseStageId}\nrevision ${sourceRevision}\nsite ${siteHash}\n`);
   hash.update(`vars ${JSON.stringify(Object.entries(extraVars).sort())}\n`);
   const files = [
     ...(await listFiles(ANSIBLE_DIR)),
@@ -246,6 +273,10 @@ export async function buildImage(req: ImageBuildRequest): Promise<ImageBuildResu
   const extraVars = req.extraVars ?? {};
   const baseImage = req.baseImage ?? DEFAULT_BASE_IMAGE;
   const durationsMs = { base: 0, app: 0, push: 0 };
+  const site = await readSiteSource(req.siteDir ?? DEFAULT_SITE_DIR).catch((error: unknown) => {
+    if (error instanceof SiteSourceError) throw new ImageBuildError('input', error.message);
+    throw error;
+  });
 
   let baseImageId = await imageId(baseImage);
   if (!baseImageId && baseImage === DEFAULT_BASE_IMAGE) {
@@ -309,7 +340,7 @@ export async function buildImage(req: ImageBuildRequest): Promise<ImageBuildResu
   }
   if (baseReused) onLog?.(`image-build: reusing base stage ${baseStageRef}`);
   if (!baseStageId) throw new ImageBuildError('base', `${baseStageRef} does not exist`);
-  const appKey = await appStageKey(baseStageId, req.sourceRevision, extraVars);
+  const appKey = await appStageKey(baseStageId, req.sourceRevision, extraVars, site.hash);
   const appStageRef = `${APP_STAGE_REPOSITORY}:${appKey}`;
   const tag = req.tag ?? defaultTag(req.sourceRevision, appKey);
   const pushRef = `${req.registry}/${req.repository}:${tag}`;
@@ -342,6 +373,8 @@ export async function buildImage(req: ImageBuildRequest): Promise<ImageBuildResu
             `ansible_extra_vars=${JSON.stringify(extraVars)}`,
             '-var',
             `manifest_path=${manifestPath}`,
+            '-var',
+            `site_dir=${site.dir}`,
             PACKER_DIR,
           ],
           (line) => {
@@ -377,6 +410,7 @@ export async function buildImage(req: ImageBuildRequest): Promise<ImageBuildResu
     tag,
     baseReused,
     appStageSkipped,
+    siteHash: site.hash,
     durationsMs,
   };
 }

@@ -9,6 +9,7 @@ import { type ExecutionProgress, summarize } from '../cli/render/progress.ts';
 import { fromLocalEvent, type StepEvent } from '../cli/render/step-events.ts';
 import { PROJECT_ROOT } from './config.ts';
 import { type Json, type RunnerEvent, runLocal, toHistoryEvents } from './runner.ts';
+import { DEFAULT_SITE_DIR, stageSiteSource } from './site-source.ts';
 import type { ImageFault } from './steps/build-image.ts';
 import {
   type BuildSettings,
@@ -188,7 +189,13 @@ export function releaseDefinition(
 
 /** What a local release deploys. */
 export type LocalSource =
-  | { readonly kind: 'revision'; readonly label: string; readonly fault?: ImageFault }
+  | {
+      readonly kind: 'revision';
+      readonly label: string;
+      readonly fault?: ImageFault;
+      /** The site's code to build (default: the repository's site/). */
+      readonly sourceDir?: string;
+    }
   | { readonly kind: 'image'; readonly imageUri: string };
 
 /**
@@ -241,20 +248,28 @@ export function checkLabel(label: string): string {
 }
 
 /**
- * The release input for a local source. A revision label travels as the S3-style source (the
- * local working tree bundled under that label), so ValidateInput hands it to BuildImage as the
- * source version exactly as an S3 object version travels on AWS. Pure.
+ * The release input for a local source. A site source travels as the S3-style source: the
+ * object key names it by its label, the version is its content hash (the source staged under
+ * that hash, local/site-source.ts), so ValidateInput hands the hash to BuildImage as the source
+ * version exactly as an S3 object version travels on AWS, and the ledger records it. Pure.
  */
 export function localReleaseInput(
   source: LocalSource,
   startedBy: string,
   options: Partial<typeof LOCAL_RELEASE_OPTIONS> = {},
+  sourceHash?: string,
 ): ReleaseInput {
+  if (source.kind === 'revision' && !sourceHash)
+    throw new Error('a local release of a site source needs the hash it was staged under');
   return {
     source:
       source.kind === 'image'
         ? { type: 'image', imageUri: source.imageUri }
-        : { type: 's3', key: `local/${checkLabel(source.label)}.zip`, versionId: source.label },
+        : {
+            type: 's3',
+            key: `local/${checkLabel(source.label)}.zip`,
+            versionId: sourceHash as string,
+          },
     trigger: 'manual',
     startedBy: startedBy.slice(0, 128),
     options: { ...LOCAL_RELEASE_OPTIONS, ...options },
@@ -332,7 +347,12 @@ export async function runLocalRelease(
   },
   hooks: ReleaseHooks = {},
 ): Promise<LocalReleaseResult> {
-  const input = localReleaseInput(request.source, request.startedBy, request.options);
+  const staged =
+    request.source.kind === 'revision'
+      ? await stageSiteSource(stack.config.stateDir, request.source.sourceDir ?? DEFAULT_SITE_DIR)
+      : undefined;
+  if (staged) hooks.note?.(`source: ${staged.files.length} file(s), ${staged.hash}`);
+  const input = localReleaseInput(request.source, request.startedBy, request.options, staged?.hash);
   const executionName = localExecutionName(
     request.kind ?? 'release',
     request.source.kind === 'image' ? 'image' : request.source.label,

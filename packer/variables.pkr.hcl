@@ -70,3 +70,9 @@ variable "manifest_path" {
   default     = "packer-manifest.json"
   description = "Where the manifest post-processor writes the build record."
 }
+
+variable "site_dir" {
+  type        = string
+  default     = ""
+  description = "Directory of the site's own code (themes/, plugins/, mu-plugins/, site.yml); empty: the repository's site/. In CodeBuild, the pushed source."
+}

@@ -25,6 +25,7 @@ locals {
     "ANSIBLE_NOCOLOR=1",
   ]
   image_name = "${var.registry}/${var.repository}"
+  site_dir   = var.site_dir != "" ? abspath(var.site_dir) : "${path.root}/../site"
 }
 
 source "docker" "base" {
@@ -75,6 +76,17 @@ build {
 
 build {
   sources = ["source.docker.app"]
+
+  # The site's code goes in with one `docker cp` (the file provisioner on the Docker
+  # builder); the role copies it into wp-content and the build leaves none of it in /tmp.
+  provisioner "shell" {
+    inline = ["mkdir -p /tmp/stepdeploy-site"]
+  }
+
+  provisioner "file" {
+    source      = "${local.site_dir}/"
+    destination = "/tmp/stepdeploy-site"
+  }
 
   provisioner "ansible" {
     playbook_file    = "${local.ansible_dir}/playbook.yml"

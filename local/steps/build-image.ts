@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { buildImage as packerBuild } from '../packer.ts';
 import type { Json } from '../runner.ts';
+import { stagedSource } from '../site-source.ts';
 import { familyOf, type StepContext } from './context.ts';
 
 interface StartBuildInput {
@@ -61,15 +62,18 @@ export function buildImage(ctx: StepContext) {
           .map(([k, v]) => `${k}=${v}`)
           .join(' ')})`,
       );
+    // What CodeBuild would download from the source bucket: the source staged under its hash.
+    const siteDir = await stagedSource(ctx.config.stateDir, sourceRevision);
     const result = await packerBuild({
       sourceRevision,
+      siteDir,
       registry: ctx.registry.url,
       repository: repositoryOf(ctx.config.service),
       extraVars,
       onLog: ctx.build.onLog,
     });
     ctx.note(
-      `BuildImage: pushed ${result.imageUri} (base ${result.baseReused ? 'reused' : 'built'}${result.appStageSkipped ? ', app stage unchanged' : ''})`,
+      `BuildImage: pushed ${result.imageUri} (base ${result.baseReused ? 'reused' : 'built'}${result.appStageSkipped ? ', source and build unchanged: the image built before, no rebuild' : ''})`,
     );
     const id = `${input.ProjectName}:${randomUUID()}`;
     return {

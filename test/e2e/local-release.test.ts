@@ -1,5 +1,5 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { screenshotPage } from '../support/browser.ts';
@@ -77,6 +77,7 @@ interface ReleaseJson {
     taskDefinitionArn?: string;
     imageUri?: string;
     rollbackTaskDefinitionArn?: string;
+    source?: Record<string, string>;
   } | null;
 }
 
@@ -175,12 +176,28 @@ function taskRevisions(filter: string[] = []): Map<string, string> {
   return out;
 }
 
+/** A copy of the repository's site/ to change, under this run's state. */
+function siteCopy(name: string): string {
+  const dir = join(`${HOME}-sites`, name);
+  mkdirSync(dir, { recursive: true });
+  cpSync(join(ROOT, 'site'), dir, { recursive: true });
+  mkdirSync(join(dir, 'mu-plugins'), { recursive: true });
+  return dir;
+}
+
+/** The newest notification the local stack sent (local/steps/notify.ts appends one per line). */
+function lastNotification(): { subject: string; message: string } {
+  const lines = readFileSync(join(HOME, 'notifications.log'), 'utf8').trim().split('\n');
+  return JSON.parse(lines.at(-1) ?? '{}') as { subject: string; message: string };
+}
+
 async function status(): Promise<StatusJson> {
   return json<StatusJson>(await cli(['status', '--json']));
 }
 
 afterAll(async () => {
   await cli(['down']);
+  rmSync(`${HOME}-sites`, { recursive: true, force: true });
 }, 5 * MINUTES);
 
 describe.sequential('local mode: the release state machine on the local stack', () => {
@@ -329,7 +346,93 @@ describe.sequential('local mode: the release state machine on the local stack', 
   );
 
   it(
-    '6. down leaves no container, volume or network of ours behind',
+    "6. a change to the site's code reaches the page; the same source again is not rebuilt",
+    async () => {
+      // Prepare: the site as a person keeps it, with the demo theme's notice edited.
+      const source = siteCopy('edited');
+      const functions = join(source, 'themes', 'stepdeploy-demo', 'functions.php');
+      writeFileSync(
+        functions,
+        readFileSync(functions, 'utf8').replace(
+          /STEPDEPLOY_DEMO_NOTICE = '[^']*'/,
+          "STEPDEPLOY_DEMO_NOTICE = 'Edited in e2e test 6'",
+        ),
+      );
+      const hash = execFileSync(join(ROOT, 'packer', 'site-hash.sh'), [source], {
+        encoding: 'utf8',
+      }).trim();
+      // Act
+      const first = startCli(['release', '--source', source, '--revision', 'site1', '--json']);
+      const edited = json<ReleaseJson>(await first.done);
+      const page = await (await fetch(`${SITE}/`)).text();
+      const again = startCli(['release', '--source', source, '--revision', 'site2', '--json']);
+      const unchanged = json<ReleaseJson>(await again.done);
+      // Assess
+      expect(edited.outcome, first.stderr().slice(-3000)).toBe('SUCCEEDED');
+      expect(page).toContain('<p class="stepdeploy-demo-notice">Edited in e2e test 6</p>');
+      expect(edited.record).toMatchObject({ source: { type: 's3', versionId: hash } });
+      expect(unchanged.outcome).toBe('SUCCEEDED');
+      expect(unchanged.record?.imageUri).toBe(edited.record?.imageUri);
+      expect(again.stderr()).toContain('source and build unchanged: the image built before');
+      expect(again.stderr()).not.toContain('TASK [wordpress');
+    },
+    15 * MINUTES,
+  );
+
+  it(
+    '7. a site plugin that breaks the home page is stopped by the smoke test and rolled back',
+    async () => {
+      // Prepare: /healthz stays 200, every front-end page answers 500.
+      const serving = (await status()).service?.taskDefinition;
+      const source = siteCopy('broken-home');
+      writeFileSync(
+        join(source, 'mu-plugins', 'broken-home.php'),
+        "<?php\nadd_action('template_redirect', static function (): void {\n\twp_die('broken by e2e test 7', 'Site error', ['response' => 500]);\n});\n",
+      );
+      // Act
+      const run = await cli(['release', '--source', source, '--json']);
+      const result = json<ReleaseJson>(run);
+      const notice = lastNotification();
+      // Assess
+      expect(run.code).toBe(1);
+      expect(result.outcome).toBe('ROLLED_BACK');
+      expect(result.failure).toMatchObject({ step: 'SmokeTest', error: 'SmokeTestError' });
+      expect(notice.message).toMatch(
+        /FAILED at step SmokeTest \(SmokeTestError\): \/ answered 500/,
+      );
+      expect((await status()).service?.taskDefinition).toBe(serving);
+      expect((await fetch(`${SITE}/`)).status).toBe(200);
+    },
+    15 * MINUTES,
+  );
+
+  it(
+    '8. a PHP syntax error in the site is refused at build, naming the file and the line',
+    async () => {
+      // Prepare
+      const serving = (await status()).service?.taskDefinition;
+      const source = siteCopy('syntax-error');
+      writeFileSync(
+        join(source, 'mu-plugins', 'typo.php'),
+        "<?php\n// a missing semicolon\necho 'hello'\n$x = 1;\n",
+      );
+      // Act
+      const run = await cli(['release', '--source', source, '--json']);
+      const result = json<ReleaseJson>(run);
+      // Assess
+      expect(run.code).toBe(1);
+      expect(result.outcome).toBe('FAILED');
+      expect(result.failure).toMatchObject({ step: 'BuildImage', error: 'ImageBuildError' });
+      expect(result.failure?.reason).toMatch(
+        /site PHP does not parse: .*syntax error.* in site\/mu-plugins\/typo\.php on line 4/,
+      );
+      expect((await status()).service?.taskDefinition).toBe(serving);
+    },
+    15 * MINUTES,
+  );
+
+  it(
+    '9. down leaves no container, volume or network of ours behind',
     async () => {
       // Act
       const run = await cli(['down', '--json']);
