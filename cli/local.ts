@@ -1,5 +1,12 @@
 import { hostname, userInfo } from 'node:os';
 import type { Command } from 'commander';
+import {
+  type LockItem,
+  type QueueItem,
+  queueKey,
+  type ReleaseQueueView,
+  releaseQueueView,
+} from '#commons/lock.ts';
 import { type BootstrapResult, bootstrapService } from '#local/bootstrap.ts';
 import { type LocalConfig, loadConfig } from '#local/config.ts';
 import { LoadBalancer } from '#local/load-balancer.ts';
@@ -12,7 +19,7 @@ import {
 } from '#local/release.ts';
 import { down, type StackHandle, status as stackStatus, up } from '#local/stack.ts';
 import { IMAGE_FAULTS, isImageFault } from '#local/steps/build-image.ts';
-import { ledgerTable } from '#local/steps/context.ts';
+import { ledgerTable, lockTable } from '#local/steps/context.ts';
 import type { LocalServiceState } from '#local/steps/service.ts';
 import { serviceTable } from '#local/task-definitions.ts';
 import { listTasks } from '#local/tasks.ts';
@@ -283,6 +290,9 @@ async function localStatus(deps: CliDeps) {
         .catch(() => [])
     : [];
   const health = new Map(targets.map((t) => [t.Target?.Port, t.TargetHealth]));
+  const locks = lockTable(config.stateDir);
+  const lock = await locks.get({ service: config.service }).catch(() => undefined);
+  const queue = await locks.get({ service: queueKey(config.service) }).catch(() => undefined);
   const releases = service
     .map(toLedgerEntry)
     .sort((a, b) => (b.startedAt ?? '').localeCompare(a.startedAt ?? ''))
@@ -309,8 +319,28 @@ async function localStatus(deps: CliDeps) {
       reason: health.get(t.port)?.Reason ?? t.stoppedReason ?? null,
     })),
     containers: stack.containers.filter((c) => c.service === config.service),
+    lock: releaseQueueView(
+      lock as LockItem | undefined,
+      queue as unknown as QueueItem | undefined,
+      deps.now(),
+    ),
     releases,
   };
+}
+
+/** The release running and the one waiting, as status lines. Pure. */
+export function queueLines(view: ReleaseQueueView): string[] {
+  const by = (who?: string) => (who ? ` by ${who}` : '');
+  return [
+    view.running
+      ? `  running   ${view.running.releaseId}${by(view.running.startedBy)}${view.running.since ? ` since ${view.running.since}` : ''} (lease until ${view.running.leaseUntil})`
+      : '  running   no release',
+    ...(view.waiting
+      ? [
+          `  waiting   ${view.waiting.releaseId}${by(view.waiting.startedBy)}, started ${view.waiting.startedAt}: the newest, it runs next; any older one waiting is superseded`,
+        ]
+      : []),
+  ];
 }
 
 /** Adds `stepdeploy local …`: the same release machine on Docker, HAProxy, MariaDB and Packer. */
@@ -462,6 +492,7 @@ export function registerLocalCommands(program: Command, deps: CliDeps): void {
             ? `Local stack up: ${s.siteUrl}`
             : `Local stack is not running (state: ${s.stateDir})`,
           `  service   ${s.service ? `${s.service.name} on revision ${s.service.revision} (${s.service.desiredCount} desired)` : 'not created (run `stepdeploy local up`)'}`,
+          ...queueLines(s.lock),
           '',
           s.tasks.length === 0
             ? '  no tasks'

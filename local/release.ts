@@ -353,10 +353,13 @@ export async function runLocalRelease(
       : undefined;
   if (staged) hooks.note?.(`source: ${staged.files.length} file(s), ${staged.hash}`);
   const input = localReleaseInput(request.source, request.startedBy, request.options, staged?.hash);
+  // One instant for the execution name and `$$.Execution.StartTime`, which orders the releases
+  // waiting for the lock (newest wins).
+  const startTime = new Date();
   const executionName = localExecutionName(
     request.kind ?? 'release',
     request.source.kind === 'image' ? 'image' : request.source.label,
-    new Date(),
+    startTime,
   );
   const events: RunnerEvent[] = [];
   const stepEvents: StepEvent[] = [];
@@ -383,6 +386,7 @@ export async function runLocalRelease(
     execution = await runLocal(definition, input as unknown as Json, {
       handlers: releaseHandlers(ctx),
       executionName,
+      startTime,
       waitMs: pollMs,
       retryMs: 1000,
       onEvent: (event) => {

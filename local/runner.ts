@@ -38,6 +38,8 @@ export type RunnerEvent = Awaited<
 export interface RunOptionsLocal {
   /** Task state name → local handler; every Task state reached must have one. */
   readonly handlers: Readonly<Record<string, StepHandler>>;
+  /** When the execution started (`$$.Execution.StartTime`; default now). */
+  startTime?: Date;
   /** Execution name (the `$$.Execution.Name` context value). */
   readonly executionName?: string;
   /** Milliseconds every Wait state pauses (default 0) — real waits are for AWS, not tests. */
@@ -118,7 +120,7 @@ export async function runLocal(
         Id: `arn:aws:states:us-east-1:123456789012:execution:local:${options.executionName ?? 'local'}`,
         Name: options.executionName ?? `local-${Date.now()}`,
         Input: input,
-        StartTime: new Date().toISOString(),
+        StartTime: (options.startTime ?? new Date()).toISOString(),
       },
     },
   };

@@ -149,6 +149,27 @@ export class FileTable<T extends object> {
     });
   }
 
+  /**
+   * Reads and writes several items as one, like TransactWriteItems: `body` sees the items as they
+   * are and stages puts; they are stored together when it returns, and none when it throws.
+   */
+  async transact<R>(
+    body: (view: { get(key: object): T | undefined; put(item: T): void }) => R,
+  ): Promise<R> {
+    return this.withLock(async () => {
+      const data = await this.load();
+      const items = { ...data.items };
+      const result = body({
+        get: (key) => items[this.keyOf(key)],
+        put: (item) => {
+          items[this.keyOf(item)] = item;
+        },
+      });
+      await this.save({ items });
+      return result;
+    });
+  }
+
   /** Deletes an item; with a condition, throws ConditionalCheckFailedError when it is false. */
   async delete(key: object, condition?: Condition<T>): Promise<void> {
     await this.withLock(async () => {

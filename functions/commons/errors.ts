@@ -19,6 +19,22 @@ export class LockHeldError extends Error {
   }
 }
 
+/** A newer release asked for the service while this one waited for the lock: newest wins. */
+export class ReleaseSupersededError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'ReleaseSupersededError';
+  }
+}
+
+/** A release waited for the service lock longer than the lock's lease: something is stuck. */
+export class LockWaitTimeoutError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'LockWaitTimeoutError';
+  }
+}
+
 /** A throttled or transient AWS failure that Step Functions should retry with backoff. */
 export class TransientAwsError extends Error {
   constructor(message: string, options?: ErrorOptions) {

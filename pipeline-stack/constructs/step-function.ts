@@ -122,7 +122,13 @@ export class StepFunction extends NodejsFunction {
   bindLockTable(table: ITable, leaseSeconds: number): this {
     this.addToRolePolicy(
       new PolicyStatement({
-        actions: ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:DeleteItem'],
+        actions: [
+          'dynamodb:PutItem',
+          'dynamodb:GetItem',
+          'dynamodb:DeleteItem',
+          // AcquireLock takes the lock in a transaction that checks the release queue item.
+          'dynamodb:ConditionCheckItem',
+        ],
         resources: [table.tableArn],
       }),
     );

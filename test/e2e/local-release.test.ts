@@ -85,6 +85,10 @@ interface StatusJson {
   service: { taskDefinition: string; revision: string } | null;
   tasks: { name: string; revision: number; lastStatus: string; targetHealth: string }[];
   releases: { releaseId: string; outcome: string; failedStep?: string; reason?: string }[];
+  lock: {
+    running: { releaseId: string } | null;
+    waiting: { releaseId: string; startedAt: string } | null;
+  };
 }
 
 /**
@@ -290,22 +294,43 @@ describe.sequential('local mode: the release state machine on the local stack', 
   );
 
   it(
-    '4. a second release started while one runs is refused by the lock',
+    '4. two releases started within a second while one runs: the newest runs next, the other is superseded',
     async () => {
-      // Prepare
-      const first = startCli(['release', '--revision', 'v4', '--json']);
-      for (let i = 0; i < 600 && !first.stderr().includes('▶ BuildAndSnapshot'); i++)
-        await new Promise((r) => setTimeout(r, 500));
+      // Prepare: v4 holds the lock (a redeploy of v3's image: no build, only the rollout).
+      const image = v3.record?.imageUri ?? '';
+      const first = startCli(['release', '--image', image, '--json']);
+      for (let i = 0; i < 600 && !first.stderr().includes('✓ AcquireLock'); i++)
+        await new Promise((r) => setTimeout(r, 200));
       // Act
-      const second = await cli(['release', '--revision', 'v5', '--json']);
-      v4 = json<ReleaseJson>(await first.done);
-      const refused = json<ReleaseJson>(second);
+      const older = startCli(['release', '--image', image, '--json']);
+      await new Promise((r) => setTimeout(r, 500));
+      const newer = startCli(['release', '--image', image, '--json']);
+      let waitingSeen: StatusJson['lock']['waiting'] = null;
+      for (let i = 0; i < 600 && !waitingSeen; i++) {
+        waitingSeen = (await status()).lock.waiting;
+        if (!waitingSeen) await new Promise((r) => setTimeout(r, 500));
+      }
+      const [a, b, c] = await Promise.all([first.done, older.done, newer.done]);
+      v4 = json<ReleaseJson>(a);
+      // Newest by `$$.Execution.StartTime`, which the release id carries (local-<UTC stamp>-…).
+      const [superseded, newest] = [json<ReleaseJson>(b), json<ReleaseJson>(c)].sort((x, y) =>
+        x.releaseId.localeCompare(y.releaseId),
+      ) as [ReleaseJson, ReleaseJson];
+      const logs = `${older.stderr().slice(-2000)}\n---\n${newer.stderr().slice(-2000)}`;
+      const after = await status();
       // Assess
-      expect(second.code).toBe(1);
-      expect(refused.outcome).toBe('REFUSED');
-      expect(refused.cause).toContain(`locked by release ${v4.releaseId}`);
       expect(v4.outcome).toBe('SUCCEEDED');
-      expect((await status()).releases.some((r) => r.releaseId === refused.releaseId)).toBe(false);
+      expect(superseded.outcome, logs).toBe('SUPERSEDED');
+      expect(superseded.cause).toContain(`superseded by release ${newest.releaseId}`);
+      expect(newest.outcome, logs).toBe('SUCCEEDED');
+      expect(logs).toContain('WaitForLock');
+      expect(waitingSeen?.releaseId).toMatch(/^local-/);
+      expect(after.service?.taskDefinition).toBe(newest.record?.taskDefinitionArn);
+      expect(after.lock).toEqual({ running: null, waiting: null });
+      expect(after.releases.some((r) => r.releaseId === superseded.releaseId)).toBe(false);
+      expect(readFileSync(join(HOME, 'notifications.log'), 'utf8')).toContain(
+        `stepdeploy SUPERSEDED: ${superseded.releaseId}`,
+      );
     },
     15 * MINUTES,
   );

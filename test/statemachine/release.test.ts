@@ -34,6 +34,26 @@ beforeAll(() => {
 const VERIFY_MACHINE =
   'arn:aws:states:us-east-1:123456789012:stateMachine:stepdeploy-verify-restore';
 let executions = 0;
+/** A lock held by another running release. */
+function runningLock() {
+  return {
+    service: 'stepdeploy-wordpress',
+    holder: 'r-running',
+    startedBy: 'carol',
+    acquiredAt: '2026-02-01T09:00:00.000Z',
+    expiresAt: Math.floor(Date.now() / 1000) + 3600,
+  };
+}
+
+/** How many times the execution entered a state. */
+function visits(aws: SimulatedAws, state: string): number {
+  return aws.events().filter(
+    (e) =>
+      (e as { type?: string; state?: { name?: string } }).type === 'StateEntered' &&
+      (e as { state?: { name?: string } }).state?.name === state,
+  ).length;
+}
+
 async function release(
   aws: SimulatedAws,
   input: Json,
@@ -300,26 +320,63 @@ describe('release state machine (synthesized definition, local runner)', () => {
     expect(aws.calls.filter((c) => c === 'RegisterTaskDefinition')).toHaveLength(1);
   });
 
-  it('refuses a second concurrent release, naming the running one, and leaves its lock alone', async () => {
+  it('waits while another release holds the lock, then releases once it is freed', async () => {
     // Prepare
     const aws = new SimulatedAws();
-    aws.lock = {
-      service: 'stepdeploy-wordpress',
-      holder: 'r-running',
-      startedBy: 'carol',
-      acquiredAt: '2026-02-01T09:00:00.000Z',
-      expiresAt: Math.floor(Date.now() / 1000) + 3600,
+    aws.lock = runningLock();
+    aws.onLockPoll = (poll) => {
+      if (poll === 3) aws.lock = undefined;
     };
     // Act
     const result = await release(aws, inputs.commit());
     // Assess
+    expect(result.status).toBe('SUCCEEDED');
+    expect(aws.calls.filter((c) => c === 'AcquireLock')).toHaveLength(3);
+    expect(visits(aws, 'WaitForLock')).toBe(2);
+    expect(aws.lock).toBeUndefined();
+  });
+
+  it('a release waiting for the lock is superseded by a newer one: nothing built, announced', async () => {
+    // Prepare
+    const aws = new SimulatedAws();
+    aws.lock = runningLock();
+    aws.onLockPoll = (poll) => {
+      if (poll === 2)
+        aws.queue = {
+          service: 'stepdeploy-wordpress#queue',
+          newest: 'r-newer',
+          newestStartedAt: new Date(Date.now() + 1000).toISOString(),
+          startedBy: 'dave',
+          expiresAt: Math.floor(Date.now() / 1000) + 7200,
+        };
+    };
+    // Act
+    const result = await release(aws, inputs.commit());
+    // Assess
+    expect(result).toMatchObject({ status: 'FAILED', error: 'SUPERSEDED' });
+    expect(aws.calls).toEqual(['ValidateInput', 'AcquireLock', 'AcquireLock', 'Notify']);
+    expect(aws.lock?.holder).toBe('r-running');
+    expect(aws.notifications[0]?.Subject).toMatch(/^stepdeploy SUPERSEDED: /);
+    expect(aws.notifications[0]?.Message).toMatch(
+      /was superseded by release r-newer started by dave .*Nothing was changed\./,
+    );
+  });
+
+  it('gives up, REFUSED and naming the holder, after waiting longer than a lease', async () => {
+    // Prepare
+    const aws = new SimulatedAws();
+    aws.lock = runningLock();
+    aws.leaseSeconds = 0;
+    // Act
+    const result = await release(aws, inputs.commit());
+    // Assess
     expect(result).toMatchObject({ status: 'FAILED', error: 'REFUSED' });
-    expect(result.cause).toMatch(/locked by release r-running started by carol/);
+    expect(result.cause).toMatch(
+      /waited longer than the lock's lease \(0 s\) and .*locked by release r-running started by carol/,
+    );
     expect(aws.lock?.holder).toBe('r-running');
     expect(aws.calls).toEqual(['ValidateInput', 'AcquireLock', 'Notify']);
-    expect(aws.notifications[0]?.Message).toMatch(
-      /refused at step AcquireLock: service \S+ is locked by release r-running started by carol/,
-    );
+    expect(aws.notifications[0]?.Message).toMatch(/refused at step AcquireLock: waited longer/);
   });
 
   it.each([

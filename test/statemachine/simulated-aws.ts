@@ -1,7 +1,13 @@
 import type { Deployment, Task, TaskDefinition } from '@aws-sdk/client-ecs';
 import type { TargetHealthDescription } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { stepDurations } from '#commons/durations.ts';
-import { LockHeldError, NoKnownGoodError, SmokeTestError } from '#commons/errors.ts';
+import {
+  LockHeldError,
+  LockWaitTimeoutError,
+  NoKnownGoodError,
+  ReleaseSupersededError,
+  SmokeTestError,
+} from '#commons/errors.ts';
 import { initialProgress, judgeHealth } from '#commons/health.ts';
 import {
   buildLedgerRecord,
@@ -9,7 +15,16 @@ import {
   type LedgerRecord,
   type ReleaseState,
 } from '#commons/ledger.ts';
-import { describeHolder, type LockItem, newLock } from '#commons/lock.ts';
+import {
+  describeHolder,
+  describeSuperseded,
+  enqueue,
+  type LockClaim,
+  type LockItem,
+  lockWaitExpired,
+  newLock,
+  type QueueItem,
+} from '#commons/lock.ts';
 import { releaseTargetSchema } from '#commons/release.ts';
 import { cloneTaskDefinition, pinImage } from '#commons/task-definition.ts';
 import { manifestKey } from '#commons/verify-manifest.ts';
@@ -55,6 +70,13 @@ interface Rollout {
  */
 export class SimulatedAws {
   lock: LockItem | undefined;
+  /** The release queue item beside the lock (newest claim). */
+  queue: QueueItem | undefined;
+  /** The lock's lease, as LOCK_LEASE_SECONDS. */
+  leaseSeconds = 7200;
+  /** Runs on each AcquireLock after the claim is recorded: a test frees the lock or lets a newer release ask. */
+  onLockPoll?: (poll: number) => void;
+  private lockPolls = 0;
   ledger: LedgerRecord[] = [];
   readonly taskDefinitions = new Map<string, TaskDefinition>();
   serviceTaskDefinition: string;
@@ -234,12 +256,38 @@ export class SimulatedAws {
         }),
       ),
       AcquireLock: step('AcquireLock', (input) => {
+        // The Lambda's two writes (functions/acquire-lock): claim as newest, then take the lock
+        // while still the newest.
         const now = new Date();
+        const nowSeconds = Math.floor(now.getTime() / 1000);
+        const claim: LockClaim = {
+          releaseId: input.releaseId,
+          startedAt: input.startedAt,
+          startedBy: input.startedBy,
+        };
+        const next = enqueue(this.queue, input.service, claim, nowSeconds + this.leaseSeconds);
+        if (!next) throw new ReleaseSupersededError(describeSuperseded(claim, this.queue));
+        this.queue = next;
+        this.lockPolls += 1;
+        this.onLockPoll?.(this.lockPolls);
+        if (this.queue.newest !== input.releaseId)
+          throw new ReleaseSupersededError(describeSuperseded(claim, this.queue));
         const held = this.lock;
-        if (held && held.expiresAt >= now.getTime() / 1000 && held.holder !== input.releaseId) {
-          throw new LockHeldError(describeHolder(input.service, held));
+        if (held && held.expiresAt >= nowSeconds && held.holder !== input.releaseId) {
+          const holder = describeHolder(input.service, held);
+          if (lockWaitExpired(input.startedAt, now, this.leaseSeconds))
+            throw new LockWaitTimeoutError(
+              `waited longer than the lock's lease (${this.leaseSeconds} s) and ${holder}`,
+            );
+          throw new LockHeldError(`${holder}; waiting as the newest release`);
         }
-        this.lock = newLock(input.service, input.releaseId, input.startedBy, now, 7200);
+        this.lock = newLock(
+          input.service,
+          input.releaseId,
+          input.startedBy,
+          now,
+          this.leaseSeconds,
+        );
         return {
           holder: input.releaseId,
           expiresAt: new Date(this.lock.expiresAt * 1000).toISOString(),

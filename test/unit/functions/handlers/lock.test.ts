@@ -1,9 +1,13 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import {
+  ConditionalCheckFailedException,
+  TransactionCanceledException,
+} from '@aws-sdk/client-dynamodb';
 import {
   DeleteCommand,
   DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
+  TransactWriteCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
@@ -25,23 +29,56 @@ const conditionFailed = () =>
     $metadata: { httpStatusCode: 400 },
   });
 
+const STARTED = '2026-01-01T10:05:00.000Z';
+const claimOf = (releaseId: string, startedAt = STARTED) => ({
+  service: 'sd',
+  releaseId,
+  startedBy: 'alice',
+  startedAt,
+});
+/** TransactWriteItems cancelled: one reason per item, in order (queue check, lock put). */
+const cancelled = (...codes: string[]) =>
+  new TransactionCanceledException({
+    message: `Transaction cancelled, please refer cancellation reasons for specific reasons [${codes.join(', ')}]`,
+    $metadata: { httpStatusCode: 400 },
+    CancellationReasons: codes.map((Code) =>
+      Code === 'None' ? { Code } : { Code, Message: 'The conditional request failed' },
+    ),
+  });
+const queueOf = (newest: string, newestStartedAt: string) => ({
+  Item: { service: 'sd#queue', newest, newestStartedAt, startedBy: 'carol', expiresAt: 1767268800 },
+});
+
 describe('AcquireLock handler', () => {
   beforeEach(() => ddb.reset());
 
-  it('writes the lock with a lease, conditional on free, expired or ours', async () => {
+  it('records itself as the newest claim, then takes the lock in a transaction that checks it', async () => {
     // Prepare
+    ddb.on(GetCommand, { Key: { service: 'sd#queue' } }).resolves({});
     ddb.on(PutCommand).resolves({});
+    ddb.on(TransactWriteCommand).resolves({});
     // Act
-    const out = await acquire(
-      { service: 'sd', releaseId: 'r-2', startedBy: 'alice' },
-      lambdaContext('AcquireLock'),
-    );
+    const out = await acquire(claimOf('r-2'), lambdaContext('AcquireLock'));
     // Assess
     expect(ddb).toHaveReceivedCommandWith(PutCommand, {
       TableName: 'sd-lock',
-      ConditionExpression: 'attribute_not_exists(service) OR expiresAt < :now OR holder = :me',
+      Item: expect.objectContaining({
+        service: 'sd#queue',
+        newest: 'r-2',
+        newestStartedAt: STARTED,
+      }),
+      ConditionExpression: 'attribute_not_exists(service)',
     });
-    const put = ddb.commandCalls(PutCommand)[0]?.args[0].input;
+    const items = ddb.commandCalls(TransactWriteCommand)[0]?.args[0].input.TransactItems ?? [];
+    expect(items[0]?.ConditionCheck).toMatchObject({
+      Key: { service: 'sd#queue' },
+      ConditionExpression: 'newest = :me',
+      ExpressionAttributeValues: { ':me': 'r-2' },
+    });
+    const put = items[1]?.Put;
+    expect(put?.ConditionExpression).toBe(
+      'attribute_not_exists(service) OR expiresAt < :now OR holder = :me',
+    );
     expect(put?.Item?.holder).toBe('r-2');
     expect(
       (put?.Item?.expiresAt as number) - (put?.ExpressionAttributeValues?.[':now'] as number),
@@ -49,10 +86,14 @@ describe('AcquireLock handler', () => {
     expect(out.holder).toBe('r-2');
   });
 
-  it('refuses with LockHeldError naming the running release', async () => {
+  it('waits with LockHeldError naming the running release', async () => {
     // Prepare
-    ddb.on(PutCommand).rejects(conditionFailed());
-    ddb.on(GetCommand).resolves({
+    ddb
+      .on(GetCommand, { Key: { service: 'sd#queue' } })
+      .resolves(queueOf('r-1', '2026-01-01T10:00:00.000Z'));
+    ddb.on(PutCommand).resolves({});
+    ddb.on(TransactWriteCommand).rejects(cancelled('None', 'ConditionalCheckFailed'));
+    ddb.on(GetCommand, { Key: { service: 'sd' } }).resolves({
       Item: {
         service: 'sd',
         holder: 'r-1',
@@ -62,33 +103,84 @@ describe('AcquireLock handler', () => {
       },
     });
     // Act
-    const act = acquire(
-      { service: 'sd', releaseId: 'r-2', startedBy: 'alice' },
-      lambdaContext('AcquireLock'),
-    );
+    const act = acquire(claimOf('r-2', new Date().toISOString()), lambdaContext('AcquireLock'));
     // Assess
     await expect(act).rejects.toMatchObject({
       name: 'LockHeldError',
-      message: expect.stringMatching(/locked by release r-1 started by bob/),
+      message: expect.stringMatching(/locked by release r-1 started by bob.*waiting as the newest/),
     });
-    expect(ddb).toHaveReceivedCommandWith(GetCommand, {
-      ConsistentRead: true,
-      Key: { service: 'sd' },
+    expect(ddb).toHaveReceivedCommandWith(PutCommand, {
+      Item: expect.objectContaining({ newest: 'r-2' }),
+      ConditionExpression: 'newest = :newest AND newestStartedAt = :at',
+      ExpressionAttributeValues: { ':newest': 'r-1', ':at': '2026-01-01T10:00:00.000Z' },
     });
   });
 
-  it('turns DynamoDB throttling into TransientAwsError for the ASL retry', async () => {
+  it('is superseded, writing nothing, when a newer release already asked', async () => {
     // Prepare
-    const throttled = Object.assign(new Error('Rate of requests exceeds the allowed throughput.'), {
-      name: 'ProvisionedThroughputExceededException',
-      $metadata: { httpStatusCode: 400 },
-    });
-    ddb.on(PutCommand).rejects(throttled);
+    ddb
+      .on(GetCommand, { Key: { service: 'sd#queue' } })
+      .resolves(queueOf('r-3', '2026-01-01T10:06:00.000Z'));
     // Act
-    const act = acquire(
-      { service: 'sd', releaseId: 'r-2', startedBy: 'alice' },
-      lambdaContext('AcquireLock'),
-    );
+    const act = acquire(claimOf('r-2'), lambdaContext('AcquireLock'));
+    // Assess
+    await expect(act).rejects.toMatchObject({
+      name: 'ReleaseSupersededError',
+      message: expect.stringMatching(/superseded by release r-3 started by carol/),
+    });
+    expect(ddb).not.toHaveReceivedCommand(PutCommand);
+    expect(ddb).not.toHaveReceivedCommand(TransactWriteCommand);
+  });
+
+  it('is superseded when a newer release asked between its two writes', async () => {
+    // Prepare
+    ddb
+      .on(GetCommand, { Key: { service: 'sd#queue' } })
+      .resolvesOnce({})
+      .resolves(queueOf('r-3', '2026-01-01T10:06:00.000Z'));
+    ddb.on(PutCommand).resolves({});
+    ddb.on(TransactWriteCommand).rejects(cancelled('ConditionalCheckFailed', 'None'));
+    // Act
+    const act = acquire(claimOf('r-2'), lambdaContext('AcquireLock'));
+    // Assess
+    await expect(act).rejects.toMatchObject({ name: 'ReleaseSupersededError' });
+  });
+
+  it('gives up with LockWaitTimeoutError once it waited longer than a lease', async () => {
+    // Prepare
+    ddb.on(GetCommand, { Key: { service: 'sd#queue' } }).resolves({});
+    ddb.on(PutCommand).resolves({});
+    ddb.on(TransactWriteCommand).rejects(cancelled('None', 'ConditionalCheckFailed'));
+    ddb.on(GetCommand, { Key: { service: 'sd' } }).resolves({
+      Item: { service: 'sd', holder: 'r-1', expiresAt: 1767268800 },
+    });
+    const longAgo = new Date(Date.now() - 7201 * 1000).toISOString();
+    // Act
+    const act = acquire(claimOf('r-2', longAgo), lambdaContext('AcquireLock'));
+    // Assess
+    await expect(act).rejects.toMatchObject({
+      name: 'LockWaitTimeoutError',
+      message: expect.stringMatching(/waited longer than the lock's lease \(7200 s\)/),
+    });
+  });
+
+  it.each([
+    [
+      'DynamoDB throttling',
+      () =>
+        Object.assign(new Error('Rate of requests exceeds the allowed throughput.'), {
+          name: 'ProvisionedThroughputExceededException',
+          $metadata: { httpStatusCode: 400 },
+        }),
+    ],
+    ['a transaction conflict', () => cancelled('TransactionConflict', 'None')],
+  ])('turns %s into TransientAwsError for the ASL retry', async (_name, failure) => {
+    // Prepare
+    ddb.on(GetCommand).resolves({});
+    ddb.on(PutCommand).resolves({});
+    ddb.on(TransactWriteCommand).rejects(failure());
+    // Act
+    const act = acquire(claimOf('r-2'), lambdaContext('AcquireLock'));
     // Assess
     await expect(act).rejects.toMatchObject({ name: 'TransientAwsError' });
   });
@@ -96,8 +188,13 @@ describe('AcquireLock handler', () => {
   it('refuses malformed input before touching DynamoDB', async () => {
     // Prepare / Act
     const act = acquire({ service: 'sd' } as never, lambdaContext('AcquireLock'));
+    const noStart = acquire(
+      { ...claimOf('r-2'), startedAt: 'yesterday' },
+      lambdaContext('AcquireLock'),
+    );
     // Assess
     await expect(act).rejects.toMatchObject({ name: 'ParseError' });
+    await expect(noStart).rejects.toMatchObject({ name: 'ParseError' });
     expect(ddb).not.toHaveReceivedAnyCommand();
   });
 });
