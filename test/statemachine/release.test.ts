@@ -47,11 +47,13 @@ function runningLock() {
 
 /** How many times the execution entered a state. */
 function visits(aws: SimulatedAws, state: string): number {
-  return aws.events().filter(
-    (e) =>
-      (e as { type?: string; state?: { name?: string } }).type === 'StateEntered' &&
-      (e as { state?: { name?: string } }).state?.name === state,
-  ).length;
+  return aws
+    .events()
+    .filter(
+      (e) =>
+        (e as { type?: string; state?: { name?: string } }).type === 'StateEntered' &&
+        (e as { state?: { name?: string } }).state?.name === state,
+    ).length;
 }
 
 async function release(
