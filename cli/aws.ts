@@ -13,6 +13,7 @@ export const STACK_OUTPUTS = {
   releaseStateMachineArn: 'ReleaseStateMachineArn',
   verifyRestoreStateMachineArn: 'VerifyRestoreStateMachineArn',
   ledgerTableName: 'LedgerTableName',
+  lockTableName: 'LockTableName',
   buildProjectName: 'BuildProjectName',
   notificationTopicArn: 'NotificationTopicArn',
   sourceRepositoryName: 'SourceRepositoryName',

@@ -1,12 +1,6 @@
 import { hostname, userInfo } from 'node:os';
 import type { Command } from 'commander';
-import {
-  type LockItem,
-  type QueueItem,
-  queueKey,
-  type ReleaseQueueView,
-  releaseQueueView,
-} from '#commons/lock.ts';
+import { type LockItem, type QueueItem, queueKey, releaseQueueView } from '#commons/lock.ts';
 import { type BootstrapResult, bootstrapService } from '#local/bootstrap.ts';
 import { type LocalConfig, loadConfig } from '#local/config.ts';
 import { LoadBalancer } from '#local/load-balancer.ts';
@@ -28,6 +22,7 @@ import { CliError, UsageError } from './errors.ts';
 import { chooseRollbackTarget, toLedgerEntry } from './ledger.ts';
 import { renderHistory } from './render/history.ts';
 import type { ExecutionProgress } from './render/progress.ts';
+import { queueLines } from './render/queue.ts';
 import { formatDuration, renderProgress, table } from './render/text.ts';
 import { type CliDeps, reportError } from './runtime.ts';
 
@@ -326,21 +321,6 @@ async function localStatus(deps: CliDeps) {
     ),
     releases,
   };
-}
-
-/** The release running and the one waiting, as status lines. Pure. */
-export function queueLines(view: ReleaseQueueView): string[] {
-  const by = (who?: string) => (who ? ` by ${who}` : '');
-  return [
-    view.running
-      ? `  running   ${view.running.releaseId}${by(view.running.startedBy)}${view.running.since ? ` since ${view.running.since}` : ''} (lease until ${view.running.leaseUntil})`
-      : '  running   no release',
-    ...(view.waiting
-      ? [
-          `  waiting   ${view.waiting.releaseId}${by(view.waiting.startedBy)}, started ${view.waiting.startedAt}: the newest, it runs next; any older one waiting is superseded`,
-        ]
-      : []),
-  ];
 }
 
 /** Adds `stepdeploy local …`: the same release machine on Docker, HAProxy, MariaDB and Packer. */

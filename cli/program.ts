@@ -1,8 +1,15 @@
 import { hostname, userInfo } from 'node:os';
-import { QueryCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { GetItemCommand, QueryCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { Command } from 'commander';
+import {
+  type LockItem,
+  type QueueItem,
+  queueKey,
+  type ReleaseQueueView,
+  releaseQueueView,
+} from '#commons/lock.ts';
 import type { AwsContext } from './aws.ts';
 import { buildIdsFromHistory, fetchBuildLogs, renderLogBlocks } from './build-logs.ts';
 import { CliError, UsageError } from './errors.ts';
@@ -17,6 +24,7 @@ import {
   validateReleaseInput,
 } from './release-input.ts';
 import { renderHistory } from './render/history.ts';
+import { queueLines } from './render/queue.ts';
 import {
   type CliDeps,
   type CommonFlags,
@@ -64,6 +72,27 @@ async function startRelease(
       `  follow it:  stepdeploy status ${name} --follow`,
       '  If another release holds the lock, this one waits its turn (see docs/cli.md).',
     ].join('\n'),
+  );
+}
+
+/**
+ * The release holding the service's lock and the newest one waiting, from the lock table
+ * (absent from a stack that predates the queue: nothing to show).
+ */
+async function readReleaseQueue(aws: AwsContext, now: Date): Promise<ReleaseQueueView | null> {
+  const TableName = await aws.optionalOutput('lockTableName');
+  const service = await aws.optionalOutput('serviceName');
+  if (!TableName || !service) return null;
+  const read = async (key: string) => {
+    const { Item } = await aws.dynamodb.send(
+      new GetItemCommand({ TableName, Key: { service: { S: key } }, ConsistentRead: true }),
+    );
+    return Item ? unmarshall(Item) : undefined;
+  };
+  return releaseQueueView(
+    (await read(service)) as LockItem | undefined,
+    (await read(queueKey(service))) as QueueItem | undefined,
+    now,
   );
 }
 
@@ -253,6 +282,10 @@ Examples:
               }
             : undefined,
         );
+        if (!flags.verify && !flags.json) {
+          const queue = await readReleaseQueue(aws, deps.now());
+          if (queue) deps.io.out(`\n${queueLines(queue).join('\n')}`);
+        }
       });
     },
   );

@@ -441,6 +441,11 @@ export class PipelineStack extends Stack {
       'Backup restore verification state machine (stepdeploy verify-backup)',
     );
     output('LedgerTableName', this.ledgerTable.tableName, 'Release ledger (stepdeploy history)');
+    output(
+      'LockTableName',
+      this.lockTable.tableName,
+      'Release lock and queue (stepdeploy status: running and waiting)',
+    );
     output('ServiceName', app.service.serviceName, 'ECS service the releases deploy');
     output('BuildProjectName', this.buildProject.projectName, 'CodeBuild image build project');
     output('NotificationTopicArn', this.topic.topicArn, 'Release notifications and alarms');

@@ -1,10 +1,12 @@
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import {
   DescribeExecutionCommand,
   GetExecutionHistoryCommand,
   ListExecutionsCommand,
   SFNClient,
 } from '@aws-sdk/client-sfn';
+import { marshall } from '@aws-sdk/util-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { main } from '../../../cli/main.ts';
@@ -26,6 +28,7 @@ import {
 
 const cfn = mockClient(CloudFormationClient);
 const sfn = mockClient(SFNClient);
+const ddb = mockClient(DynamoDBClient);
 const NAME = `commit-${COMMIT}`;
 const EXECUTION_ARN = `arn:aws:states:${REGION}:123456789012:execution:StepdeployRelease:${NAME}`;
 
@@ -62,9 +65,58 @@ function given(history: HistoryBuilder, status: 'RUNNING' | 'SUCCEEDED' | 'FAILE
 beforeEach(() => {
   cfn.reset();
   sfn.reset();
+  ddb.reset();
 });
 
 describe('stepdeploy status', () => {
+  it('shows the release holding the lock and the newest one waiting behind it', async () => {
+    // Prepare
+    const history = runningRelease();
+    given(history, 'RUNNING');
+    cfn.on(DescribeStacksCommand).resolves({
+      Stacks: [
+        {
+          ...STACK,
+          Outputs: [
+            ...(STACK.Outputs ?? []),
+            { OutputKey: 'LockTableName', OutputValue: 'sd-lock' },
+          ],
+        },
+      ],
+    });
+    const now = history.nowMs + 3_000;
+    ddb.on(GetItemCommand, { Key: { service: { S: 'stepdeploy-wordpress' } } }).resolves({
+      Item: marshall({
+        service: 'stepdeploy-wordpress',
+        holder: NAME,
+        startedBy: 'alice',
+        acquiredAt: new Date(T0).toISOString(),
+        expiresAt: Math.floor(now / 1000) + 3600,
+      }),
+    });
+    ddb.on(GetItemCommand, { Key: { service: { S: 'stepdeploy-wordpress#queue' } } }).resolves({
+      Item: marshall({
+        service: 'stepdeploy-wordpress#queue',
+        newest: 'commit-0123',
+        newestStartedAt: new Date(T0 + 60_000).toISOString(),
+        startedBy: 'bob',
+        expiresAt: Math.floor(now / 1000) + 3600,
+      }),
+    });
+    const deps = testDeps(now);
+    // Act
+    const code = await main(argv('status'), deps);
+    // Assess
+    expect(code).toBe(0);
+    const text = deps.stdout.join('\n');
+    expect(text).toMatch(new RegExp(`running   ${NAME} by alice since .* \\(lease until `));
+    expect(text).toMatch(/waiting {3}commit-0123 by bob, started .*: the newest, it runs next/);
+    expect(ddb).toHaveReceivedCommandWith(GetItemCommand, {
+      TableName: 'sd-lock',
+      ConsistentRead: true,
+    });
+  });
+
   it('shows a running release: finished steps, the current step and the time so far', async () => {
     // Prepare
     const history = runningRelease();
