@@ -194,9 +194,10 @@ export class PipelineStack extends Stack {
         computeType: ComputeType.SMALL,
         privileged: true,
       },
+      // The buildspec's required variables (its header lists them); the release machine adds
+      // RELEASE_ID and SOURCE_REVISION per build (test/cdk/buildspec-environment.test.ts).
       environmentVariables: {
-        REPOSITORY_URI: { value: app.repository.repositoryUri },
-        AWS_ACCOUNT_ID: { value: this.account },
+        IMAGE_REPOSITORY_URI: { value: app.repository.repositoryUri },
       },
       encryptionKey: buildKey,
       timeout: Duration.minutes(30),
