@@ -494,7 +494,7 @@ describe('release snapshots: manifest and nested backup verification', () => {
       times: 1,
       error: () =>
         Object.assign(new Error('Execution limit exceeded'), {
-          name: 'StepFunctions.ExecutionLimitExceeded',
+          name: 'StepFunctions.ExecutionLimitExceededException',
         }),
     });
     // Act
