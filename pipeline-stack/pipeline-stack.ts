@@ -422,7 +422,6 @@ export class PipelineStack extends Stack {
       topic: this.topic,
       dimensions: { service: metricsService },
       // The verify-restore construct owns the restore alarms and publishes its own metrics.
-      restoreAlarms: false,
       restoreMetrics: this.verifyRestore.metrics,
       externalAlarms: Object.values(this.verifyRestore.alarms),
       triggerDeadLetterQueue: this.triggers.deadLetterQueue,
