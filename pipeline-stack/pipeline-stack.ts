@@ -268,6 +268,11 @@ export class PipelineStack extends Stack {
       'acquire-lock',
       'Take the per-service release lock',
     ).bindLockTable(this.lockTable, lease);
+    const readBuildOutput = step(
+      'ReadBuildOutput',
+      'read-build-output',
+      'Read the image digest the build exported',
+    );
     const releaseLock = step(
       'ReleaseLock',
       'release-lock',
@@ -374,6 +379,7 @@ export class PipelineStack extends Stack {
       functions: {
         validateInput,
         acquireLock,
+        readBuildOutput,
         recordSnapshotManifest,
         registerTaskDefinition,
         deployService,
