@@ -408,6 +408,7 @@ export class PipelineStack extends Stack {
       releaseStateMachine: releaseMachine,
       codeCommit: { repository: this.sourceRepository, branch: config.sourceBranch },
       s3: { bucket: this.sourceBucket, prefix: config.releasePrefix },
+      topic: this.topic,
       logRetention: retention,
       metricsService,
     });

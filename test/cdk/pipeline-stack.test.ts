@@ -129,8 +129,9 @@ describe('PipelineStack', () => {
     expect(snapshot).toContain(':snapshot:stepdeploy-release-*');
     expect(describe).toContain(':snapshot:stepdeploy-release-*');
     expect(build).toMatch(/^\[\{"Fn::GetAtt":\["ImageBuild[0-9A-F]+","Arn"\]\}\]$/);
-    // The release machine, the verify-restore machine and FormatNotification: one topic.
-    expect(publish).toHaveLength(3);
+    // The release machine, the verify-restore machine, FormatNotification and StartRelease
+    // (announces skipped pushes): one topic.
+    expect(publish).toHaveLength(4);
     for (const resource of publish)
       expect(resource).toMatch(/^\{"Ref":"Notifications[0-9A-F]+"\}$/);
     expect(list(invoke?.statement.Resource)).toHaveLength(11);
