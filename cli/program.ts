@@ -16,9 +16,11 @@ import { CliError, UsageError } from './errors.ts';
 import { resolveExecutionArn, showExecution } from './executions.ts';
 import { chooseRollbackTarget, type LedgerItem, toLedgerEntry } from './ledger.ts';
 import {
+  alreadyReleasedError,
   manualExecutionName,
   parseS3Flag,
   type ReleaseInput,
+  releaseExecutionName,
   type SourceFlags,
   sourceKind,
   validateReleaseInput,
@@ -39,6 +41,10 @@ interface FollowFlags extends CommonFlags {
   readonly interval?: number;
 }
 
+/** The `release` command's flags. */
+type ReleaseFlags = SourceFlags &
+  FollowFlags & { startedBy?: string; dryRun?: boolean; again?: boolean };
+
 function defaultStarter(env: NodeJS.ProcessEnv): string {
   if (env.STEPDEPLOY_STARTED_BY) return env.STEPDEPLOY_STARTED_BY;
   try {
@@ -55,12 +61,22 @@ async function startRelease(
   input: ReleaseInput,
   flags: FollowFlags,
   kind: 'manual' | 'rollback' = 'manual',
+  executionName?: string,
 ): Promise<void> {
   const stateMachineArn = await aws.output('releaseStateMachineArn');
-  const name = manualExecutionName(input, deps.now(), kind);
-  const started = await aws.sfn.send(
-    new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(input) }),
-  );
+  const name = executionName ?? manualExecutionName(input, deps.now(), kind);
+  let started: { executionArn?: string };
+  try {
+    started = await aws.sfn.send(
+      new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(input) }),
+    );
+  } catch (error) {
+    // The source's deterministic name is taken: it was released (or is being) already.
+    if (error instanceof Error && error.name === 'ExecutionAlreadyExists') {
+      throw alreadyReleasedError(input, name);
+    }
+    throw error;
+  }
   const executionArn = started.executionArn ?? '';
   if (flags.follow) {
     await showExecution(deps, aws, executionArn, flags, 'Release');
@@ -168,6 +184,10 @@ export function buildProgram(deps: CliDeps): Command {
       .option('--version-id <id>', 'S3 object version of the zip (required with --s3)')
       .option('--image <uri>', 'deploy an existing image, pinned by digest (uri@sha256:…)')
       .option('--started-by <who>', 'who is releasing (default: user@host)')
+      .option(
+        '--again',
+        'release a commit or object version that was released before, anew (new execution name and release id)',
+      )
       .option('--dry-run', 'validate and print the input; start nothing')
       .option('-f, --follow', 'follow the release until it ends')
       .option('--interval <seconds>', 'poll interval with --follow', positiveInt('--interval'), 5)
@@ -176,11 +196,12 @@ export function buildProgram(deps: CliDeps): Command {
         `
 Examples:
   $ stepdeploy release --commit 3f9a1c2e4b5d6f708192a3b4c5d6e7f8091a2b3c --follow
+  $ stepdeploy release --commit 3f9a1c2e4b5d6f708192a3b4c5d6e7f8091a2b3c --again   # released before: anew
   $ stepdeploy release --s3 releases/site.zip --version-id 3sL4kqtJlcpXroDTDmJ
   $ stepdeploy release --image 123456789012.dkr.ecr.eu-west-1.amazonaws.com/wp@sha256:<64 hex> --dry-run`,
       ),
     deps.env,
-  ).action(async (flags: SourceFlags & FollowFlags & { startedBy?: string; dryRun?: boolean }) => {
+  ).action(async (flags: ReleaseFlags) => {
     await runAws(deps, flags, async (aws) => {
       // Everything is checked before the first AWS call, so bad input starts nothing.
       const kind = sourceKind(flags);
@@ -213,8 +234,9 @@ Examples:
         draft = { ...base, source: { type: 'image', imageUri: flags.image } };
       }
       const input = validateReleaseInput(draft);
-      if (bucket !== undefined) {
+      if (kind === 's3') {
         const artifacts = await aws.optionalOutput('artifactBucketName');
+        bucket ??= artifacts;
         if (artifacts !== undefined && artifacts !== bucket) {
           throw new UsageError(
             `Releases build from the stack's artifact bucket ${artifacts}, not ${bucket}.`,
@@ -222,6 +244,12 @@ Examples:
           );
         }
       }
+      // Pure: a refused --again stops here, before anything is started.
+      const name = releaseExecutionName(input, {
+        again: flags.again ?? false,
+        bucket,
+        now: deps.now(),
+      });
       if (flags.dryRun) {
         print(
           deps,
@@ -232,7 +260,7 @@ Examples:
         );
         return;
       }
-      await startRelease(deps, aws, input, flags);
+      await startRelease(deps, aws, input, flags, 'manual', name);
     });
   });
 

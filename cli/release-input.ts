@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { releaseInputSchema } from '#commons/release.ts';
+import { sourceExecutionName } from '#functions/start-release/start-release.ts';
 import { describeIssues } from '#functions/validate-input/validate-input.ts';
 import { UsageError } from './errors.ts';
 
@@ -77,7 +78,7 @@ export function validateReleaseInput(input: unknown): ReleaseInput {
 export function manualExecutionName(
   input: ReleaseInput,
   now: Date,
-  kindPrefix: 'manual' | 'rollback' = 'manual',
+  kindPrefix: 'manual' | 'rollback' | 'again' = 'manual',
 ): string {
   const stamp = now
     .toISOString()
@@ -91,4 +92,53 @@ export function manualExecutionName(
         ? `s3-${(source.key.split('/').pop() ?? 'object').replace(/\.zip$/, '').slice(0, 20)}`
         : `image-${source.imageUri.split('@sha256:')[1]?.slice(0, 12) ?? 'digest'}`;
   return `${kindPrefix}-${stamp}-${what}`.replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 80);
+}
+
+/**
+ * The execution name of `stepdeploy release`. A commit or an object version gets the name its
+ * trigger would give it (functions/start-release), so releasing what a push already released
+ * is refused with a message instead of running twice; `again` asks for a new release of it:
+ * a unique `again-<UTC time>-…` name, hence a new release id, snapshot and nested
+ * verification. An image is a deliberate redeploy: always a unique `manual-…` name. Pure.
+ */
+export function releaseExecutionName(
+  input: ReleaseInput,
+  options: { readonly again: boolean; readonly bucket: string | undefined; readonly now: Date },
+): string {
+  const source = input.source;
+  if (source.type === 'image') {
+    if (options.again) {
+      throw new UsageError(
+        '--again is for --commit and --s3: an --image release always starts anew.',
+        'Drop --again.',
+      );
+    }
+    return manualExecutionName(input, options.now);
+  }
+  if (options.again) return manualExecutionName(input, options.now, 'again');
+  if (source.type === 'codecommit') {
+    return sourceExecutionName({ type: 'codecommit', commitId: source.commitId });
+  }
+  // Without the bucket the trigger's name cannot be derived: a unique name, as before.
+  if (options.bucket === undefined) return manualExecutionName(input, options.now);
+  return sourceExecutionName({
+    type: 's3',
+    bucket: options.bucket,
+    key: source.key,
+    versionId: source.versionId,
+  });
+}
+
+/** The refusal of a release whose source already has one (ExecutionAlreadyExists). Pure. */
+export function alreadyReleasedError(input: ReleaseInput, name: string): UsageError {
+  const what =
+    input.source.type === 'codecommit'
+      ? `Commit ${input.source.commitId}`
+      : input.source.type === 's3'
+        ? `${input.source.key} version ${input.source.versionId}`
+        : 'This image';
+  return new UsageError(
+    `${what} already has a release: execution ${name} (execution names are kept for 90 days). Nothing was started.`,
+    `See it with \`stepdeploy status ${name}\`; to release it anew, run the same command with --again.`,
+  );
 }

@@ -194,9 +194,10 @@ export class PipelineStack extends Stack {
         computeType: ComputeType.SMALL,
         privileged: true,
       },
+      // The buildspec's required variables (its header lists them); the release machine adds
+      // RELEASE_ID and SOURCE_REVISION per build (test/cdk/buildspec-environment.test.ts).
       environmentVariables: {
-        REPOSITORY_URI: { value: app.repository.repositoryUri },
-        AWS_ACCOUNT_ID: { value: this.account },
+        IMAGE_REPOSITORY_URI: { value: app.repository.repositoryUri },
       },
       encryptionKey: buildKey,
       timeout: Duration.minutes(30),
@@ -267,6 +268,11 @@ export class PipelineStack extends Stack {
       'acquire-lock',
       'Take the per-service release lock',
     ).bindLockTable(this.lockTable, lease);
+    const readBuildOutput = step(
+      'ReadBuildOutput',
+      'read-build-output',
+      'Read the image digest the build exported',
+    );
     const releaseLock = step(
       'ReleaseLock',
       'release-lock',
@@ -373,6 +379,7 @@ export class PipelineStack extends Stack {
       functions: {
         validateInput,
         acquireLock,
+        readBuildOutput,
         recordSnapshotManifest,
         registerTaskDefinition,
         deployService,
@@ -401,6 +408,7 @@ export class PipelineStack extends Stack {
       releaseStateMachine: releaseMachine,
       codeCommit: { repository: this.sourceRepository, branch: config.sourceBranch },
       s3: { bucket: this.sourceBucket, prefix: config.releasePrefix },
+      topic: this.topic,
       logRetention: retention,
       metricsService,
     });
@@ -421,7 +429,6 @@ export class PipelineStack extends Stack {
       topic: this.topic,
       dimensions: { service: metricsService },
       // The verify-restore construct owns the restore alarms and publishes its own metrics.
-      restoreAlarms: false,
       restoreMetrics: this.verifyRestore.metrics,
       externalAlarms: Object.values(this.verifyRestore.alarms),
       triggerDeadLetterQueue: this.triggers.deadLetterQueue,

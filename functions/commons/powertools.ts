@@ -1,11 +1,12 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { Tracer } from '@aws-lambda-powertools/tracer';
+import { METRICS_SERVICE, RELEASE_METRICS_NAMESPACE } from './metrics.ts';
 
-// Defaults equal the dashboard's (pipeline-stack/constructs/dashboard.ts METRICS_SERVICE and
-// METRICS_NAMESPACE); deployed functions get both from the environment (StepFunction).
+// Defaults equal the dashboard's (./metrics.ts); deployed functions get both from the
+// environment (StepFunction).
 // CloudWatch names are case-sensitive: 'stepdeploy' and 'Stepdeploy' are different namespaces.
-const serviceName = process.env.POWERTOOLS_SERVICE_NAME ?? 'stepdeploy';
+const serviceName = process.env.POWERTOOLS_SERVICE_NAME ?? METRICS_SERVICE;
 
 /** Shared structured logger; never log task definitions or secret values through it. */
 export const logger = new Logger({ serviceName });
@@ -16,7 +17,7 @@ export const logger = new Logger({ serviceName });
  */
 export const metrics = new Metrics({
   serviceName,
-  namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'Stepdeploy',
+  namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? RELEASE_METRICS_NAMESPACE,
 });
 
 /** Shared X-Ray tracer; SDK clients are captured where they are created. */

@@ -4,15 +4,11 @@ import {
   type MetricDatum,
   PutMetricDataCommand,
 } from '@aws-sdk/client-cloudwatch';
+import { VERIFY_METRICS, VERIFY_METRICS_DIMENSION } from '#commons/metrics.ts';
 import type { PublishMetricsInput, PublishMetricsOutput } from './schema.ts';
 
-/** Metric names; the alarms in the CDK construct refer to these. */
-export const METRIC_NAMES = {
-  rto: 'RestoreDurationSeconds',
-  rpo: 'SnapshotAgeSeconds',
-  succeeded: 'VerificationSucceeded',
-  failed: 'VerificationFailed',
-} as const;
+/** Metric names (from #commons/metrics.ts; the verify-restore construct alarms on these). */
+export const METRIC_NAMES = VERIFY_METRICS;
 
 function seconds(from?: string, to?: string): number | undefined {
   if (!from || !to) return undefined;
@@ -29,7 +25,7 @@ export function buildMetrics(
   input: PublishMetricsInput,
   dimensions: { DatabaseInstance: string },
 ): { data: MetricDatum[]; summary: PublishMetricsOutput } {
-  const Dimensions = [{ Name: 'DatabaseInstance', Value: dimensions.DatabaseInstance }];
+  const Dimensions = [{ Name: VERIFY_METRICS_DIMENSION, Value: dimensions.DatabaseInstance }];
   const { run } = input;
   const passed = run.failure === undefined;
   const rtoSeconds = seconds(run.snapshot?.pickedAt, run.data?.connectedAt);

@@ -6,21 +6,15 @@ import { sfnClient } from '#commons/clients/sfn.ts';
 import { stepDurations } from '#commons/durations.ts';
 import { classifyAws } from '#commons/errors.ts';
 import { buildLedgerRecord, type ReleaseOutcome, type ReleaseState } from '#commons/ledger.ts';
+import { RELEASE_METRICS } from '#commons/metrics.ts';
 import { logger, metrics } from '#commons/powertools.ts';
 import type { RecordReleaseEvent } from './schema.ts';
 
 /**
- * Names of the release metrics; pipeline-stack/constructs/dashboard.ts charts and alarms on
- * these (namespace and `service` dimension come from the Powertools environment).
+ * Names of the release metrics (from #commons/metrics.ts, which the dashboard charts and
+ * alarms on; namespace and `service` dimension come from the Powertools environment).
  */
-export const RELEASE_METRICS = {
-  succeeded: 'ReleaseSucceeded',
-  failed: 'ReleaseFailed',
-  rolledBack: 'ReleaseRolledBack',
-  failureDirty: 'FailureDirty',
-  duration: 'ReleaseDuration',
-  timeToHealthy: 'TimeToHealthy',
-} as const;
+export { RELEASE_METRICS };
 
 /** One data point of a finished release. */
 export interface ReleaseMetric {

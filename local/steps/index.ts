@@ -7,6 +7,7 @@ import type { StepContext } from './context.ts';
 import { deployService } from './deploy-service.ts';
 import { findLastKnownGood } from './find-last-known-good.ts';
 import { notify } from './notify.ts';
+import { readBuildOutput } from './read-build-output.ts';
 import { recordRelease } from './record-release.ts';
 import { recordSnapshotManifest } from './record-snapshot-manifest.ts';
 import { registerTaskDefinition } from './register-task-definition.ts';
@@ -25,6 +26,7 @@ export function releaseHandlers(ctx: StepContext): Record<string, StepHandler> {
     ValidateInput: validateInput(ctx),
     AcquireLock: acquireLock(ctx),
     BuildImage: buildImage(ctx),
+    ReadBuildOutput: readBuildOutput(),
     RecordSnapshotManifest: recordSnapshotManifest(ctx),
     SnapshotDatabase: snapshotDatabase(ctx),
     CheckSnapshot: checkSnapshot(ctx),

@@ -5,28 +5,26 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { METRICS_SERVICE, RELEASE_METRICS, RELEASE_METRICS_NAMESPACE } from '#commons/metrics.ts';
 
-/** Custom metric names the steps publish (namespace METRICS_NAMESPACE). */
+/** Release metric names RecordRelease publishes (namespace METRICS_NAMESPACE; #commons/metrics.ts). */
 export const METRIC_NAMES = {
-  releaseSucceeded: 'ReleaseSucceeded',
-  releaseFailed: 'ReleaseFailed',
-  releaseRolledBack: 'ReleaseRolledBack',
-  failureDirty: 'FailureDirty',
-  releaseDuration: 'ReleaseDuration',
-  timeToHealthy: 'TimeToHealthy',
-  restoreDuration: 'RestoreDuration',
-  snapshotAgeSeconds: 'SnapshotAgeSeconds',
-  verificationFailed: 'VerificationFailed',
+  releaseSucceeded: RELEASE_METRICS.succeeded,
+  releaseFailed: RELEASE_METRICS.failed,
+  releaseRolledBack: RELEASE_METRICS.rolledBack,
+  failureDirty: RELEASE_METRICS.failureDirty,
+  releaseDuration: RELEASE_METRICS.duration,
+  timeToHealthy: RELEASE_METRICS.timeToHealthy,
 } as const;
 
-/** Namespace of the custom metrics (POWERTOOLS_METRICS_NAMESPACE of the steps). */
-export const METRICS_NAMESPACE = 'Stepdeploy';
+/** Namespace of the release metrics (POWERTOOLS_METRICS_NAMESPACE of the steps). */
+export const METRICS_NAMESPACE = RELEASE_METRICS_NAMESPACE;
 
 /**
  * Default value of the `service` dimension Powertools adds to every custom metric
  * (POWERTOOLS_SERVICE_NAME of the functions); the pipeline stack uses its config prefix.
  */
-export const METRICS_SERVICE = 'stepdeploy';
+export { METRICS_SERVICE };
 
 /** Props of OperationsDashboard. */
 export interface OperationsDashboardProps {
@@ -39,17 +37,10 @@ export interface OperationsDashboardProps {
   readonly dimensions?: Record<string, string>;
   readonly dashboardName?: string;
   /**
-   * Create the restore-verification alarms (failed verification, snapshot too old, no
-   * verification lately). Default true; turn off when the verify-restore construct owns them.
-   */
-  readonly restoreAlarms?: boolean;
-  /** Oldest acceptable snapshot (RPO) before alarming. Default 26 hours. */
-  readonly maxSnapshotAge?: Duration;
-  /** Longest time without a successful verification before alarming. Default 8 days. */
-  readonly maxTimeBetweenVerifications?: Duration;
-  /**
-   * The restore-verification metrics when another construct publishes them under its own
-   * namespace and dimensions (verify-restore-state-machine.ts); default: METRICS_NAMESPACE.
+   * The restore-verification metrics, charted as they are published: PublishMetrics writes
+   * them under its own namespace and dimension, and the verify-restore construct that runs it
+   * owns their alarms (verify-restore-state-machine.ts `metrics` and `alarms`). Without them
+   * the dashboard charts no restore metrics: there is no other source of them.
    */
   readonly restoreMetrics?: {
     readonly restoreDuration: cloudwatch.IMetric;
@@ -64,8 +55,9 @@ export interface OperationsDashboardProps {
 
 /**
  * The operations view: releases by outcome, release duration p50/p90, time to healthy,
- * rollbacks, restore RTO and snapshot age; alarms on failed releases, FailureDirty and the
- * restore verification, all sent to the notification topic.
+ * rollbacks, restore RTO and snapshot age; alarms on failed releases, FailureDirty and
+ * trigger dead letters (the restore alarms belong to the verify-restore construct), all
+ * sent to the notification topic.
  */
 export class OperationsDashboard extends Construct {
   readonly dashboard: cloudwatch.Dashboard;
@@ -128,41 +120,6 @@ export class OperationsDashboard extends Construct {
     });
 
     const day = Duration.days(1);
-    const restore = props.restoreMetrics ?? {
-      restoreDuration: metric(METRIC_NAMES.restoreDuration, 'Maximum', day),
-      snapshotAge: metric(METRIC_NAMES.snapshotAgeSeconds, 'Maximum', day),
-      verificationFailed: metric(METRIC_NAMES.verificationFailed, 'Sum', day),
-    };
-    if (props.restoreAlarms ?? true) {
-      alarm('VerificationFailedAlarm', {
-        alarmDescription:
-          'A backup restore verification failed: the latest snapshot may not be restorable. Run `stepdeploy status --verify`.',
-        metric: metric(METRIC_NAMES.verificationFailed, 'Sum', Duration.hours(1)),
-        threshold: 1,
-        evaluationPeriods: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      });
-      const maxAge = props.maxSnapshotAge ?? Duration.hours(26);
-      alarm('SnapshotTooOldAlarm', {
-        alarmDescription: `The newest verified snapshot is older than ${maxAge.toHumanString()} (RPO at risk).`,
-        metric: metric(METRIC_NAMES.snapshotAgeSeconds, 'Maximum', Duration.hours(1)),
-        threshold: maxAge.toSeconds(),
-        evaluationPeriods: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      });
-      const gap = props.maxTimeBetweenVerifications ?? Duration.days(8);
-      // Missing data breaches: silence means the scheduled verification stopped running.
-      alarm('NoRecentVerificationAlarm', {
-        alarmDescription: `No restore verification reported in ${gap.toHumanString()}. Run \`stepdeploy verify-backup\` and check its schedule.`,
-        metric: metric(METRIC_NAMES.restoreDuration, 'SampleCount', Duration.days(1)),
-        threshold: 1,
-        evaluationPeriods: Math.max(1, Math.ceil(gap.toDays())),
-        comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.BREACHING,
-      });
-    }
 
     if (props.triggerDeadLetterQueue) {
       alarm('TriggerDeadLettersAlarm', {
@@ -235,18 +192,23 @@ export class OperationsDashboard extends Construct {
         alarms: [...this.alarms, ...(props.externalAlarms ?? [])],
       }),
     );
+    const restore = props.restoreMetrics;
     const restoreWidgets: cloudwatch.IWidget[] = [
-      new cloudwatch.GraphWidget({
-        title: 'Restore RTO (seconds)',
-        width: 8,
-        left: [restore.restoreDuration],
-      }),
-      new cloudwatch.GraphWidget({
-        title: 'Snapshot age at verification, RPO (seconds)',
-        width: 8,
-        left: [restore.snapshotAge],
-        right: [restore.verificationFailed],
-      }),
+      ...(restore
+        ? [
+            new cloudwatch.GraphWidget({
+              title: 'Restore RTO (seconds)',
+              width: 8,
+              left: [restore.restoreDuration],
+            }),
+            new cloudwatch.GraphWidget({
+              title: 'Snapshot age at verification, RPO (seconds)',
+              width: 8,
+              left: [restore.snapshotAge],
+              right: [restore.verificationFailed],
+            }),
+          ]
+        : []),
       new cloudwatch.GraphWidget({
         title: 'Executions',
         width: 8,

@@ -27,6 +27,8 @@ export const RELEASE_ASL_PATH = join(
 export interface ReleaseFunctions {
   readonly validateInput: IFunction;
   readonly acquireLock: IFunction;
+  /** Reads the image the build exported; a missing variable is a named, caught error. */
+  readonly readBuildOutput: IFunction;
   /** In the VPC: records the live database's manifest before the snapshot (VerifyData reads it). */
   readonly recordSnapshotManifest: IFunction;
   readonly registerTaskDefinition: IFunction;
@@ -97,6 +99,7 @@ export class ReleaseStateMachine extends Construct {
     const substitutions: Record<string, string> = {
       ValidateInputFunctionArn: f.validateInput.functionArn,
       AcquireLockFunctionArn: f.acquireLock.functionArn,
+      ReadBuildOutputFunctionArn: f.readBuildOutput.functionArn,
       RecordSnapshotManifestFunctionArn: f.recordSnapshotManifest.functionArn,
       RegisterTaskDefinitionFunctionArn: f.registerTaskDefinition.functionArn,
       DeployServiceFunctionArn: f.deployService.functionArn,

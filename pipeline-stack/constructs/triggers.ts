@@ -4,6 +4,7 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
+import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
@@ -38,6 +39,11 @@ export interface ReleaseTriggersProps {
   readonly codeCommit?: CodeCommitTriggerOptions;
   /** Omit to have no S3 trigger. */
   readonly s3?: S3TriggerOptions;
+  /**
+   * Where a push or upload that started no release is announced (its commit or object version
+   * was already released: the execution name is taken), with the command that releases it anew.
+   */
+  readonly topic: sns.ITopic;
   /** Days to keep StartRelease's logs. */
   readonly logRetention?: RetentionDays;
   /** `service` dimension of StartRelease's metrics (see StepFunction). */
@@ -77,13 +83,22 @@ export class ReleaseTriggers extends Construct {
     this.starter = new StepFunction(this, 'StartRelease', {
       step: 'start-release',
       description: 'Starts one release per commit or object version (idempotent by name)',
-      environment: { RELEASE_STATE_MACHINE_ARN: props.releaseStateMachine.stateMachineArn },
+      environment: {
+        RELEASE_STATE_MACHINE_ARN: props.releaseStateMachine.stateMachineArn,
+        TOPIC_ARN: props.topic.topicArn,
+      },
       deadLetterQueue: this.deadLetterQueue,
       logRetention: props.logRetention,
       metricsService: props.metricsService,
     });
     // grantStartExecution scopes states:StartExecution to this state machine's ARN only.
     props.releaseStateMachine.grantStartExecution(this.starter);
+    props.topic.grantPublish(this.starter);
+    Validations.of(this.starter).acknowledge({
+      id: 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
+      reason:
+        "Announcing a skipped push on a KMS-encrypted topic needs GenerateDataKey* on that topic's one key (grantPublish).",
+    });
 
     const target = (input: events.RuleTargetInput) =>
       new targets.LambdaFunction(this.starter, {

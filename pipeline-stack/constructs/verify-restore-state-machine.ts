@@ -21,6 +21,11 @@ import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import {
+  VERIFY_METRICS,
+  VERIFY_METRICS_DIMENSION,
+  VERIFY_METRICS_NAMESPACE,
+} from '#commons/metrics.ts';
 import { acknowledge } from '../nag.ts';
 import { nagResource } from './nag-ids.ts';
 import { StepFunction } from './step-function.ts';
@@ -29,8 +34,8 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 /** Tag that marks scratch instances (also in functions/commons/verify-scratch.ts). */
 export const SCRATCH_TAG_KEY = 'stepdeploy:scratch';
-/** Metric namespace of the verification metrics (functions/publish-metrics). */
-export const VERIFY_METRIC_NAMESPACE = 'stepdeploy/BackupVerification';
+/** Metric namespace of the verification metrics (functions/publish-metrics; #commons/metrics.ts). */
+export const VERIFY_METRIC_NAMESPACE = VERIFY_METRICS_NAMESPACE;
 /** Default schedule: every day at 03:17 UTC (off the hour, away from everyone else's jobs). */
 export const DEFAULT_VERIFY_SCHEDULE = 'cron(17 3 * * ? *)';
 
@@ -441,22 +446,23 @@ export class VerifyRestoreStateMachine extends Construct {
       new cloudwatch.Metric({
         namespace: VERIFY_METRIC_NAMESPACE,
         metricName: name,
-        dimensionsMap: { DatabaseInstance: dbInstanceId },
+        dimensionsMap: { [VERIFY_METRICS_DIMENSION]: dbInstanceId },
         statistic,
         period,
       });
     const failed = new cloudwatch.Alarm(this, 'VerificationFailedAlarm', {
       alarmDescription: 'A backup verification failed: the notification names the failed check.',
-      metric: metric('VerificationFailed', 'Maximum', Duration.hours(1)),
+      metric: metric(VERIFY_METRICS.failed, 'Maximum', Duration.hours(1)),
       threshold: 1,
       evaluationPeriods: 1,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
     // 26 hourly periods with no success (missing data counts): a daily run was missed or failed.
+    // Missing data may breach here because PublishMetrics does publish this metric, every run.
     const noRecentSuccess = new cloudwatch.Alarm(this, 'NoRecentSuccessAlarm', {
       alarmDescription: 'No successful backup verification in the last 26 hours.',
-      metric: metric('VerificationSucceeded', 'Maximum', Duration.hours(1)),
+      metric: metric(VERIFY_METRICS.succeeded, 'Maximum', Duration.hours(1)),
       threshold: 1,
       evaluationPeriods: 26,
       datapointsToAlarm: 26,
@@ -465,7 +471,7 @@ export class VerifyRestoreStateMachine extends Construct {
     });
     const rtoAboveThreshold = new cloudwatch.Alarm(this, 'RtoAboveThresholdAlarm', {
       alarmDescription: 'A restore took longer than the recovery-time objective.',
-      metric: metric('RestoreDurationSeconds', 'Maximum', Duration.hours(1)),
+      metric: metric(VERIFY_METRICS.rto, 'Maximum', Duration.hours(1)),
       threshold: (props.rtoThreshold ?? Duration.minutes(45)).toSeconds(),
       evaluationPeriods: 1,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
@@ -477,13 +483,13 @@ export class VerifyRestoreStateMachine extends Construct {
     this.alarms = { failed, noRecentSuccess, rtoAboveThreshold };
     const day = Duration.days(1);
     this.metrics = {
-      restoreDuration: metric('RestoreDurationSeconds', 'Maximum', day).with({
+      restoreDuration: metric(VERIFY_METRICS.rto, 'Maximum', day).with({
         label: 'Restore time (RTO)',
       }),
-      snapshotAge: metric('SnapshotAgeSeconds', 'Maximum', day).with({
+      snapshotAge: metric(VERIFY_METRICS.rpo, 'Maximum', day).with({
         label: 'Snapshot age (RPO)',
       }),
-      verificationFailed: metric('VerificationFailed', 'Sum', day).with({
+      verificationFailed: metric(VERIFY_METRICS.failed, 'Sum', day).with({
         label: 'Verifications failed',
       }),
     };

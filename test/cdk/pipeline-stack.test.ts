@@ -129,11 +129,12 @@ describe('PipelineStack', () => {
     expect(snapshot).toContain(':snapshot:stepdeploy-release-*');
     expect(describe).toContain(':snapshot:stepdeploy-release-*');
     expect(build).toMatch(/^\[\{"Fn::GetAtt":\["ImageBuild[0-9A-F]+","Arn"\]\}\]$/);
-    // The release machine, the verify-restore machine and FormatNotification: one topic.
-    expect(publish).toHaveLength(3);
+    // The release machine, the verify-restore machine, FormatNotification and StartRelease
+    // (announces skipped pushes): one topic.
+    expect(publish).toHaveLength(4);
     for (const resource of publish)
       expect(resource).toMatch(/^\{"Ref":"Notifications[0-9A-F]+"\}$/);
-    expect(list(invoke?.statement.Resource)).toHaveLength(10);
+    expect(list(invoke?.statement.Resource)).toHaveLength(11);
     expect(JSON.stringify(invoke?.statement.Resource)).not.toContain(':*');
   });
 
@@ -150,7 +151,7 @@ describe('PipelineStack', () => {
     expect(typeof body).toBe('string');
     expect(machine?.Properties.DefinitionS3Location).toBeUndefined();
     expect(placeholdersOf(body)).toEqual([...substitutions].sort());
-    expect(placeholdersOf(body)).toHaveLength(23);
+    expect(placeholdersOf(body)).toHaveLength(24);
     expect(machine?.Properties.TracingConfiguration).toEqual({ Enabled: true });
     expect(machine?.Properties.LoggingConfiguration).toMatchObject({
       Level: 'ALL',
@@ -211,8 +212,8 @@ describe('PipelineStack', () => {
     const logGroups = template.findResources('AWS::Logs::LogGroup');
     // Act
     const props = functions.map((f) => f.Properties);
-    // Assess: 10 release steps, StartRelease, FormatNotification, 5 verify-restore functions
-    expect(props).toHaveLength(17);
+    // Assess: 11 release steps, StartRelease, FormatNotification, 5 verify-restore functions
+    expect(props).toHaveLength(18);
     expect(new Set(props.map((p) => `${p.Runtime}/${p.Architectures}`))).toEqual(
       new Set(['nodejs22.x/arm64']),
     );

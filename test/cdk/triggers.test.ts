@@ -2,6 +2,7 @@ import { App, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as codecommit from 'aws-cdk-lib/aws-codecommit';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -49,10 +50,16 @@ beforeAll(() => {
     id: 'AwsSolutions-S1',
     reason: 'Test-only bucket; the pipeline stack logs access to its source bucket.',
   });
+  const topic = new sns.Topic(stack, 'Topic', { enforceSSL: true });
+  Validations.of(topic).acknowledge({
+    id: 'AwsSolutions-SNS2',
+    reason: 'Test-only topic; the pipeline stack encrypts its topic with KMS.',
+  });
   new ReleaseTriggers(stack, 'Triggers', {
     releaseStateMachine: release,
     codeCommit: { repository, branch: 'main' },
     s3: { bucket, prefix: 'releases/' },
+    topic,
   });
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   // Act: synth runs cdk-nag 3, which throws on any unacknowledged finding.
@@ -181,6 +188,26 @@ describe('ReleaseTriggers', () => {
     });
   });
 
+  it('lets StartRelease announce a skipped push or upload on the topic, and tells it which', () => {
+    // Assess
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({ TOPIC_ARN: { Ref: Match.stringLikeRegexp('^Topic') } }),
+      },
+    });
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Action: 'sns:Publish',
+            Resource: { Ref: Match.stringLikeRegexp('^Topic') },
+          }),
+        ]),
+      },
+      Roles: [{ Ref: Match.stringLikeRegexp('^TriggersStartRelease') }],
+    });
+  });
+
   it('publishes the outputs the command line reads', () => {
     // Assess
     template.hasOutput('SourceRepositoryName', {});
@@ -204,6 +231,7 @@ describe('ReleaseTriggers', () => {
       new ReleaseTriggers(other, 'Triggers', {
         releaseStateMachine: machine,
         s3: { bucket, prefix: 'releases/' },
+        topic: sns.Topic.fromTopicArn(other, 'Topic', 'arn:aws:sns:eu-west-1:123456789012:t'),
       });
     // Assess
     expect(build).toThrow(/versioned bucket/);

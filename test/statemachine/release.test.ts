@@ -76,6 +76,7 @@ async function release(
 const AFTER_VALIDATION = [
   'AcquireLock',
   'BuildImage',
+  'ReadBuildOutput',
   'RecordSnapshotManifest',
   'SnapshotDatabase',
   'CheckSnapshot',
@@ -162,6 +163,7 @@ describe('release state machine (synthesized definition, local runner)', () => {
   const injections: Array<{ state: string; bad?: boolean; expect: Expect; step?: string }> = [
     { state: 'AcquireLock', expect: 'not-deployed' },
     { state: 'BuildImage', expect: 'not-deployed' },
+    { state: 'ReadBuildOutput', expect: 'not-deployed', step: 'BuildImage' },
     { state: 'RecordSnapshotManifest', expect: 'not-deployed' },
     { state: 'SnapshotDatabase', expect: 'not-deployed' },
     { state: 'CheckSnapshot', expect: 'not-deployed', step: 'SnapshotDatabase' },
@@ -285,6 +287,50 @@ describe('release state machine (synthesized definition, local runner)', () => {
     expect(aws.notifications[0]).toMatchObject({ severity: 'critical', outcome: 'DIRTY' });
     expect(aws.ledger.at(-1)?.outcome).toBe('DIRTY');
   });
+
+  it.each([
+    [
+      'no IMAGE_URI',
+      [{ Name: 'IMAGE_DIGEST', Value: digestOf('good') }],
+      /exported no IMAGE_URI \(exported: IMAGE_DIGEST\)/,
+    ],
+    ['no exported variables at all', [], /exported no IMAGE_URI and IMAGE_DIGEST/],
+    [
+      'an empty IMAGE_URI',
+      [
+        { Name: 'IMAGE_URI', Value: '' },
+        { Name: 'IMAGE_DIGEST', Value: digestOf('good') },
+      ],
+      /exported no IMAGE_URI/,
+    ],
+  ])(
+    'a build that exported %s fails at BuildImage, recorded, announced and unlocked',
+    async (_name, exported, cause) => {
+      // Prepare
+      const aws = new SimulatedAws();
+      const before = aws.serviceTaskDefinition;
+      aws.exportedVariables = exported;
+      // Act
+      const result = await release(aws, inputs.commit({ releaseId: 'r-no-image' }));
+      // Assess: a named, caught error (not States.Runtime), so every safe-ending step ran.
+      expect(result).toMatchObject({ status: 'FAILED', error: 'FAILED' });
+      expect(aws.calls).not.toContain('RegisterTaskDefinition');
+      expect(aws.serviceTaskDefinition).toBe(before);
+      expect(aws.lock).toBeUndefined();
+      expect(aws.calls.slice(-3)).toEqual(['RecordRelease', 'ReleaseLock', 'Notify']);
+      expect(aws.ledger.at(-1)).toMatchObject({
+        releaseId: 'r-no-image',
+        outcome: 'FAILED',
+        failure: { step: 'BuildImage', error: 'BuildOutputError' },
+      });
+      expect(aws.ledger.at(-1)?.failure?.reason).toMatch(cause);
+      expect(aws.notifications).toHaveLength(1);
+      expect(aws.notifications[0]?.Message).toMatch(
+        /FAILED at step BuildImage \(BuildOutputError\): build stepdeploy-image:\S+ succeeded but exported no IMAGE_URI/,
+      );
+      expect(aws.notifications[0]?.Message).toMatch(/Nothing was deployed\.$/);
+    },
+  );
 
   it('retries throttling and transient errors, then succeeds', async () => {
     // Prepare
@@ -553,7 +599,7 @@ describe('release snapshots: manifest and nested backup verification', () => {
       times: 1,
       error: () =>
         Object.assign(new Error('Execution limit exceeded'), {
-          name: 'StepFunctions.ExecutionLimitExceeded',
+          name: 'StepFunctions.ExecutionLimitExceededException',
         }),
     });
     // Act

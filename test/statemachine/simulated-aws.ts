@@ -28,6 +28,7 @@ import {
 import { releaseTargetSchema } from '#commons/release.ts';
 import { cloneTaskDefinition, pinImage } from '#commons/task-definition.ts';
 import { manifestKey } from '#commons/verify-manifest.ts';
+import { imageFromBuild } from '#functions/read-build-output/read-build-output.ts';
 import type { RecordSnapshotManifestOutput } from '#functions/record-snapshot-manifest/schema.ts';
 import { validateRelease } from '#functions/validate-input/validate-input.ts';
 import { type Json, type RunnerEvent, type StepHandler, toHistoryEvents } from '#local/runner.ts';
@@ -95,6 +96,8 @@ export class SimulatedAws {
   /** state name → how many times to fail (Infinity = always) and with what. */
   readonly failures = new Map<string, { times: number; error: () => Error }>();
   buildLabel = 'good';
+  /** What a finished build exports, when a test replaces IMAGE_URI and IMAGE_DIGEST. */
+  exportedVariables: Array<{ Name: string; Value: string }> | undefined;
   events: () => readonly RunnerEvent[] = () => [];
   private revision = 7;
   private deployments = 0;
@@ -297,12 +300,13 @@ export class SimulatedAws {
         Build: {
           Id: `stepdeploy-image:${input.SourceVersion}`,
           BuildStatus: 'SUCCEEDED',
-          ExportedEnvironmentVariables: [
+          ExportedEnvironmentVariables: this.exportedVariables ?? [
             { Name: 'IMAGE_URI', Value: `${REPO}:${input.SourceVersion.slice(0, 12)}` },
             { Name: 'IMAGE_DIGEST', Value: digestOf(this.buildLabel) },
           ],
         },
       })),
+      ReadBuildOutput: step('ReadBuildOutput', (input) => imageFromBuild(input.build)),
       SnapshotDatabase: step('SnapshotDatabase', (input) => ({
         DbSnapshot: {
           DbSnapshotIdentifier: input.DbSnapshotIdentifier,

@@ -4,6 +4,7 @@ import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { sourceExecutionName } from '#functions/start-release/start-release.ts';
 import { main } from '../../../cli/main.ts';
 import { argv, COMMIT, MACHINE_ARN, REGION, STACK, T0, testDeps } from './fixtures.ts';
 
@@ -77,7 +78,7 @@ describe('stepdeploy release refuses bad input before calling AWS', () => {
 });
 
 describe('stepdeploy release starts the release machine found in the stack', () => {
-  it('from a commit, with a readable unique execution name and the schema-shaped input', async () => {
+  it('from a commit, under the name its push would get, with the schema-shaped input', async () => {
     // Prepare
     const deps = testDeps();
     // Act
@@ -87,7 +88,7 @@ describe('stepdeploy release starts the release machine found in the stack', () 
     );
     // Assess
     expect(code).toBe(0);
-    const name = 'manual-20250301T101000Z-commit-3f9a1c2e4b5d';
+    const name = `commit-${COMMIT}`;
     const input = {
       source: { type: 'codecommit', commitId: COMMIT, branch: 'main' },
       trigger: 'manual',
@@ -114,6 +115,69 @@ describe('stepdeploy release starts the release machine found in the stack', () 
       name,
       input,
     });
+  });
+
+  it('refuses a commit that already has a release, saying how to release it anew', async () => {
+    // Prepare
+    const deps = testDeps();
+    sfn
+      .on(StartExecutionCommand)
+      .rejects(
+        Object.assign(new Error('Execution Already Exists'), { name: 'ExecutionAlreadyExists' }),
+      );
+    // Act
+    const code = await main(argv('release', '--commit', COMMIT), deps);
+    // Assess
+    expect(code).toBe(2);
+    const err = deps.stderr.join('\n');
+    expect(err).toContain(`Commit ${COMMIT} already has a release: execution commit-${COMMIT}`);
+    expect(err).toContain(`stepdeploy status commit-${COMMIT}`);
+    expect(err).toContain('--again');
+  });
+
+  it('--again releases the same commit anew: a unique name, so a new release id and snapshot', async () => {
+    // Prepare
+    const deps = testDeps();
+    // Act
+    const code = await main(argv('release', '--commit', COMMIT, '--again', '--json'), deps);
+    // Assess
+    expect(code).toBe(0);
+    expect(sfn).toHaveReceivedCommandWith(StartExecutionCommand, {
+      name: 'again-20250301T101000Z-commit-3f9a1c2e4b5d',
+    });
+    const started = sfn.commandCalls(StartExecutionCommand)[0]?.args[0].input;
+    expect(JSON.parse(started?.input ?? '{}')).not.toHaveProperty('releaseId');
+  });
+
+  it('names an S3 object version as its upload trigger would (the stack’s bucket)', async () => {
+    // Prepare
+    const deps = testDeps();
+    // Act
+    const code = await main(
+      argv('release', '--s3', 'releases/site.zip', '--version-id', 'v1', '--json'),
+      deps,
+    );
+    // Assess
+    expect(code).toBe(0);
+    expect(sfn).toHaveReceivedCommandWith(StartExecutionCommand, {
+      name: sourceExecutionName({
+        type: 's3',
+        bucket: 'stepdeploy-artifacts-123',
+        key: 'releases/site.zip',
+        versionId: 'v1',
+      }),
+    });
+  });
+
+  it('refuses --again with --image, before calling AWS', async () => {
+    // Prepare
+    const deps = testDeps();
+    // Act
+    const code = await main(argv('release', '--image', IMAGE, '--again'), deps);
+    // Assess
+    expect(code).toBe(2);
+    expect(deps.stderr.join('\n')).toContain('--again is for --commit and --s3');
+    expect(sfn.calls()).toHaveLength(0);
   });
 
   it('from an S3 object version, refusing a bucket other than the stack’s', async () => {

@@ -1,4 +1,5 @@
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { releaseInputSchema } from '#commons/release.ts';
@@ -7,12 +8,23 @@ import {
   startReleaseEventSchema,
 } from '#functions/start-release/schema.ts';
 import {
+  againCommand,
   executionNameFor,
   releaseInputFor,
+  skippedAnnouncement,
+  sourceExecutionName,
   startRelease,
 } from '#functions/start-release/start-release.ts';
 
 const sfn = mockClient(SFNClient);
+const sns = mockClient(SNSClient);
+const TOPIC = 'arn:aws:sns:eu-west-1:123456789012:releases';
+const deps = () => ({
+  sfn: new SFNClient({}),
+  stateMachineArn: MACHINE,
+  sns: new SNSClient({}),
+  topicArn: TOPIC,
+});
 const MACHINE = 'arn:aws:states:eu-west-1:123456789012:stateMachine:StepdeployRelease';
 const COMMIT = '3f9a1c2e4b5d6f708192a3b4c5d6e7f8091a2b3c';
 const push = startReleaseEventSchema.parse({
@@ -32,7 +44,10 @@ const upload: Extract<StartReleaseEvent, { trigger: 's3' }> = {
   }) as Extract<StartReleaseEvent, { trigger: 's3' }>),
 };
 
-beforeEach(() => sfn.reset());
+beforeEach(() => {
+  sfn.reset();
+  sns.reset();
+});
 
 describe('executionNameFor', () => {
   it.each([
@@ -53,6 +68,40 @@ describe('executionNameFor', () => {
     const upper = executionNameFor({ ...upload, versionId: 'ABC' });
     // Assess
     expect(lower).not.toBe(upper);
+  });
+});
+
+describe('skippedAnnouncement', () => {
+  it.each([
+    [
+      'a push',
+      push,
+      /^A push of commit 3f9a1c2e\S+ to main of wordpress-site by arn:aws:iam::123456789012:user\/alice started no release: this source already has one, execution commit-3f9a\S+ \(arn:aws:states:eu-west-1:123456789012:execution:StepdeployRelease:commit-3f9a\S+\); .*stepdeploy status commit-3f9a\S+\. To release the same source again: stepdeploy release --commit 3f9a\S+ --branch main --again$/,
+    ],
+    [
+      'an upload',
+      upload,
+      /^An upload of s3:\/\/stepdeploy-artifacts-123\/releases\/Site Build\.zip \(version 3sL4\S+\) by 123456789012 started no release: .* stepdeploy release --s3 s3:\/\/stepdeploy-artifacts-123\/releases\/Site Build\.zip --version-id 3sL4\S+ --again$/,
+    ],
+  ])(
+    'says what %s skipped, which execution has it and how to release it anew',
+    (_c, event, pattern) => {
+      // Act
+      const { subject, message } = skippedAnnouncement(event, executionNameFor(event), MACHINE);
+      // Assess
+      expect(message).toMatch(pattern);
+      expect(subject.length).toBeLessThanOrEqual(100);
+      expect(subject).toMatch(/^stepdeploy SKIPPED: /);
+    },
+  );
+
+  it('names the same execution the CLI derives from the same source', () => {
+    // Act
+    const fromTrigger = executionNameFor(upload);
+    const fromSource = sourceExecutionName({ type: 's3', ...upload });
+    // Assess
+    expect(fromSource).toBe(fromTrigger);
+    expect(againCommand(push)).toContain('--again');
   });
 });
 
@@ -85,7 +134,7 @@ describe('startRelease', () => {
       .on(StartExecutionCommand)
       .resolves({ executionArn: 'arn:execution', startDate: new Date() });
     // Act
-    const result = await startRelease(push, { sfn: new SFNClient({}), stateMachineArn: MACHINE });
+    const result = await startRelease(push, deps());
     // Assess
     expect(result).toEqual({
       status: 'started',
@@ -103,17 +152,58 @@ describe('startRelease', () => {
     });
   });
 
-  it('treats a redelivered event (ExecutionAlreadyExists) as already started, not as a failure', async () => {
+  it('announces a push whose commit was already released (name taken), with the command to release it anew', async () => {
     // Prepare
     sfn
       .on(StartExecutionCommand)
       .rejects(
         Object.assign(new Error('Execution Already Exists'), { name: 'ExecutionAlreadyExists' }),
       );
+    sns.on(PublishCommand).resolves({ MessageId: 'm-1' });
     // Act
-    const result = await startRelease(push, { sfn: new SFNClient({}), stateMachineArn: MACHINE });
+    const result = await startRelease(push, deps());
     // Assess
-    expect(result).toEqual({ status: 'already-started', executionName: `commit-${COMMIT}` });
+    expect(result).toEqual({
+      status: 'already-started',
+      executionName: `commit-${COMMIT}`,
+      announcementId: 'm-1',
+    });
+    expect(sns).toHaveReceivedCommandTimes(PublishCommand, 1);
+    expect(sns).toHaveReceivedCommandWith(PublishCommand, {
+      TopicArn: TOPIC,
+      Subject: `stepdeploy SKIPPED: commit ${COMMIT.slice(0, 12)} already released`,
+      Message: expect.stringContaining(
+        `stepdeploy release --commit ${COMMIT} --branch main --again`,
+      ),
+      MessageAttributes: expect.objectContaining({
+        outcome: { DataType: 'String', StringValue: 'SKIPPED' },
+      }),
+    });
+  });
+
+  it('fails (so EventBridge retries) when the skipped push cannot be announced', async () => {
+    // Prepare
+    sfn
+      .on(StartExecutionCommand)
+      .rejects(
+        Object.assign(new Error('Execution Already Exists'), { name: 'ExecutionAlreadyExists' }),
+      );
+    sns
+      .on(PublishCommand)
+      .rejects(Object.assign(new Error('kms throttled'), { name: 'KMSThrottling' }));
+    // Act
+    const attempt = startRelease(push, deps());
+    // Assess
+    await expect(attempt).rejects.toThrow('kms throttled');
+  });
+
+  it('announces nothing for a release it started', async () => {
+    // Prepare
+    sfn.on(StartExecutionCommand).resolves({ executionArn: 'arn:execution' });
+    // Act
+    await startRelease(upload, deps());
+    // Assess
+    expect(sns).not.toHaveReceivedCommand(PublishCommand);
   });
 
   it('lets other failures through so EventBridge retries and then dead-letters the event', async () => {
@@ -122,7 +212,7 @@ describe('startRelease', () => {
       .on(StartExecutionCommand)
       .rejects(Object.assign(new Error('slow down'), { name: 'ThrottlingException' }));
     // Act
-    const attempt = startRelease(upload, { sfn: new SFNClient({}), stateMachineArn: MACHINE });
+    const attempt = startRelease(upload, deps());
     // Assess
     await expect(attempt).rejects.toThrow('slow down');
   });

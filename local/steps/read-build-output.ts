@@ -1,0 +1,13 @@
+import { imageFromBuild } from '#functions/read-build-output/read-build-output.ts';
+import { readBuildOutputSchema } from '#functions/read-build-output/schema.ts';
+import type { Json } from '../runner.ts';
+
+/**
+ * ReadBuildOutput: the Lambda's own pure function on the Build the local BuildImage returned
+ * (the same shape as codebuild:startBuild.sync), so a build that exported no image fails
+ * with the same BuildOutputError locally.
+ */
+export function readBuildOutput() {
+  return async (raw: Json): Promise<Json> =>
+    imageFromBuild(readBuildOutputSchema.parse(raw).build) as unknown as Json;
+}
