@@ -1,6 +1,9 @@
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import {
   CfnOutput,
   Duration,
+  IgnoreMode,
   RemovalPolicy,
   Stack,
   type StackProps,
@@ -20,6 +23,7 @@ import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { BlockPublicAccess, Bucket, BucketEncryption } from 'aws-cdk-lib/aws-s3';
+import { Asset } from 'aws-cdk-lib/aws-s3-assets';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
 import { type ApplicationStack, CONTAINER_PORT } from './application-stack.ts';
@@ -31,6 +35,13 @@ import { ReleaseStateMachine } from './constructs/release-state-machine.ts';
 import { StepFunction } from './constructs/step-function.ts';
 import { ReleaseTriggers } from './constructs/triggers.ts';
 import { VerifyRestoreStateMachine } from './constructs/verify-restore-state-machine.ts';
+
+/** The repository root: the build definition is packaged from it. */
+const PROJECT_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+/** What the build definition asset holds: everything the buildspec runs, nothing else. */
+export const BUILD_DEFINITION_PATHS = ['buildspec', 'packer', 'ansible'] as const;
+/** The CodeBuild source identifier of the build definition (`$CODEBUILD_SRC_DIR_build`). */
+export const BUILD_DEFINITION_SOURCE = 'build';
 
 /** What the pipeline needs from the application: ApplicationStack's public fields. */
 export type PipelineApplication = Pick<
@@ -145,7 +156,8 @@ export class PipelineStack extends Stack {
         ? SourceRepository.fromRepositoryName(this, 'Source', config.sourceRepositoryName)
         : new SourceRepository(this, 'Source', {
             repositoryName: `${config.prefix}-source`,
-            description: 'stepdeploy image source (Packer template, Ansible role, buildspec)',
+            description:
+              "stepdeploy site source: the site's own code (themes/, plugins/, mu-plugins/, site.yml)",
           });
     const accessLogs = new Bucket(this, 'SourceAccessLogs', {
       encryption: BucketEncryption.S3_MANAGED,
@@ -185,10 +197,25 @@ export class PipelineStack extends Stack {
       retention,
       removalPolicy: RemovalPolicy.DESTROY,
     });
+    // The build definition (Packer template, Ansible role, buildspec) ships with this stack and
+    // is versioned with it; the site's repository (or uploaded zip) holds only the site's code.
+    // CodeBuild gets both: the site as the primary source, the definition as source `build`.
+    const buildDefinition = new Asset(this, 'BuildDefinition', {
+      path: PROJECT_ROOT,
+      ignoreMode: IgnoreMode.GIT,
+      exclude: ['/*', ...BUILD_DEFINITION_PATHS.map((path) => `!/${path}/`)],
+    });
     this.buildProject = new Project(this, 'ImageBuild', {
       description: 'Packer (Docker builder + Ansible) build of the WordPress image, pushed to ECR',
       source: Source.codeCommit({ repository: this.sourceRepository }),
-      buildSpec: BuildSpec.fromSourceFilename('buildspec/buildspec.yml'),
+      secondarySources: [
+        Source.s3({
+          bucket: buildDefinition.bucket,
+          path: buildDefinition.s3ObjectKey,
+          identifier: BUILD_DEFINITION_SOURCE,
+        }),
+      ],
+      buildSpec: BuildSpec.fromAsset(join(PROJECT_ROOT, 'buildspec', 'buildspec.yml')),
       environment: {
         buildImage: LinuxBuildImage.STANDARD_7_0,
         computeType: ComputeType.SMALL,
@@ -204,6 +231,7 @@ export class PipelineStack extends Stack {
       logging: { cloudWatch: { logGroup: buildLogs } },
     });
     app.repository.grantPullPush(this.buildProject);
+    buildDefinition.grantRead(this.buildProject);
     this.sourceBucket.grantRead(this.buildProject);
     const build = (id: string, reason: string) =>
       Validations.of(this.buildProject).acknowledge({ id, reason });

@@ -42,15 +42,15 @@ function commands(spec: Buildspec): string {
 
 /** `${X:?message}`: variables whose absence fails the build by design. */
 function requiredVariables(script: string): string[] {
-  return [...new Set([...script.matchAll(/\$\{([A-Z][A-Z0-9_]*):\?/g)].map((m) => m[1] ?? ''))];
+  return [...new Set([...script.matchAll(/\$\{([A-Z][A-Za-z0-9_]*):\?/g)].map((m) => m[1] ?? ''))];
 }
 
 /** Upper-case variables the shell reads (`$X` or `${X…}`) that the script does not assign. */
 function readVariables(script: string): string[] {
   const assigned = new Set(
-    [...script.matchAll(/^\s*(?:export\s+)?([A-Z][A-Z0-9_]*)=/gm)].map((m) => m[1]),
+    [...script.matchAll(/^\s*(?:export\s+)?([A-Z][A-Za-z0-9_]*)=/gm)].map((m) => m[1]),
   );
-  const read = [...script.matchAll(/\$\{?([A-Z][A-Z0-9_]*)/g)].map((m) => m[1] ?? '');
+  const read = [...script.matchAll(/\$\{?([A-Z][A-Za-z0-9_]*)/g)].map((m) => m[1] ?? '');
   return [...new Set(read)].filter((name) => !assigned.has(name));
 }
 
@@ -62,6 +62,9 @@ function documentedVariables(text: string): string[] {
 
 let projectVariables: string[];
 let overrideVariables: string[];
+/** `CODEBUILD_SRC_DIR_<id>` of each secondary source: CodeBuild sets one per source. */
+let sourceDirVariables: string[];
+let project: Record<string, unknown>;
 beforeAll(() => {
   // Prepare: the app as deployed, both templates, the release ASL with placeholders resolved.
   const { application, pipeline } = buildApp();
@@ -77,6 +80,10 @@ beforeAll(() => {
     EnvironmentVariables?: Array<{ Name: string }>;
   };
   projectVariables = (environment.EnvironmentVariables ?? []).map((v) => v.Name);
+  project = projects[0]?.Properties ?? {};
+  sourceDirVariables = (
+    (project.SecondarySources as Array<{ SourceIdentifier: string }> | undefined) ?? []
+  ).map((s) => `CODEBUILD_SRC_DIR_${s.SourceIdentifier}`);
   const definition = definitionFromTemplate({ stack: pipeline.stackName, templates });
   overrideVariables = buildOverrides(definition);
 }, 120_000);
@@ -110,6 +117,7 @@ describe('buildspec environment ↔ synthesized CodeBuild project and release AS
       ...overrideVariables,
       ...Object.keys(spec.env.variables),
       ...CODEBUILD_PROVIDES,
+      ...sourceDirVariables,
     ]);
     // Act
     const needed = [
@@ -133,5 +141,25 @@ describe('buildspec environment ↔ synthesized CodeBuild project and release AS
     // Assess
     expect(projectVariables).toEqual(['IMAGE_REPOSITORY_URI']);
     expect(unused).toEqual([]);
+  });
+
+  it('builds the site from the primary source with the definition shipped as source build', () => {
+    // Prepare
+    const spec = parse(BUILDSPEC) as Buildspec;
+    const script = commands(spec);
+    const secondary = project.SecondarySources as Array<Record<string, unknown>>;
+    // Assess: the site repository is the primary source, the stack's asset the secondary one.
+    expect((project.Source as { Type: string }).Type).toBe('CODECOMMIT');
+    expect(secondary).toEqual([expect.objectContaining({ Type: 'S3', SourceIdentifier: 'build' })]);
+    // The buildspec ships with the stack (an asset), never read from the site's repository.
+    expect(JSON.stringify((project.Source as { BuildSpec: unknown }).BuildSpec)).toMatch(
+      /arn:.*s3/,
+    );
+    expect(script).toMatch(/cd "\$\{?CODEBUILD_SRC_DIR_build/);
+    expect(script).toContain('-var "site_dir=$CODEBUILD_SRC_DIR"');
+    expect(script).toContain('packer/site-hash.sh "$CODEBUILD_SRC_DIR"');
+    expect(
+      (spec.env as unknown as { 'exported-variables': string[] })['exported-variables'],
+    ).toContain('SITE_HASH');
   });
 });
