@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
@@ -26,6 +27,7 @@ import { BlockPublicAccess, Bucket, BucketEncryption } from 'aws-cdk-lib/aws-s3'
 import { Asset } from 'aws-cdk-lib/aws-s3-assets';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
+import { parse as parseYaml } from 'yaml';
 import { type ApplicationStack, CONTAINER_PORT } from './application-stack.ts';
 import type { AppConfig } from './config.ts';
 import { OperationsDashboard } from './constructs/dashboard.ts';
@@ -215,7 +217,10 @@ export class PipelineStack extends Stack {
           identifier: BUILD_DEFINITION_SOURCE,
         }),
       ],
-      buildSpec: BuildSpec.fromAsset(join(PROJECT_ROOT, 'buildspec', 'buildspec.yml')),
+      // Inline, so `cdk diff` shows a buildspec change; the file stays the one source.
+      buildSpec: BuildSpec.fromObjectToYaml(
+        parseYaml(readFileSync(join(PROJECT_ROOT, 'buildspec', 'buildspec.yml'), 'utf8')),
+      ),
       environment: {
         buildImage: LinuxBuildImage.STANDARD_7_0,
         computeType: ComputeType.SMALL,
@@ -231,7 +236,13 @@ export class PipelineStack extends Stack {
       logging: { cloudWatch: { logGroup: buildLogs } },
     });
     app.repository.grantPullPush(this.buildProject);
-    buildDefinition.grantRead(this.buildProject);
+    // The one object of this stack's build definition, not the whole bootstrap assets bucket.
+    this.buildProject.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['s3:GetObject', 's3:GetObjectVersion'],
+        resources: [buildDefinition.bucket.arnForObjects(buildDefinition.s3ObjectKey)],
+      }),
+    );
     this.sourceBucket.grantRead(this.buildProject);
     const build = (id: string, reason: string) =>
       Validations.of(this.buildProject).acknowledge({ id, reason });
