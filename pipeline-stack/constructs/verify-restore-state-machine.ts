@@ -31,8 +31,11 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const SCRATCH_TAG_KEY = 'stepdeploy:scratch';
 /** Metric namespace of the verification metrics (functions/publish-metrics). */
 export const VERIFY_METRIC_NAMESPACE = 'stepdeploy/BackupVerification';
-/** Default schedule: every day at 03:17 UTC (off the hour, away from everyone else's jobs). */
-export const DEFAULT_VERIFY_SCHEDULE = 'cron(17 3 * * ? *)';
+/**
+ * Default schedule: every day at 06:17 UTC, outside the default backup window (03:00-04:00)
+ * and maintenance window; config.ts checks a configured one against `dbBackupWindow`.
+ */
+export const DEFAULT_VERIFY_SCHEDULE = 'cron(17 6 * * ? *)';
 
 /** What the workflow needs from the application and the pipeline. */
 export interface VerifyRestoreStateMachineProps {
