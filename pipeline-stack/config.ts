@@ -97,6 +97,13 @@ export interface AppConfig {
    * carries the warning) or `block` (a failed verification fails the release before deploy).
    */
   readonly releaseVerifyBackup: 'off' | 'warn' | 'block';
+  /**
+   * Release snapshots kept after a successful release: the newest this many (the release's own
+   * included)...
+   */
+  readonly keepReleaseSnapshots: number;
+  /** ...plus those of the last this many SUCCEEDED releases; PruneSnapshots deletes the rest. */
+  readonly keepKnownGoodSnapshots: number;
 }
 
 /** Raised when a context value is missing its expected shape; names the offending key. */
@@ -142,6 +149,9 @@ export const CONFIG_DEFAULTS = {
   // the build) and a scratch instance to every release, and the daily schedule already verifies
   // the backups. Opt in with warn, or block once the manifest caveat (docs/release.md) is acceptable.
   releaseVerifyBackup: 'off',
+  // 10 + 3 of the 100 manual snapshots RDS allows per region by default.
+  keepReleaseSnapshots: 10,
+  keepKnownGoodSnapshots: 3,
 } as const satisfies Partial<AppConfig>;
 
 type Lookup = (key: string) => unknown;
@@ -378,6 +388,28 @@ export function parseConfig(lookup: Lookup, env: NodeJS.ProcessEnv = {}): AppCon
     CONFIG_DEFAULTS.releaseVerifyBackup as AppConfig['releaseVerifyBackup'],
     ['off', 'warn', 'block'] as const,
   );
+  const keepReleaseSnapshots = readInt(
+    lookup,
+    'keepReleaseSnapshots',
+    CONFIG_DEFAULTS.keepReleaseSnapshots,
+    1,
+    50,
+  );
+  const keepKnownGoodSnapshots = readInt(
+    lookup,
+    'keepKnownGoodSnapshots',
+    CONFIG_DEFAULTS.keepKnownGoodSnapshots,
+    0,
+    20,
+  );
+  if (keepReleaseSnapshots + keepKnownGoodSnapshots > 50) {
+    // The quota (100 manual snapshots per region by default) is shared with every other
+    // manual snapshot in the account and region, final snapshots of deleted stacks included.
+    throw new ConfigError(
+      'keepReleaseSnapshots',
+      `keepReleaseSnapshots (${keepReleaseSnapshots}) + keepKnownGoodSnapshots (${keepKnownGoodSnapshots}) must be at most 50, half of the default RDS quota of 100 manual snapshots per region`,
+    );
+  }
 
   return {
     prefix,
@@ -410,6 +442,8 @@ export function parseConfig(lookup: Lookup, env: NodeJS.ProcessEnv = {}): AppCon
     verifySchedule,
     restoreRtoMinutes,
     releaseVerifyBackup,
+    keepReleaseSnapshots,
+    keepKnownGoodSnapshots,
   };
 }
 

@@ -301,6 +301,14 @@ export class PipelineStack extends Stack {
     const recordRelease = step('RecordRelease', 'record-release', 'Write the release ledger record')
       .bindLedgerWriter(this.ledgerTable)
       .bindExecutionHistory(this.releaseStateMachineName);
+    const pruneSnapshots = step(
+      'PruneSnapshots',
+      'prune-snapshots',
+      'Delete release snapshots beyond the retention after a success',
+      Duration.minutes(2),
+    )
+      .bindLedgerReader(this.ledgerTable, LEDGER_GOOD_INDEX)
+      .bindReleaseSnapshots(app.database, this.snapshotPrefix, app.service.serviceName);
 
     this.verifyRestore = new VerifyRestoreStateMachine(this, 'VerifyRestore', {
       prefix: config.prefix,
@@ -381,6 +389,7 @@ export class PipelineStack extends Stack {
         findLastKnownGood,
         recordRelease,
         releaseLock,
+        pruneSnapshots,
       },
       buildProject: this.buildProject,
       topic: this.topic,
@@ -393,6 +402,10 @@ export class PipelineStack extends Stack {
       siteUrl: app.siteUrl,
       sourceRepositoryUrl: this.sourceRepository.repositoryCloneUrlHttp,
       sourceBucketName: this.sourceBucket.bucketName,
+      snapshotRetention: {
+        keepNewest: config.keepReleaseSnapshots,
+        keepKnownGood: config.keepKnownGoodSnapshots,
+      },
       verifyBackup: { mode: config.releaseVerifyBackup, verifyRestore: this.verifyRestore },
     });
     const releaseMachine = this.release.stateMachine;

@@ -89,3 +89,75 @@ describe('SnapshotDatabase during the backup window', () => {
     });
   });
 });
+
+describe('PruneSnapshots after a successful release', () => {
+  /** A SimulatedAws whose database already holds `count` older release snapshots. */
+  const withOldSnapshots = (count: number) => {
+    // The service name the synthesized ASL passes (SnapshotDatabase tags with it).
+    const service = (
+      definition.States.ValidateInput as unknown as {
+        Parameters: { target: { service: string } };
+      }
+    ).Parameters.target.service;
+    const aws = new SimulatedAws();
+    aws.snapshots = Array.from({ length: count }, (_, i) => ({
+      id: `stepdeploy-release-old-${i}`,
+      createdAt: new Date(Date.UTC(2025, 0, 1 + i)).toISOString(),
+      status: 'available',
+      tags: { 'stepdeploy:service': service, 'stepdeploy:release': `old-${i}` },
+    }));
+    return aws;
+  };
+
+  it('keeps the configured number of release snapshots (default 10 newest)', async () => {
+    // Prepare
+    const aws = withOldSnapshots(14);
+    // Act
+    const result = await release(aws, inputs.commit());
+    // Assess
+    expect(result.status).toBe('SUCCEEDED');
+    expect(aws.calls.slice(-4)).toEqual([
+      'RecordRelease',
+      'PruneSnapshots',
+      'ReleaseLock',
+      'Notify',
+    ]);
+    expect(aws.snapshots).toHaveLength(10);
+    expect(aws.snapshots.map((s) => s.id)).toContain(aws.ledger.at(-1)?.snapshotId);
+    expect(aws.snapshots.map((s) => s.id)).not.toContain('stepdeploy-release-old-0');
+  });
+
+  it('a failed prune leaves the release a success and says so in the announcement', async () => {
+    // Prepare
+    const aws = withOldSnapshots(12);
+    aws.undeletableSnapshots.add('stepdeploy-release-old-0');
+    // Act
+    const result = await release(aws, inputs.commit());
+    // Assess
+    expect(result.status).toBe('SUCCEEDED');
+    expect(aws.ledger.at(-1)?.outcome).toBe('SUCCEEDED');
+    expect(aws.lock).toBeUndefined();
+    expect(aws.notifications).toHaveLength(1);
+    expect(aws.notifications[0]).toMatchObject({ outcome: 'SUCCEEDED' });
+    expect(aws.notifications[0]?.Message).toMatch(/SUCCEEDED: .* is serving/);
+    expect(aws.notifications[0]?.Message).toMatch(
+      /Old release snapshots were NOT pruned \(PruneSnapshots SnapshotPruneError: could not delete 1 of 3 .*stepdeploy-release-old-0/,
+    );
+  });
+
+  it('does not prune after a release that was rolled back', async () => {
+    // Prepare
+    const aws = withOldSnapshots(12);
+    aws.failures.set('SmokeTest', {
+      times: Number.POSITIVE_INFINITY,
+      error: () => Object.assign(new Error('/readyz answered 503'), { name: 'SmokeTestError' }),
+    });
+    // Act
+    const result = await release(aws, inputs.commit());
+    // Assess
+    expect(result.status).toBe('FAILED');
+    expect(aws.ledger.at(-1)?.outcome).toBe('ROLLED_BACK');
+    expect(aws.calls).not.toContain('PruneSnapshots');
+    expect(aws.snapshots).toHaveLength(13);
+  });
+});

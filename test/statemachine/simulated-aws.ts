@@ -11,6 +11,12 @@ import {
 } from '#commons/ledger.ts';
 import { describeHolder, type LockItem, newLock } from '#commons/lock.ts';
 import { releaseTargetSchema } from '#commons/release.ts';
+import {
+  chooseSnapshotsToDelete,
+  knownGoodSnapshotIds,
+  type SnapshotInfo,
+  SnapshotPruneError,
+} from '#commons/snapshot-retention.ts';
 import { cloneTaskDefinition, pinImage } from '#commons/task-definition.ts';
 import { manifestKey } from '#commons/verify-manifest.ts';
 import type { RecordSnapshotManifestOutput } from '#functions/record-snapshot-manifest/schema.ts';
@@ -73,6 +79,10 @@ export class SimulatedAws {
   /** state name → how many times to fail (Infinity = always) and with what. */
   readonly failures = new Map<string, { times: number; error: () => Error }>();
   buildLabel = 'good';
+  /** The database's manual snapshots (SnapshotDatabase adds, PruneSnapshots deletes). */
+  snapshots: SnapshotInfo[] = [];
+  /** Snapshot ids RDS refuses to delete (InvalidDBSnapshotState), to exercise PruneSnapshots' report. */
+  readonly undeletableSnapshots = new Set<string>();
   events: () => readonly RunnerEvent[] = () => [];
   private revision = 7;
   private deployments = 0;
@@ -255,13 +265,23 @@ export class SimulatedAws {
           ],
         },
       })),
-      SnapshotDatabase: step('SnapshotDatabase', (input) => ({
-        DbSnapshot: {
-          DbSnapshotIdentifier: input.DbSnapshotIdentifier,
-          DbInstanceIdentifier: input.DbInstanceIdentifier,
-          Status: 'creating',
-        },
-      })),
+      SnapshotDatabase: step('SnapshotDatabase', (input) => {
+        this.snapshots.push({
+          id: input.DbSnapshotIdentifier,
+          createdAt: new Date().toISOString(),
+          status: 'available',
+          tags: Object.fromEntries(
+            (input.Tags as { Key: string; Value: string }[]).map((t) => [t.Key, t.Value]),
+          ),
+        });
+        return {
+          DbSnapshot: {
+            DbSnapshotIdentifier: input.DbSnapshotIdentifier,
+            DbInstanceIdentifier: input.DbInstanceIdentifier,
+            Status: 'creating',
+          },
+        };
+      }),
       CheckSnapshot: step('CheckSnapshot', (input) => ({
         DbSnapshots: [{ DbSnapshotIdentifier: input.DbSnapshotIdentifier, Status: 'available' }],
       })),
@@ -323,6 +343,25 @@ export class SimulatedAws {
           outcome: record.outcome,
           finishedAt: record.finishedAt,
         };
+      }),
+      PruneSnapshots: step('PruneSnapshots', (input) => {
+        const decision = chooseSnapshotsToDelete(this.snapshots, {
+          service: input.service,
+          snapshotPrefix: input.snapshotPrefix,
+          currentSnapshotId: input.currentSnapshotId,
+          knownGoodSnapshotIds: knownGoodSnapshotIds(this.ledger, input.keepKnownGood),
+          policy: { keepNewest: input.keepNewest, keepKnownGood: input.keepKnownGood },
+        });
+        const refused = decision.delete.filter((id) => this.undeletableSnapshots.has(id));
+        this.snapshots = this.snapshots.filter(
+          (s) => !decision.delete.includes(s.id) || refused.includes(s.id),
+        );
+        if (refused.length > 0) {
+          throw new SnapshotPruneError(
+            `could not delete ${refused.length} of ${decision.delete.length} old release snapshot(s): ${refused.map((id) => `${id} (InvalidDBSnapshotStateFault: snapshot is not available)`).join('; ')}`,
+          );
+        }
+        return { deleted: decision.delete, kept: decision.keep };
       }),
       ReleaseLock: step('ReleaseLock', (input) => {
         if (this.lock?.holder !== input.releaseId) return { released: false, reason: 'not ours' };

@@ -115,3 +115,32 @@ describe('config: CPU architecture', () => {
     expect(config.cpuArchitecture).toBe('X86_64');
   });
 });
+
+describe('config: release snapshot retention', () => {
+  it('defaults to the 10 newest plus the last 3 known-good releases', () => {
+    // Act
+    const config = parseConfig(() => undefined);
+    // Assess
+    expect(config).toMatchObject({ keepReleaseSnapshots: 10, keepKnownGoodSnapshots: 3 });
+  });
+
+  it.each([
+    [
+      'no newest snapshot at all',
+      { keepReleaseSnapshots: 0 },
+      /'keepReleaseSnapshots'.*from 1 to 50/,
+    ],
+    ['a negative known-good count', { keepKnownGoodSnapshots: '-1' }, /'keepKnownGoodSnapshots'/],
+    [
+      'more than half of the RDS quota together',
+      { keepReleaseSnapshots: 40, keepKnownGoodSnapshots: 15 },
+      /keepReleaseSnapshots \(40\) \+ keepKnownGoodSnapshots \(15\) must be at most 50.*quota of 100/,
+    ],
+  ])('refuses %s', (_name, context, message) => {
+    // Act
+    const load = parse(context);
+    // Assess
+    expect(load).toThrow(ConfigError);
+    expect(load).toThrow(message);
+  });
+});
