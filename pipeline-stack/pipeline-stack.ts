@@ -22,6 +22,7 @@ import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { BlockPublicAccess, Bucket, BucketEncryption } from 'aws-cdk-lib/aws-s3';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
+import { SMOKE_MAX_ATTEMPTS, smokeTestBudgetMs } from '#commons/smoke.ts';
 import { type ApplicationStack, CONTAINER_PORT } from './application-stack.ts';
 import type { AppConfig } from './config.ts';
 import { OperationsDashboard } from './constructs/dashboard.ts';
@@ -287,11 +288,13 @@ export class PipelineStack extends Stack {
     const checkHealth = step('CheckHealth', 'check-health', 'One poll of the health gate')
       .bindService(app.cluster, app.service, { update: false })
       .bindTargetGroup(app.targetGroup);
+    // The longest smoke test a release may ask for, plus cold start and slack: a failing smoke
+    // test must end as SmokeTestError with its reason, not as a Lambda timeout.
     const smokeTest = step(
       'SmokeTest',
       'smoke-test',
       'HTTP checks through the load balancer',
-      Duration.minutes(2),
+      Duration.seconds(Math.ceil(smokeTestBudgetMs(SMOKE_MAX_ATTEMPTS) / 1000) + 30),
     );
     const findLastKnownGood = step(
       'FindLastKnownGood',
