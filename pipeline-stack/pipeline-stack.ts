@@ -327,7 +327,6 @@ export class PipelineStack extends Stack {
       taskDefinition: app.taskDefinition,
       containerName: app.containerName,
       appPort: CONTAINER_PORT,
-      siteHost: config.domainName ?? app.loadBalancer.loadBalancerDnsName,
       topic: this.topic,
       manifestBucket: this.manifestBucket,
       manifestPrefix: MANIFEST_PREFIX,
