@@ -320,7 +320,8 @@ export class PipelineStack extends Stack {
       databaseSecret: app.databaseSecret,
       databaseName: config.dbName,
       verifierSecurityGroup: app.verifierSecurityGroup,
-      // The service's group lets the one-off task mount EFS uploads as the service does.
+      // The service's group gives the one-off task the service's egress (its own task
+      // definition mounts no EFS uploads).
       taskSecurityGroups: [app.serviceSecurityGroup],
       cluster: app.cluster,
       serviceName: app.service.serviceName,
