@@ -87,9 +87,11 @@ describe('PipelineStack', () => {
     );
     // Act
     const resources = passRole.flatMap(({ statement }) => list(statement.Resource));
-    // Assess: RegisterTaskDefinition and the verify-restore machine's one-off task
+    // Assess: RegisterTaskDefinition, the verification's own task definition and the
+    // verify-restore machine's one-off task
     expect(passRole.map(({ policy }) => policy).sort()).toEqual([
       expect.stringMatching(/^RegisterTaskDefinition/),
+      expect.stringMatching(/^VerifyRestoreRegisterVerificationTaskDefinition/),
       expect.stringMatching(/^VerifyRestoreStateMachineRole/),
     ]);
     for (const { statement } of passRole) {
@@ -133,7 +135,7 @@ describe('PipelineStack', () => {
     expect(publish).toHaveLength(3);
     for (const resource of publish)
       expect(resource).toMatch(/^\{"Ref":"Notifications[0-9A-F]+"\}$/);
-    expect(list(invoke?.statement.Resource)).toHaveLength(10);
+    expect(list(invoke?.statement.Resource)).toHaveLength(11);
     expect(JSON.stringify(invoke?.statement.Resource)).not.toContain(':*');
   });
 
@@ -150,7 +152,7 @@ describe('PipelineStack', () => {
     expect(typeof body).toBe('string');
     expect(machine?.Properties.DefinitionS3Location).toBeUndefined();
     expect(placeholdersOf(body)).toEqual([...substitutions].sort());
-    expect(placeholdersOf(body)).toHaveLength(23);
+    expect(placeholdersOf(body)).toHaveLength(26);
     expect(machine?.Properties.TracingConfiguration).toEqual({ Enabled: true });
     expect(machine?.Properties.LoggingConfiguration).toMatchObject({
       Level: 'ALL',
@@ -211,8 +213,8 @@ describe('PipelineStack', () => {
     const logGroups = template.findResources('AWS::Logs::LogGroup');
     // Act
     const props = functions.map((f) => f.Properties);
-    // Assess: 10 release steps, StartRelease, FormatNotification, 5 verify-restore functions
-    expect(props).toHaveLength(17);
+    // Assess: 11 release steps, StartRelease, FormatNotification, 6 verify-restore functions
+    expect(props).toHaveLength(19);
     expect(new Set(props.map((p) => `${p.Runtime}/${p.Architectures}`))).toEqual(
       new Set(['nodejs22.x/arm64']),
     );
