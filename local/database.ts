@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import mysql from 'mysql2/promise';
 import { IMAGES_DIR } from './config.ts';
@@ -258,6 +258,8 @@ export interface SnapshotMetadata {
   readonly dumpFile: string;
   /** Taken under the same global read lock as the dump, so it describes exactly the dump. */
   readonly tables: readonly TableManifestEntry[];
+  /** The CreateDBSnapshot tags (e.g. `stepdeploy:service`), as RDS keeps them on the snapshot. */
+  readonly tags?: Readonly<Record<string, string>>;
 }
 
 function snapshotDir(stateDir: string, id: string): string {
@@ -324,6 +326,7 @@ async function withGlobalReadLock<T>(container: string, body: () => Promise<T>):
 export async function snapshotDatabase(
   handle: DatabaseHandle,
   snapshotId: string,
+  tags: Readonly<Record<string, string>> = {},
 ): Promise<SnapshotMetadata> {
   const dir = snapshotDir(handle.stateDir, snapshotId);
   const existing = await describeSnapshot(handle.stateDir, snapshotId);
@@ -359,6 +362,7 @@ export async function snapshotDatabase(
     engine,
     dumpFile,
     tables,
+    tags,
   };
   // metadata.json is written last: its presence marks the snapshot complete.
   await writeFile(join(dir, 'metadata.json.tmp'), `${JSON.stringify(meta, null, 2)}\n`, {
@@ -417,6 +421,21 @@ export async function removeDatabase(
   await removeVolume(handle.volume);
   await rm(handle.passwordFile, { force: true });
   await rm(handle.rootPasswordFile, { force: true });
+}
+
+/** Every complete stored snapshot (those whose metadata.json is written), in no order. */
+export async function listSnapshots(stateDir: string): Promise<SnapshotMetadata[]> {
+  let ids: string[];
+  try {
+    ids = await readdir(join(stateDir, 'snapshots'));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw err;
+  }
+  const metas = await Promise.all(
+    ids.filter((id) => SNAPSHOT_RE.test(id)).map((id) => describeSnapshot(stateDir, id)),
+  );
+  return metas.filter((m): m is SnapshotMetadata => m !== undefined);
 }
 
 /** Removes a stored snapshot (dump and metadata). */

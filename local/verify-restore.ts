@@ -10,12 +10,14 @@ import { randomUUID } from 'node:crypto';
 import { appendFile, chmod, chown, copyFile, mkdir, readdir, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { TaskDefinition } from '@aws-sdk/client-ecs';
+import { verificationTaskDefinition } from '#commons/task-definition.ts';
 import type { SnapshotManifest, TableStat } from '#commons/verify-data-checks.ts';
 import { connectDatabase, type DatabaseEndpoint } from '#commons/verify-data-sql.ts';
 import { NoSnapshotError } from '#commons/verify-errors.ts';
 import { scratchExpiry, scratchInstanceId } from '#commons/verify-scratch.ts';
 import { buildMetrics } from '#functions/publish-metrics/publish-metrics.ts';
 import { PublishMetricsInputSchema } from '#functions/publish-metrics/schema.ts';
+import { registerVerificationTaskDefinitionSchema } from '#functions/register-verification-task-definition/schema.ts';
 import {
   type ApplicationProbe,
   httpGet,
@@ -332,6 +334,21 @@ export function verifyRestoreAdapters(opts: LocalVerifyOptions): VerifyRestoreAd
           `service ${opts.service} does not exist (stepdeploy local up creates it)`,
         );
       return { Services: [{ ServiceName: opts.service, TaskDefinition: service.taskDefinition }] };
+    },
+    // RegisterVerificationTaskDefinition: the verification's own revision of the current one
+    // (the shared pure function: no persistent volumes, the scratch site URL).
+    RegisterVerificationTaskDefinition: async (input) => {
+      const event = registerVerificationTaskDefinitionSchema.parse(input);
+      const store = new TaskDefinitionStore(opts.stateDir);
+      const current = await store.describe(event.taskDefinitionArn);
+      const registered = await store.register(
+        verificationTaskDefinition({ taskDefinition: current }, event.containerName, event.siteUrl),
+      );
+      note(`verification revision ${registered.taskDefinitionArn?.split('/').pop()}`);
+      return {
+        taskDefinitionArn: registered.taskDefinitionArn as string,
+        sourceTaskDefinitionArn: event.taskDefinitionArn,
+      };
     },
     // ecs:runTask: one container of that revision, its database pointed at the scratch copy.
     RunVerificationTask: async (input) => {

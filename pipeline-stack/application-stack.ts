@@ -228,7 +228,7 @@ export class ApplicationStack extends Stack {
       iamAuthentication: config.dbIamAuth,
       deletionProtection: true,
       backupRetention: Duration.days(7),
-      preferredBackupWindow: '03:00-04:00',
+      preferredBackupWindow: config.dbBackupWindow,
       preferredMaintenanceWindow: 'sun:04:30-sun:05:30',
       copyTagsToSnapshot: true,
       autoMinorVersionUpgrade: true,

@@ -1,4 +1,13 @@
 import type { IConstruct } from 'constructs';
+import {
+  checkScheduleOutsideWindow,
+  type DailyWindow,
+  insideWindow,
+  parseDailyWindow,
+} from './schedule-window.ts';
+
+/** The RDS maintenance window application-stack.ts sets (sun:04:30-sun:05:30), as a daily span. */
+const MAINTENANCE: DailyWindow = { start: 270, end: 330, text: '04:30-05:30' };
 
 /** Log retention periods CloudWatch Logs accepts (days). */
 const LOG_RETENTION_DAYS = [
@@ -59,6 +68,12 @@ export interface AppConfig {
   readonly dbIamAuth: boolean;
   /** Schema WordPress uses. */
   readonly dbName: string;
+  /**
+   * RDS preferred backup window, `hh:mm-hh:mm` UTC (at least 30 minutes). CreateDBSnapshot
+   * fails with InvalidDBInstanceState while the instance is `backing-up`, so the verification
+   * schedule must start outside it.
+   */
+  readonly dbBackupWindow: string;
   /** Address subscribed to the operational alarms topic, if any. */
   readonly alarmEmail?: string;
   /**
@@ -82,6 +97,13 @@ export interface AppConfig {
    * carries the warning) or `block` (a failed verification fails the release before deploy).
    */
   readonly releaseVerifyBackup: 'off' | 'warn' | 'block';
+  /**
+   * Release snapshots kept after a successful release: the newest this many (the release's own
+   * included)...
+   */
+  readonly keepReleaseSnapshots: number;
+  /** ...plus those of the last this many SUCCEEDED releases; PruneSnapshots deletes the rest. */
+  readonly keepKnownGoodSnapshots: number;
 }
 
 /** Raised when a context value is missing its expected shape; names the offending key. */
@@ -115,15 +137,21 @@ export const CONFIG_DEFAULTS = {
   dbMultiAz: false,
   dbIamAuth: false,
   dbName: 'wordpress',
+  dbBackupWindow: '03:00-04:00',
   sourceBranch: 'main',
   releasePrefix: 'releases/',
-  // Daily at 03:17 UTC, off the hour and away from everyone else's jobs.
-  verifySchedule: 'cron(17 3 * * ? *)',
+  // Daily at 06:17 UTC: after the 03:00-04:00 backup window (so the newest automated snapshot
+  // is ready and the instance is not backing-up) and the Sunday 04:30-05:30 maintenance window,
+  // off the hour and away from everyone else's jobs.
+  verifySchedule: 'cron(17 6 * * ? *)',
   restoreRtoMinutes: 45,
   // Off by default: a nested verification adds an RDS restore (typically 10-30 min, longer than
   // the build) and a scratch instance to every release, and the daily schedule already verifies
   // the backups. Opt in with warn, or block once the manifest caveat (docs/release.md) is acceptable.
   releaseVerifyBackup: 'off',
+  // 10 + 3 of the 100 manual snapshots RDS allows per region by default.
+  keepReleaseSnapshots: 10,
+  keepKnownGoodSnapshots: 3,
 } as const satisfies Partial<AppConfig>;
 
 type Lookup = (key: string) => unknown;
@@ -196,6 +224,14 @@ export function parseConfig(lookup: Lookup, env: NodeJS.ProcessEnv = {}): AppCon
     'X86_64',
     'ARM64',
   ] as const);
+  if (cpuArchitecture !== 'X86_64') {
+    // The image is built by Packer's Docker builder on an x86_64 CodeBuild image with no
+    // emulation, so an ARM64 task would pull an x86_64 image and exit with "exec format error".
+    throw new ConfigError(
+      'cpuArchitecture',
+      `${cpuArchitecture} is not supported: the pipeline builds x86_64 images only (CodeBuild LinuxBuildImage.STANDARD_7_0, Packer Docker builder); use X86_64 (the default)`,
+    );
+  }
 
   const certificateArn = readOptionalString(lookup, 'certificateArn');
   if (
@@ -274,6 +310,25 @@ export function parseConfig(lookup: Lookup, env: NodeJS.ProcessEnv = {}): AppCon
     );
   }
 
+  const dbBackupWindow = readString(lookup, 'dbBackupWindow', CONFIG_DEFAULTS.dbBackupWindow);
+  const backupWindow = parseDailyWindow(dbBackupWindow);
+  if (!backupWindow || backupWindow.end - backupWindow.start < 30) {
+    throw new ConfigError(
+      'dbBackupWindow',
+      `expected an RDS backup window hh:mm-hh:mm in UTC of at least 30 minutes, got "${dbBackupWindow}"`,
+    );
+  }
+  // RDS refuses a backup window that overlaps the maintenance window (sun:04:30-sun:05:30).
+  if (
+    [270, 329].some((t) => insideWindow(t, backupWindow)) ||
+    insideWindow(backupWindow.start, MAINTENANCE)
+  ) {
+    throw new ConfigError(
+      'dbBackupWindow',
+      `"${dbBackupWindow}" overlaps the maintenance window sun:04:30-sun:05:30; choose a window that ends by 04:30 or starts at 05:30 or later`,
+    );
+  }
+
   const alarmEmail = readOptionalString(lookup, 'alarmEmail');
   if (alarmEmail !== undefined && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(alarmEmail)) {
     throw new ConfigError('alarmEmail', `expected an e-mail address, got "${alarmEmail}"`);
@@ -309,7 +364,15 @@ export function parseConfig(lookup: Lookup, env: NodeJS.ProcessEnv = {}): AppCon
   if (!/^(cron|rate|at)\(.+\)$/.test(verifySchedule)) {
     throw new ConfigError(
       'verifySchedule',
-      `expected a Scheduler expression like cron(17 3 * * ? *) or rate(1 day), got "${verifySchedule}"`,
+      `expected a Scheduler expression like cron(17 6 * * ? *), got "${verifySchedule}"`,
+    );
+  }
+  const outside = checkScheduleOutsideWindow(verifySchedule, backupWindow);
+  if (!outside.ok) {
+    throw new ConfigError(
+      'verifySchedule',
+      `"${verifySchedule}" must start outside the database backup window dbBackupWindow=${dbBackupWindow} (UTC), but ${outside.reason}; ` +
+        'give a cron(...) expression whose hours and minutes fall outside it, or move dbBackupWindow',
     );
   }
   const restoreRtoMinutes = readInt(
@@ -325,6 +388,28 @@ export function parseConfig(lookup: Lookup, env: NodeJS.ProcessEnv = {}): AppCon
     CONFIG_DEFAULTS.releaseVerifyBackup as AppConfig['releaseVerifyBackup'],
     ['off', 'warn', 'block'] as const,
   );
+  const keepReleaseSnapshots = readInt(
+    lookup,
+    'keepReleaseSnapshots',
+    CONFIG_DEFAULTS.keepReleaseSnapshots,
+    1,
+    50,
+  );
+  const keepKnownGoodSnapshots = readInt(
+    lookup,
+    'keepKnownGoodSnapshots',
+    CONFIG_DEFAULTS.keepKnownGoodSnapshots,
+    0,
+    20,
+  );
+  if (keepReleaseSnapshots + keepKnownGoodSnapshots > 50) {
+    // The quota (100 manual snapshots per region by default) is shared with every other
+    // manual snapshot in the account and region, final snapshots of deleted stacks included.
+    throw new ConfigError(
+      'keepReleaseSnapshots',
+      `keepReleaseSnapshots (${keepReleaseSnapshots}) + keepKnownGoodSnapshots (${keepKnownGoodSnapshots}) must be at most 50, half of the default RDS quota of 100 manual snapshots per region`,
+    );
+  }
 
   return {
     prefix,
@@ -348,6 +433,7 @@ export function parseConfig(lookup: Lookup, env: NodeJS.ProcessEnv = {}): AppCon
     dbMultiAz,
     dbIamAuth,
     dbName,
+    dbBackupWindow,
     alarmEmail,
     sourceRepositoryName,
     sourceBranch,
@@ -356,6 +442,8 @@ export function parseConfig(lookup: Lookup, env: NodeJS.ProcessEnv = {}): AppCon
     verifySchedule,
     restoreRtoMinutes,
     releaseVerifyBackup,
+    keepReleaseSnapshots,
+    keepKnownGoodSnapshots,
   };
 }
 

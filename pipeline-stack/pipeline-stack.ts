@@ -28,6 +28,7 @@ import { Asset } from 'aws-cdk-lib/aws-s3-assets';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
 import { parse as parseYaml } from 'yaml';
+import { SMOKE_MAX_ATTEMPTS, smokeTestBudgetMs } from '#commons/smoke.ts';
 import { type ApplicationStack, CONTAINER_PORT } from './application-stack.ts';
 import type { AppConfig } from './config.ts';
 import { OperationsDashboard } from './constructs/dashboard.ts';
@@ -332,11 +333,13 @@ export class PipelineStack extends Stack {
     const checkHealth = step('CheckHealth', 'check-health', 'One poll of the health gate')
       .bindService(app.cluster, app.service, { update: false })
       .bindTargetGroup(app.targetGroup);
+    // The longest smoke test a release may ask for, plus cold start and slack: a failing smoke
+    // test must end as SmokeTestError with its reason, not as a Lambda timeout.
     const smokeTest = step(
       'SmokeTest',
       'smoke-test',
       'HTTP checks through the load balancer',
-      Duration.minutes(2),
+      Duration.seconds(Math.ceil(smokeTestBudgetMs(SMOKE_MAX_ATTEMPTS) / 1000) + 30),
     );
     const findLastKnownGood = step(
       'FindLastKnownGood',
@@ -346,6 +349,14 @@ export class PipelineStack extends Stack {
     const recordRelease = step('RecordRelease', 'record-release', 'Write the release ledger record')
       .bindLedgerWriter(this.ledgerTable)
       .bindExecutionHistory(this.releaseStateMachineName);
+    const pruneSnapshots = step(
+      'PruneSnapshots',
+      'prune-snapshots',
+      'Delete release snapshots beyond the retention after a success',
+      Duration.minutes(2),
+    )
+      .bindLedgerReader(this.ledgerTable, LEDGER_GOOD_INDEX)
+      .bindReleaseSnapshots(app.database, this.snapshotPrefix, app.service.serviceName);
 
     this.verifyRestore = new VerifyRestoreStateMachine(this, 'VerifyRestore', {
       prefix: config.prefix,
@@ -354,14 +365,14 @@ export class PipelineStack extends Stack {
       databaseSecret: app.databaseSecret,
       databaseName: config.dbName,
       verifierSecurityGroup: app.verifierSecurityGroup,
-      // The service's group lets the one-off task mount EFS uploads as the service does.
+      // The service's group gives the one-off task the service's egress (its own task
+      // definition mounts no EFS uploads).
       taskSecurityGroups: [app.serviceSecurityGroup],
       cluster: app.cluster,
       serviceName: app.service.serviceName,
       taskDefinition: app.taskDefinition,
       containerName: app.containerName,
       appPort: CONTAINER_PORT,
-      siteHost: config.domainName ?? app.loadBalancer.loadBalancerDnsName,
       topic: this.topic,
       manifestBucket: this.manifestBucket,
       manifestPrefix: MANIFEST_PREFIX,
@@ -427,6 +438,7 @@ export class PipelineStack extends Stack {
         findLastKnownGood,
         recordRelease,
         releaseLock,
+        pruneSnapshots,
       },
       buildProject: this.buildProject,
       topic: this.topic,
@@ -439,6 +451,10 @@ export class PipelineStack extends Stack {
       siteUrl: app.siteUrl,
       sourceRepositoryUrl: this.sourceRepository.repositoryCloneUrlHttp,
       sourceBucketName: this.sourceBucket.bucketName,
+      snapshotRetention: {
+        keepNewest: config.keepReleaseSnapshots,
+        keepKnownGood: config.keepKnownGoodSnapshots,
+      },
       verifyBackup: { mode: config.releaseVerifyBackup, verifyRestore: this.verifyRestore },
     });
     const releaseMachine = this.release.stateMachine;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { SMOKE_MAX_ATTEMPTS } from '#commons/smoke.ts';
 import { DIGEST_IMAGE } from '#commons/task-definition.ts';
 
 /** Release ids double as snapshot-id suffixes, so they follow RDS identifier rules. */
@@ -12,7 +13,7 @@ export const releaseOptionsSchema = z
     pollIntervalSeconds: z.int().min(1).max(300).default(15),
     maxUnhealthyPolls: z.int().min(1).max(40).default(4),
     requiredHealthyPolls: z.int().min(1).max(10).default(2),
-    smokeAttempts: z.int().min(1).max(10).default(5),
+    smokeAttempts: z.int().min(1).max(SMOKE_MAX_ATTEMPTS).default(5),
   })
   .default({
     skipRestoreTest: false,

@@ -75,3 +75,61 @@ export function pinImage(uri: string, digest: string): string {
   if (colon > lastSlash) repository = repository.slice(0, colon);
   return `${repository}@${digest}`;
 }
+
+/** Suffix of the family the backup verification registers its task definitions in. */
+export const VERIFICATION_FAMILY_SUFFIX = '-verify';
+
+/**
+ * The backup verification's own task definition, derived from the revision the service runs
+ * (same image, secrets, user, limits and health check): family `<family>-verify`; every
+ * persistent volume (EFS, Docker volume, host path) replaced by an empty task-local one of the
+ * same name, so the one-off task can never write into the live uploads; and the named
+ * container's WORDPRESS_SITE_URL set to the scratch site URL, so nothing it renders or
+ * redirects to points at the live site. Pure; shared by the Lambda and the local adapter.
+ */
+export function verificationTaskDefinition(
+  current: Pick<DescribeTaskDefinitionCommandOutput, 'taskDefinition'>,
+  containerName: string,
+  siteUrl: string,
+): RegisterTaskDefinitionCommandInput {
+  const td = current.taskDefinition;
+  if (!td?.family) throw new TaskDefinitionError('the current task definition has no family');
+  const containers = td.containerDefinitions ?? [];
+  if (!containers.some((c) => c.name === containerName)) {
+    throw new TaskDefinitionError(
+      `container "${containerName}" not found in ${td.family} (has: ${containers.map((c) => c.name).join(', ') || 'none'})`,
+    );
+  }
+  const {
+    taskDefinitionArn: _arn,
+    revision: _revision,
+    status: _status,
+    requiresAttributes: _requires,
+    compatibilities: _compat,
+    registeredAt: _at,
+    registeredBy: _by,
+    deregisteredAt: _dereg,
+    deleteRequestedAt: _del,
+    ...writable
+  } = td;
+  const family = td.family.endsWith(VERIFICATION_FAMILY_SUFFIX)
+    ? td.family
+    : `${td.family}${VERIFICATION_FAMILY_SUFFIX}`;
+  return {
+    ...writable,
+    family,
+    // Only the name survives: a volume without host or configuration is task-local and empty.
+    volumes: (td.volumes ?? []).map((v) => ({ name: v.name })),
+    containerDefinitions: containers.map((c) =>
+      c.name === containerName
+        ? {
+            ...c,
+            environment: [
+              ...(c.environment ?? []).filter((e) => e.name !== 'WORDPRESS_SITE_URL'),
+              { name: 'WORDPRESS_SITE_URL', value: siteUrl },
+            ],
+          }
+        : c,
+    ),
+  };
+}

@@ -1,12 +1,14 @@
 import { SmokeTestError } from '#commons/errors.ts';
-import { judgeResponse, SMOKE_PATHS, type SmokeCheck } from '#commons/smoke.ts';
+import {
+  judgeResponse,
+  SMOKE_PATHS,
+  SMOKE_TIMING,
+  type SmokeCheck,
+  type SmokeTiming,
+} from '#commons/smoke.ts';
 import type { SmokeTestEvent } from './schema.ts';
 
-/** Pacing of the smoke test; tests shorten it. */
-export interface SmokeTiming {
-  readonly intervalMs: number;
-  readonly requestTimeoutMs: number;
-}
+export type { SmokeTiming };
 
 async function check(siteUrl: string, path: string, timing: SmokeTiming): Promise<SmokeCheck> {
   const url = new URL(path, siteUrl).toString();
@@ -26,10 +28,7 @@ async function check(siteUrl: string, path: string, timing: SmokeTiming): Promis
  * Checks `/readyz` and the home page through the load balancer, retrying each a bounded number
  * of times; throws SmokeTestError with the last failing reason.
  */
-export async function smokeTest(
-  event: SmokeTestEvent,
-  timing: SmokeTiming = { intervalMs: 3000, requestTimeoutMs: 5000 },
-) {
+export async function smokeTest(event: SmokeTestEvent, timing: SmokeTiming = SMOKE_TIMING) {
   const checks: SmokeCheck[] = [];
   for (const path of SMOKE_PATHS) {
     let last: SmokeCheck | undefined;

@@ -3,7 +3,7 @@ import middy from '@middy/core';
 import { rdsClient } from '#commons/clients/rds.ts';
 import { logger } from '#commons/powertools.ts';
 import type { SweepOutput } from './schema.ts';
-import { sweep } from './sweep-scratch-instances.ts';
+import { sweep, sweepVerdict } from './sweep-scratch-instances.ts';
 
 const run = async (): Promise<SweepOutput> => {
   const out = await sweep(rdsClient, new Date());
@@ -12,8 +12,12 @@ const run = async (): Promise<SweepOutput> => {
       instances: out.unparseable,
     });
   }
-  logger.info('scratch sweep done', { deleted: out.deleted });
-  return out;
+  if (out.failed.length > 0) {
+    logger.error('scratch instances not deleted', { failed: out.failed, deleted: out.deleted });
+  } else {
+    logger.info('scratch sweep done', { deleted: out.deleted });
+  }
+  return sweepVerdict(out);
 };
 
 /** SweepScratchInstances Lambda (scheduled). */

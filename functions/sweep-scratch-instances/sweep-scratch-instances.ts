@@ -25,10 +25,47 @@ export async function listCandidates(rds: RDSClient): Promise<ScratchCandidate[]
   return out;
 }
 
-/** One sweep; an instance already gone counts as deleted. */
+/** One sweep found scratch instances it could not delete; the message names each and why. */
+export class ScratchSweepError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'ScratchSweepError';
+  }
+}
+
+/** How one DeleteDBInstance ended: `error` is undefined when the call succeeded. */
+export interface DeleteAttempt {
+  readonly id: string;
+  readonly error?: unknown;
+}
+
+/**
+ * The sweep's report from every attempt (pure): a success, or an instance already gone
+ * (DBInstanceNotFoundFault), counts as deleted; any other error is a failure named with its
+ * error, and never stops the other deletions.
+ */
+export function sweepReport(
+  attempts: readonly DeleteAttempt[],
+  unparseable: readonly string[],
+): SweepOutput {
+  const deleted: string[] = [];
+  const failed: SweepOutput['failed'] = [];
+  for (const { id, error } of attempts) {
+    if (error === undefined || (error instanceof Error && error.name === 'DBInstanceNotFoundFault'))
+      deleted.push(id);
+    else
+      failed.push({
+        id,
+        error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+      });
+  }
+  return { deleted, failed, unparseable: [...unparseable] };
+}
+
+/** One sweep: tries every expired scratch instance, then reports them all. */
 export async function sweep(rds: RDSClient, now: Date): Promise<SweepOutput> {
   const { expired, unparseable } = expiredScratch(await listCandidates(rds), now);
-  const deleted: string[] = [];
+  const attempts: DeleteAttempt[] = [];
   for (const id of expired) {
     try {
       await rds.send(
@@ -38,10 +75,25 @@ export async function sweep(rds: RDSClient, now: Date): Promise<SweepOutput> {
           DeleteAutomatedBackups: true,
         }),
       );
+      attempts.push({ id });
     } catch (error) {
-      if (!(error instanceof Error && error.name === 'DBInstanceNotFoundFault')) throw error;
+      attempts.push({ id, error });
     }
-    deleted.push(id);
   }
-  return { deleted, unparseable };
+  return sweepReport(attempts, unparseable);
+}
+
+/**
+ * The scheduled run's verdict: the report, or ScratchSweepError naming every failure (so the
+ * invocation counts as failed, the scheduler retries and the Lambda Errors metric shows it).
+ */
+export function sweepVerdict(report: SweepOutput): SweepOutput {
+  if (report.failed.length > 0) {
+    throw new ScratchSweepError(
+      `could not delete ${report.failed.length} expired scratch instance(s): ${report.failed
+        .map((f) => `${f.id} (${f.error})`)
+        .join('; ')}; deleted ${report.deleted.length}`,
+    );
+  }
+  return report;
 }

@@ -7,6 +7,7 @@ import type { StepContext } from './context.ts';
 import { deployService } from './deploy-service.ts';
 import { findLastKnownGood } from './find-last-known-good.ts';
 import { notify } from './notify.ts';
+import { pruneSnapshots } from './prune-snapshots.ts';
 import { readBuildOutput } from './read-build-output.ts';
 import { recordRelease } from './record-release.ts';
 import { recordSnapshotManifest } from './record-snapshot-manifest.ts';
@@ -39,6 +40,7 @@ export function releaseHandlers(ctx: StepContext): Record<string, StepHandler> {
     Rollback: deployService(ctx),
     CheckRollbackHealth: checkHealth(ctx),
     RecordRelease: recordRelease(ctx),
+    PruneSnapshots: pruneSnapshots(ctx),
     ReleaseLock: releaseLock(ctx),
     Notify: notify(ctx),
   };

@@ -52,7 +52,9 @@ export function snapshotDatabase(ctx: StepContext) {
       );
     snapshotJobs.set(id, { state: 'creating' });
     const started = ctx.now();
-    const job = dumpDatabase(ctx.database, id).then(
+    // Kept on the snapshot like RDS keeps them: PruneSnapshots selects release snapshots by tag.
+    const tags = Object.fromEntries((input.Tags ?? []).map((t) => [t.Key, t.Value]));
+    const job = dumpDatabase(ctx.database, id, tags).then(
       (meta) => {
         snapshotJobs.set(id, { state: 'available' });
         ctx.note(

@@ -38,6 +38,8 @@ export interface ReleaseFunctions {
   readonly findLastKnownGood: IFunction;
   readonly recordRelease: IFunction;
   readonly releaseLock: IFunction;
+  /** After a recorded success: deletes release snapshots beyond the retention. */
+  readonly pruneSnapshots: IFunction;
 }
 
 /** How a release verifies its pre-deploy snapshot (config key `releaseVerifyBackup`). */
@@ -67,6 +69,8 @@ export interface ReleaseStateMachineProps {
   readonly siteUrl: string;
   readonly sourceRepositoryUrl: string;
   readonly sourceBucketName: string;
+  /** Release snapshots PruneSnapshots keeps (config keepReleaseSnapshots / keepKnownGoodSnapshots). */
+  readonly snapshotRetention: { readonly keepNewest: number; readonly keepKnownGood: number };
   /**
    * The VerifyBackup state: with `warn` or `block` the snapshot branch runs `verifyRestore` on
    * the new snapshot (`off` skips it and grants nothing).
@@ -108,6 +112,9 @@ export class ReleaseStateMachine extends Construct {
       FindLastKnownGoodFunctionArn: f.findLastKnownGood.functionArn,
       RecordReleaseFunctionArn: f.recordRelease.functionArn,
       ReleaseLockFunctionArn: f.releaseLock.functionArn,
+      PruneSnapshotsFunctionArn: f.pruneSnapshots.functionArn,
+      KeepReleaseSnapshots: String(props.snapshotRetention.keepNewest),
+      KeepKnownGoodSnapshots: String(props.snapshotRetention.keepKnownGood),
       BuildProjectName: props.buildProject.projectName,
       TopicArn: props.topic.topicArn,
       ClusterArn: props.cluster.clusterArn,

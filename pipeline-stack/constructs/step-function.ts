@@ -9,6 +9,7 @@ import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { IDatabaseInstance } from 'aws-cdk-lib/aws-rds';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { METRICS_NAMESPACE, METRICS_SERVICE } from './dashboard.ts';
@@ -247,6 +248,49 @@ export class StepFunction extends NodejsFunction {
         actions: ['elasticloadbalancing:DescribeTargetHealth'],
         resources: ['*'],
       }),
+    );
+    return this;
+  }
+
+  /**
+   * List the database's manual snapshots and delete release snapshots: only those named
+   * `<snapshotPrefix>-*` AND tagged `stepdeploy:service=<serviceName>` (aws:ResourceTag), so a
+   * snapshot a person made, or another service's, cannot be deleted whatever the code decides.
+   */
+  bindReleaseSnapshots(
+    database: IDatabaseInstance,
+    snapshotPrefix: string,
+    serviceName: string,
+  ): this {
+    const stack = Stack.of(this);
+    const snapshots = (name: string) =>
+      stack.formatArn({
+        service: 'rds',
+        resource: 'snapshot',
+        resourceName: name,
+        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+      });
+    // DescribeDBSnapshots with DBInstanceIdentifier is authorized on the instance and the snapshots.
+    this.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['rds:DescribeDBSnapshots'],
+        resources: [database.instanceArn, snapshots('*')],
+      }),
+    );
+    this.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['rds:DeleteDBSnapshot'],
+        resources: [snapshots(`${snapshotPrefix}-*`)],
+        conditions: { StringEquals: { 'aws:ResourceTag/stepdeploy:service': serviceName } },
+      }),
+    );
+    this.acknowledge(
+      `AwsSolutions-IAM5[Resource::${nagArn(this, 'rds', 'snapshot:*')}]`,
+      "Lists the database's manual snapshots (read-only); which ones exist is only known at run time.",
+    );
+    this.acknowledge(
+      `AwsSolutions-IAM5[Resource::${nagArn(this, 'rds', `snapshot:${snapshotPrefix}-*`)}]`,
+      'Deletes release snapshots only: by name prefix, and conditioned on the stepdeploy:service tag of this service.',
     );
     return this;
   }

@@ -26,6 +26,7 @@ import {
   VERIFY_METRICS_DIMENSION,
   VERIFY_METRICS_NAMESPACE,
 } from '#commons/metrics.ts';
+import { VERIFICATION_FAMILY_SUFFIX } from '#commons/task-definition.ts';
 import { acknowledge } from '../nag.ts';
 import { nagResource } from './nag-ids.ts';
 import { StepFunction } from './step-function.ts';
@@ -36,8 +37,11 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const SCRATCH_TAG_KEY = 'stepdeploy:scratch';
 /** Metric namespace of the verification metrics (functions/publish-metrics; #commons/metrics.ts). */
 export const VERIFY_METRIC_NAMESPACE = VERIFY_METRICS_NAMESPACE;
-/** Default schedule: every day at 03:17 UTC (off the hour, away from everyone else's jobs). */
-export const DEFAULT_VERIFY_SCHEDULE = 'cron(17 3 * * ? *)';
+/**
+ * Default schedule: every day at 06:17 UTC, outside the default backup window (03:00-04:00)
+ * and maintenance window; config.ts checks a configured one against `dbBackupWindow`.
+ */
+export const DEFAULT_VERIFY_SCHEDULE = 'cron(17 6 * * ? *)';
 
 /** What the workflow needs from the application and the pipeline. */
 export interface VerifyRestoreStateMachineProps {
@@ -57,8 +61,12 @@ export interface VerifyRestoreStateMachineProps {
   readonly containerName: string;
   /** Port the WordPress container listens on (contract default 8080). */
   readonly appPort?: number;
-  /** Host of the public site URL, sent as Host so WordPress serves rather than redirects. */
-  readonly siteHost: string;
+  /**
+   * Site URL of the one-off verification task (its WORDPRESS_SITE_URL, and the Host header
+   * VerifyApplication sends); never the live site's. Default `http://<prefix>-verify.invalid`
+   * (the reserved .invalid TLD never resolves, so no rendered link reaches anything).
+   */
+  readonly verificationSiteUrl?: string;
   /** Extra groups for the one-off task (e.g. the service's, for EFS and egress). */
   readonly taskSecurityGroups?: readonly ec2.ISecurityGroup[];
   readonly topic: sns.ITopic;
@@ -115,6 +123,9 @@ export class VerifyRestoreStateMachine extends Construct {
       subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS,
     };
     const manifestPrefix = props.manifestPrefix ?? 'manifests/';
+    const verificationSiteUrl =
+      props.verificationSiteUrl ?? `http://${props.prefix.toLowerCase()}-verify.invalid`;
+    const verificationFamily = `${props.taskDefinition.family}${VERIFICATION_FAMILY_SUFFIX}`;
     const dbInstanceId = props.database.instanceIdentifier;
 
     // Only the verifier group may reach a scratch instance, and the scratch reaches nothing.
@@ -218,7 +229,7 @@ export class VerifyRestoreStateMachine extends Construct {
       {
         CLUSTER_ARN: props.cluster.clusterArn,
         APP_PORT: String(appPort),
-        SITE_HOST: props.siteHost,
+        SITE_HOST: new URL(verificationSiteUrl).host,
       },
       true,
     );
@@ -241,6 +252,30 @@ export class VerifyRestoreStateMachine extends Construct {
         actions: ['cloudwatch:PutMetricData'],
         resources: ['*'], // PutMetricData has no resource type; the namespace condition scopes it
         conditions: { StringEquals: { 'cloudwatch:namespace': VERIFY_METRIC_NAMESPACE } },
+      }),
+    );
+
+    // The verification's own revision of the current one: no live uploads, the scratch URL.
+    const registerVerification = fn(
+      'RegisterVerificationTaskDefinition',
+      'register-verification-task-definition',
+      {},
+      false,
+    );
+    registerVerification.addToRolePolicy(
+      new iam.PolicyStatement({
+        // DescribeTaskDefinition and RegisterTaskDefinition accept no resource ARN.
+        actions: ['ecs:DescribeTaskDefinition', 'ecs:RegisterTaskDefinition'],
+        resources: ['*'],
+      }),
+    );
+    registerVerification.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['iam:PassRole'],
+        resources: [props.taskDefinition.taskRole, props.taskDefinition.executionRole]
+          .filter((r): r is iam.IRole => r !== undefined)
+          .map((r) => r.roleArn),
+        conditions: { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } },
       }),
     );
 
@@ -273,6 +308,8 @@ export class VerifyRestoreStateMachine extends Construct {
       VerifyDataFunctionArn: verifyData.functionArn,
       VerifyApplicationFunctionArn: verifyApplication.functionArn,
       PublishMetricsFunctionArn: publishMetrics.functionArn,
+      RegisterVerificationTaskDefinitionFunctionArn: registerVerification.functionArn,
+      VerificationSiteUrl: verificationSiteUrl,
       ScratchInstanceClass: props.scratchInstanceClass ?? 'db.t4g.micro',
       ScratchSubnetGroupName: this.scratchSubnetGroup.subnetGroupName,
       ScratchSecurityGroupId: this.scratchSecurityGroup.securityGroupId,
@@ -306,7 +343,13 @@ export class VerifyRestoreStateMachine extends Construct {
       logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: false },
     });
     const role = this.stateMachine.role;
-    for (const f of [pickSnapshot, verifyData, verifyApplication, publishMetrics]) {
+    for (const f of [
+      pickSnapshot,
+      verifyData,
+      verifyApplication,
+      publishMetrics,
+      registerVerification,
+    ]) {
       f.grantInvoke(role);
     }
     props.topic.grantPublish(role);
@@ -380,7 +423,8 @@ export class VerifyRestoreStateMachine extends Construct {
             {
               service: 'ecs',
               resource: 'task-definition',
-              resourceName: `${props.taskDefinition.family}:*`,
+              // The verification family only: never the production revisions.
+              resourceName: `${verificationFamily}:*`,
               arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
             },
             stack,
@@ -512,6 +556,10 @@ export class VerifyRestoreStateMachine extends Construct {
     for (const f of [pickSnapshot, verifyData, verifyApplication, publishMetrics, this.sweeper]) {
       acknowledge(f, functionFindings);
     }
+    acknowledge(registerVerification, {
+      'AwsSolutions-IAM5[Resource::*]':
+        'X-Ray tracing, ecs:DescribeTaskDefinition and ecs:RegisterTaskDefinition accept no resource ARN; it passes only the task definition roles, only to ECS tasks.',
+    });
     const machineFindings: Record<string, string> = {
       'AwsSolutions-IAM5[Resource::*]': 'X-Ray tracing has no resource type.',
       [wildcard(scratchDb)]:
@@ -528,15 +576,21 @@ export class VerifyRestoreStateMachine extends Construct {
           {
             service: 'ecs',
             resource: 'task-definition',
-            resourceName: `${props.taskDefinition.family}:*`,
+            resourceName: `${verificationFamily}:*`,
             arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
           },
           stack,
         ),
       )]:
-        'Any revision of the one WordPress family: the service current revision is chosen at run time.',
+        'Any revision of the verification family: RegisterVerificationTaskDefinition registers it from the current revision at run time.',
     };
-    for (const f of [pickSnapshot, verifyData, verifyApplication, publishMetrics]) {
+    for (const f of [
+      pickSnapshot,
+      verifyData,
+      verifyApplication,
+      publishMetrics,
+      registerVerification,
+    ]) {
       machineFindings[wildcard(`${f.functionArn}:*`)] =
         'grantInvoke covers the function versions of a step this machine calls.';
     }

@@ -591,7 +591,7 @@ describe('config', () => {
       sourceBranch: 'main',
       releasePrefix: 'releases/',
       notificationEmails: [],
-      verifySchedule: 'cron(17 3 * * ? *)',
+      verifySchedule: 'cron(17 6 * * ? *)',
       restoreRtoMinutes: 45,
     });
     expect(defaults.sourceRepositoryName).toBeUndefined();

@@ -87,9 +87,11 @@ describe('PipelineStack', () => {
     );
     // Act
     const resources = passRole.flatMap(({ statement }) => list(statement.Resource));
-    // Assess: RegisterTaskDefinition and the verify-restore machine's one-off task
+    // Assess: RegisterTaskDefinition, the verification's own task definition and the
+    // verify-restore machine's one-off task
     expect(passRole.map(({ policy }) => policy).sort()).toEqual([
       expect.stringMatching(/^RegisterTaskDefinition/),
+      expect.stringMatching(/^VerifyRestoreRegisterVerificationTaskDefinition/),
       expect.stringMatching(/^VerifyRestoreStateMachineRole/),
     ]);
     for (const { statement } of passRole) {
@@ -151,7 +153,7 @@ describe('PipelineStack', () => {
     expect(typeof body).toBe('string');
     expect(machine?.Properties.DefinitionS3Location).toBeUndefined();
     expect(placeholdersOf(body)).toEqual([...substitutions].sort());
-    expect(placeholdersOf(body)).toHaveLength(24);
+    expect(placeholdersOf(body)).toHaveLength(26);
     expect(machine?.Properties.TracingConfiguration).toEqual({ Enabled: true });
     expect(machine?.Properties.LoggingConfiguration).toMatchObject({
       Level: 'ALL',
@@ -212,8 +214,8 @@ describe('PipelineStack', () => {
     const logGroups = template.findResources('AWS::Logs::LogGroup');
     // Act
     const props = functions.map((f) => f.Properties);
-    // Assess: 11 release steps, StartRelease, FormatNotification, 5 verify-restore functions
-    expect(props).toHaveLength(18);
+    // Assess: 11 release steps, StartRelease, FormatNotification, 6 verify-restore functions
+    expect(props).toHaveLength(19);
     expect(new Set(props.map((p) => `${p.Runtime}/${p.Architectures}`))).toEqual(
       new Set(['nodejs22.x/arm64']),
     );

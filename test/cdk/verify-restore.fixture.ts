@@ -77,7 +77,6 @@ export function synthVerifyRestoreStack(overrides: Partial<VerifyRestoreStateMac
     serviceName: 'test-wordpress',
     taskDefinition,
     containerName: 'wordpress',
-    siteHost: 'www.example.org',
     topic,
     manifestBucket: bucket,
     ...overrides,

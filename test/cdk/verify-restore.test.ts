@@ -1,7 +1,12 @@
-import { Duration } from 'aws-cdk-lib';
+import type { TaskDefinition } from '@aws-sdk/client-ecs';
+import { App, Duration } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { verificationTaskDefinition } from '#commons/task-definition.ts';
+import { cfnToSdk } from '#local/application.ts';
 import { type CfnTemplate, definitionFromTemplate } from '#local/template.ts';
+import { ApplicationStack, CONTAINER_NAME } from '#stack/application-stack.ts';
+import { loadConfig } from '#stack/config.ts';
 import { DEFAULT_VERIFY_SCHEDULE } from '#stack/constructs/verify-restore-state-machine.ts';
 import { synthVerifyRestoreStack } from './verify-restore.fixture.ts';
 
@@ -254,6 +259,89 @@ describe('schedule and alarms', () => {
     custom.hasResourceProperties('AWS::CloudWatch::Alarm', {
       MetricName: 'RestoreDurationSeconds',
       Threshold: 1200,
+    });
+  });
+});
+
+describe('the verification task is not the production task', () => {
+  it('may run revisions of its own family only, never a production revision', () => {
+    // Act
+    const running = statements().filter(({ statement }) =>
+      actions(statement).includes('ecs:RunTask'),
+    );
+    // Assess
+    expect(running).toHaveLength(1);
+    const resource = JSON.stringify(running[0]?.statement.Resource);
+    expect(resource).toContain(':task-definition/test-wordpress-verify:*');
+    expect(resource).not.toContain(':task-definition/test-wordpress:*');
+  });
+
+  it('registers its own revision first and runs that one with the scratch site URL', () => {
+    // Prepare
+    const definition = definitionFromTemplate({
+      stack: 'VerifyRestoreTest',
+      templates: { VerifyRestoreTest: json },
+      match: 'verify',
+    });
+    const states = definition.States as Record<
+      string,
+      { Next?: string; Parameters?: Record<string, unknown> }
+    >;
+    // Act
+    const register = states.RegisterVerificationTaskDefinition;
+    const run = states.RunVerificationTask;
+    // Assess
+    expect(states.FindApplicationTaskDefinition?.Next).toBe('RegisterVerificationTaskDefinition');
+    expect(register?.Parameters).toMatchObject({
+      'taskDefinitionArn.$': '$.app.taskDefinition',
+      containerName: 'wordpress',
+      siteUrl: 'http://test-verify.invalid',
+    });
+    expect(register?.Next).toBe('RunVerificationTask');
+    expect(run?.Parameters?.['TaskDefinition.$']).toBe('$.app.verification.taskDefinitionArn');
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ SITE_HOST: 'test-verify.invalid' }) },
+    });
+  });
+
+  it('derives from the synthesized production task definition a revision without the live uploads or URL', () => {
+    // Prepare: the application stack's task definition, in the shape DescribeTaskDefinition returns
+    const app = new App({ context: { image: '127.0.0.1:5000/wordpress@sha256:'.padEnd(96, 'a') } });
+    const config = loadConfig(app, {});
+    const application = new ApplicationStack(app, 'VerifyTaskSource', {
+      env: { account: '123456789012', region: config.region },
+      config,
+    });
+    const [cfn] = Object.values(
+      Template.fromStack(application).findResources('AWS::ECS::TaskDefinition'),
+    );
+    const production = cfnToSdk(cfn?.Properties) as TaskDefinition;
+    const liveUploads = production.volumes?.find((v) => v.efsVolumeConfiguration);
+    // Act
+    const verification = verificationTaskDefinition(
+      { taskDefinition: production },
+      CONTAINER_NAME,
+      'http://stepdeploy-verify.invalid',
+    );
+    // Assess
+    expect(liveUploads?.name).toBeDefined();
+    expect(verification.family).toBe(`${production.family}-verify`);
+    expect(verification.volumes?.find((v) => v.name === liveUploads?.name)).toEqual({
+      name: liveUploads?.name,
+    });
+    expect(JSON.stringify(verification)).not.toMatch(/efsVolumeConfiguration|fileSystemId/);
+    const container = verification.containerDefinitions?.find((c) => c.name === CONTAINER_NAME);
+    const site = container?.environment?.filter((e) => e.name === 'WORDPRESS_SITE_URL');
+    expect(site).toEqual([
+      { name: 'WORDPRESS_SITE_URL', value: 'http://stepdeploy-verify.invalid' },
+    ]);
+    const original = production.containerDefinitions?.find((c) => c.name === CONTAINER_NAME);
+    expect(container).toMatchObject({
+      image: original?.image,
+      user: original?.user,
+      readonlyRootFilesystem: true,
+      secrets: original?.secrets,
+      mountPoints: original?.mountPoints,
     });
   });
 });

@@ -188,6 +188,7 @@ describe.sequential('local verify-backup', () => {
         'PickSnapshot',
         'RestoreScratchInstance',
         'VerifyData',
+        'RegisterVerificationTaskDefinition',
         'RunVerificationTask',
         'VerifyApplication',
         'StopVerificationTask',

@@ -85,6 +85,7 @@ const AFTER_VALIDATION = [
   'CheckHealth',
   'SmokeTest',
   'RecordRelease',
+  'PruneSnapshots',
   'ReleaseLock',
   'Notify',
 ];
@@ -117,10 +118,11 @@ describe('release state machine (synthesized definition, local runner)', () => {
     expect(result.status).toBe('SUCCEEDED');
     expect(new Set(aws.calls)).toEqual(new Set(['ValidateInput', ...AFTER_VALIDATION]));
     expect(aws.calls.slice(0, 2)).toEqual(['ValidateInput', 'AcquireLock']);
-    expect(aws.calls.slice(-5)).toEqual([
+    expect(aws.calls.slice(-6)).toEqual([
       'CheckHealth',
       'SmokeTest',
       'RecordRelease',
+      'PruneSnapshots',
       'ReleaseLock',
       'Notify',
     ]);

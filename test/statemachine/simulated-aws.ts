@@ -26,6 +26,12 @@ import {
   type QueueItem,
 } from '#commons/lock.ts';
 import { releaseTargetSchema } from '#commons/release.ts';
+import {
+  chooseSnapshotsToDelete,
+  knownGoodSnapshotIds,
+  type SnapshotInfo,
+  SnapshotPruneError,
+} from '#commons/snapshot-retention.ts';
 import { cloneTaskDefinition, pinImage } from '#commons/task-definition.ts';
 import { manifestKey } from '#commons/verify-manifest.ts';
 import { imageFromBuild } from '#functions/read-build-output/read-build-output.ts';
@@ -98,6 +104,10 @@ export class SimulatedAws {
   buildLabel = 'good';
   /** What a finished build exports, when a test replaces IMAGE_URI and IMAGE_DIGEST. */
   exportedVariables: Array<{ Name: string; Value: string }> | undefined;
+  /** The database's manual snapshots (SnapshotDatabase adds, PruneSnapshots deletes). */
+  snapshots: SnapshotInfo[] = [];
+  /** Snapshot ids RDS refuses to delete (InvalidDBSnapshotState), to exercise PruneSnapshots' report. */
+  readonly undeletableSnapshots = new Set<string>();
   events: () => readonly RunnerEvent[] = () => [];
   private revision = 7;
   private deployments = 0;
@@ -307,13 +317,23 @@ export class SimulatedAws {
         },
       })),
       ReadBuildOutput: step('ReadBuildOutput', (input) => imageFromBuild(input.build)),
-      SnapshotDatabase: step('SnapshotDatabase', (input) => ({
-        DbSnapshot: {
-          DbSnapshotIdentifier: input.DbSnapshotIdentifier,
-          DbInstanceIdentifier: input.DbInstanceIdentifier,
-          Status: 'creating',
-        },
-      })),
+      SnapshotDatabase: step('SnapshotDatabase', (input) => {
+        this.snapshots.push({
+          id: input.DbSnapshotIdentifier,
+          createdAt: new Date().toISOString(),
+          status: 'available',
+          tags: Object.fromEntries(
+            (input.Tags as { Key: string; Value: string }[]).map((t) => [t.Key, t.Value]),
+          ),
+        });
+        return {
+          DbSnapshot: {
+            DbSnapshotIdentifier: input.DbSnapshotIdentifier,
+            DbInstanceIdentifier: input.DbInstanceIdentifier,
+            Status: 'creating',
+          },
+        };
+      }),
       CheckSnapshot: step('CheckSnapshot', (input) => ({
         DbSnapshots: [{ DbSnapshotIdentifier: input.DbSnapshotIdentifier, Status: 'available' }],
       })),
@@ -375,6 +395,25 @@ export class SimulatedAws {
           outcome: record.outcome,
           finishedAt: record.finishedAt,
         };
+      }),
+      PruneSnapshots: step('PruneSnapshots', (input) => {
+        const decision = chooseSnapshotsToDelete(this.snapshots, {
+          service: input.service,
+          snapshotPrefix: input.snapshotPrefix,
+          currentSnapshotId: input.currentSnapshotId,
+          knownGoodSnapshotIds: knownGoodSnapshotIds(this.ledger, input.keepKnownGood),
+          policy: { keepNewest: input.keepNewest, keepKnownGood: input.keepKnownGood },
+        });
+        const refused = decision.delete.filter((id) => this.undeletableSnapshots.has(id));
+        this.snapshots = this.snapshots.filter(
+          (s) => !decision.delete.includes(s.id) || refused.includes(s.id),
+        );
+        if (refused.length > 0) {
+          throw new SnapshotPruneError(
+            `could not delete ${refused.length} of ${decision.delete.length} old release snapshot(s): ${refused.map((id) => `${id} (InvalidDBSnapshotStateFault: snapshot is not available)`).join('; ')}`,
+          );
+        }
+        return { deleted: decision.delete, kept: decision.keep };
       }),
       ReleaseLock: step('ReleaseLock', (input) => {
         if (this.lock?.holder !== input.releaseId) return { released: false, reason: 'not ours' };

@@ -6,6 +6,7 @@
 import { Template } from 'aws-cdk-lib/assertions';
 import type { StateMachineDefinition } from 'aws-local-stepfunctions';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { verificationTaskDefinition } from '#commons/task-definition.ts';
 import {
   ApplicationVerificationError,
   DataVerificationError,
@@ -48,6 +49,8 @@ class World {
     { state: 'PASSED', detail: 'readyz 200 and home page rendered' },
   ];
   overrides: Partial<Record<string, StepHandler>> = {};
+  /** Verification revisions RegisterVerificationTaskDefinition registered, by ARN. */
+  readonly verificationRevisions = new Map<string, ReturnType<typeof verificationTaskDefinition>>();
 
   handlers(): Record<string, StepHandler> {
     const count = (name: string) => {
@@ -116,9 +119,51 @@ class World {
           { TaskDefinition: 'arn:aws:ecs:eu-west-1:123456789012:task-definition/test-wordpress:7' },
         ],
       }),
+      // The production revision, as DescribeTaskDefinition returns it: EFS uploads, live URL.
+      RegisterVerificationTaskDefinition: (input) => {
+        const p = input as { taskDefinitionArn: string; containerName: string; siteUrl: string };
+        const registration = verificationTaskDefinition(
+          {
+            taskDefinition: {
+              taskDefinitionArn: p.taskDefinitionArn,
+              family: 'test-wordpress',
+              revision: 7,
+              status: 'ACTIVE',
+              containerDefinitions: [
+                {
+                  name: 'wordpress',
+                  image: '127.0.0.1:5000/wordpress@sha256:'.padEnd(96, 'a'),
+                  environment: [{ name: 'WORDPRESS_SITE_URL', value: 'https://www.example.org' }],
+                  mountPoints: [
+                    {
+                      sourceVolume: 'uploads',
+                      containerPath: '/var/lib/wordpress/wp-content/uploads',
+                      readOnly: false,
+                    },
+                  ],
+                },
+              ],
+              volumes: [
+                {
+                  name: 'uploads',
+                  efsVolumeConfiguration: { fileSystemId: 'fs-0123456789abcdef0' },
+                },
+              ],
+            },
+          },
+          p.containerName,
+          p.siteUrl,
+        );
+        const arn = `arn:aws:ecs:eu-west-1:123456789012:task-definition/${registration.family}:${this.verificationRevisions.size + 1}`;
+        this.verificationRevisions.set(arn, registration);
+        return { taskDefinitionArn: arn, sourceTaskDefinitionArn: p.taskDefinitionArn };
+      },
       RunVerificationTask: (input) => {
         const p = input as { TaskDefinition: string; Overrides: unknown };
-        expect(p.TaskDefinition).toMatch(/test-wordpress:7$/);
+        expect(p.TaskDefinition).toMatch(/test-wordpress-verify:\d+$/);
+        const revision = this.verificationRevisions.get(p.TaskDefinition);
+        expect(JSON.stringify(revision)).not.toContain('efsVolumeConfiguration');
+        expect(JSON.stringify(revision)).not.toContain('www.example.org');
         expect(JSON.stringify(p.Overrides)).toContain('WORDPRESS_DB_HOST');
         return {
           Tasks: [{ TaskArn: 'arn:aws:ecs:eu-west-1:123456789012:task/test/abc123' }],
