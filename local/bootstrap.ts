@@ -4,12 +4,11 @@ import { buildLedgerRecord, type ReleaseState } from '#commons/ledger.ts';
 import {
   type ApplicationTemplate,
   applicationFromTemplates,
-  serviceSettings,
   type TemplateSecret,
   taskDefinitionRegistration,
 } from './application.ts';
 import { buildImage } from './packer.ts';
-import { synthesizedTemplates } from './release.ts';
+import { releaseDefinition, releaseDesiredCount, synthesizedTemplates } from './release.ts';
 import { ensureSecret, readSecret, writeSecret } from './secrets.ts';
 import { repositoryOf } from './steps/build-image.ts';
 import { createContext, familyOf, type StackParts, type StepContext } from './steps/context.ts';
@@ -269,7 +268,10 @@ export async function bootstrapService(
     // Refused before the build when the synthesized definition has no local equivalent.
     const draft = initialTaskDefinition({ ...stack, application }, 'pending-build');
     await ensureSecretFiles(stack, draft);
-    const desiredCount = opts.desiredCount ?? serviceSettings(application).desiredCount;
+    // The template creates the service at 0 tasks (no image before the first release on AWS);
+    // the local bootstrap has built one, so it starts the count the releases set.
+    const desiredCount =
+      opts.desiredCount ?? releaseDesiredCount(await releaseDefinition(config.stateDir, log));
     log('building the bootstrap image (packer build, Ansible role)');
     const built = await buildImage({
       sourceRevision: 'bootstrap',

@@ -53,6 +53,12 @@ export const SALT_KEYS = [
   'LOGGED_IN_SALT',
   'NONCE_SALT',
 ] as const;
+/**
+ * Tag the task definition's image carries until a release has built one (no `image` in the
+ * config). Never pulled: the service starts at zero tasks and the first release sets its
+ * desired count with an image of its own.
+ */
+export const BOOTSTRAP_IMAGE_TAG = 'bootstrap';
 /** MySQL engine of the database (and of every scratch restore). */
 export const MYSQL_VERSION = rds.MysqlEngineVersion.VER_8_4_7;
 
@@ -76,6 +82,8 @@ export class ApplicationStack extends Stack {
   public readonly loadBalancer: elbv2.ApplicationLoadBalancer;
   public readonly siteUrl: string;
   public readonly repository: ecr.Repository;
+  /** Tasks the service runs once released (config `desiredCount`); DeployService sets it. */
+  public readonly desiredCount: number;
   public readonly database: rds.DatabaseInstance;
   public readonly databaseSecret: secretsmanager.ISecret;
   /** The only group besides the service's that the database admits (restore verifier). */
@@ -168,14 +176,16 @@ export class ApplicationStack extends Stack {
     this.verifierSecurityGroup = verifierSecurityGroup;
 
     // --- Image repository ----------------------------------------------------------------
+    // No fixed name: a name CloudFormation generates can never collide with a repository an
+    // earlier, rolled-back or deleted stack left behind ("already exists").
     this.repository = new ecr.Repository(this, 'Repository', {
-      repositoryName: `${config.prefix}/wordpress`,
       imageScanOnPush: true,
       imageTagMutability: ecr.TagMutability.IMMUTABLE,
       encryption: ecr.RepositoryEncryption.AES_256,
       // Images outlive the stack: a task definition revision the pipeline may roll back to
-      // must still be pullable.
-      removalPolicy: RemovalPolicy.RETAIN,
+      // must still be pullable. Except when the create itself rolls back: the new, empty
+      // repository goes with it (CloudFormation RetainExceptOnCreate).
+      removalPolicy: RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
       lifecycleRules: [
         {
           rulePriority: 1,
@@ -197,13 +207,14 @@ export class ApplicationStack extends Stack {
     const instanceIdentifier = `${config.prefix}-wordpress`;
     const dbLogExports = ['error', 'slowquery'];
     // Created up front (RDS writes into existing groups) so retention is set without the
-    // LogRetention custom resource and its extra Lambda.
+    // LogRetention custom resource and its extra Lambda. RDS fixes their names, so a failed
+    // create must not leave them behind: RetainExceptOnCreate deletes them on its rollback.
     const dbLogGroups = dbLogExports.map(
       (name) =>
         new logs.LogGroup(this, `DatabaseLog-${name}`, {
           logGroupName: `/aws/rds/instance/${instanceIdentifier}/${name}`,
           retention,
-          removalPolicy: RemovalPolicy.RETAIN,
+          removalPolicy: RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
         }),
     );
     const database = new rds.DatabaseInstance(this, 'Database', {
@@ -434,7 +445,10 @@ export class ApplicationStack extends Stack {
     });
     const container = taskDefinition.addContainer(CONTAINER_NAME, {
       containerName: CONTAINER_NAME,
-      image: ecs.ContainerImage.fromRegistry(config.image),
+      image:
+        config.image !== undefined
+          ? ecs.ContainerImage.fromRegistry(config.image)
+          : ecs.ContainerImage.fromEcrRepository(this.repository, BOOTSTRAP_IMAGE_TAG),
       user: `${CONTAINER_UID}:${CONTAINER_UID}`,
       readonlyRootFilesystem: true,
       essential: true,
@@ -483,10 +497,15 @@ export class ApplicationStack extends Stack {
     );
     this.taskDefinition = taskDefinition;
 
+    this.desiredCount = config.desiredCount;
     this.service = new ecs.FargateService(this, 'Service', {
       cluster: this.cluster,
       taskDefinition,
-      desiredCount: config.desiredCount,
+      // First deploy (no image yet): zero tasks, so nothing pulls the unbuilt image and the
+      // service is stable at once; the first release's DeployService sets desiredCount. With
+      // an image the count is left out: CloudFormation then keeps the count the releases set
+      // on every update instead of resetting it (AWS::ECS::Service DesiredCount).
+      desiredCount: config.image === undefined ? 0 : undefined,
       vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
       securityGroups: [serviceSecurityGroup],
       assignPublicIp: false,

@@ -40,6 +40,7 @@ export type PipelineApplication = Pick<
   | 'service'
   | 'taskDefinition'
   | 'containerName'
+  | 'desiredCount'
   | 'targetGroup'
   | 'loadBalancer'
   | 'siteUrl'
@@ -387,6 +388,7 @@ export class PipelineStack extends Stack {
       cluster: app.cluster,
       service: app.service,
       containerName: app.containerName,
+      desiredCount: app.desiredCount,
       targetGroup: app.targetGroup,
       database: app.database,
       snapshotPrefix: this.snapshotPrefix,

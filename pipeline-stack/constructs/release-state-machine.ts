@@ -59,6 +59,8 @@ export interface ReleaseStateMachineProps {
   readonly cluster: ICluster;
   readonly service: IService & { readonly serviceName: string };
   readonly containerName: string;
+  /** Tasks DeployService and Rollback set on the service (config `desiredCount`). */
+  readonly desiredCount: number;
   readonly targetGroup: ITargetGroup;
   readonly database: IDatabaseInstance;
   readonly snapshotPrefix: string;
@@ -110,6 +112,7 @@ export class ReleaseStateMachine extends Construct {
       ClusterArn: props.cluster.clusterArn,
       ServiceName: props.service.serviceName,
       ContainerName: props.containerName,
+      DesiredCount: String(props.desiredCount),
       TargetGroupArn: props.targetGroup.targetGroupArn,
       DbInstanceIdentifier: props.database.instanceIdentifier,
       SnapshotPrefix: props.snapshotPrefix,

@@ -120,6 +120,27 @@ describe('release state machine (synthesized definition, local runner)', () => {
     );
   });
 
+  it('starts the tasks: every UpdateService, the rollback too, sets the configured count', async () => {
+    // Prepare: the service was created at 0 tasks (no image before the first release).
+    const good = new SimulatedAws();
+    const bad = new SimulatedAws();
+    bad.buildLabel = 'bad-build';
+    bad.badDigests.add(digestOf('bad-build'));
+    // Act
+    const released = await release(good, inputs.commit());
+    const rolledBack = await release(bad, inputs.commit());
+    // Assess: desiredCount 2 from the config, through the ${DesiredCount} substitution.
+    expect(released.status).toBe('SUCCEEDED');
+    expect(good.desiredCounts).toEqual([2]);
+    expect(good.desiredCount).toBe(2);
+    expect(rolledBack).toMatchObject({ status: 'FAILED', error: 'ROLLED_BACK' });
+    expect(bad.calls.filter((c) => c === 'DeployService' || c === 'Rollback')).toEqual([
+      'DeployService',
+      'Rollback',
+    ]);
+    expect(bad.desiredCounts).toEqual([2, 2]);
+  });
+
   it('redeploys a given image digest without building', async () => {
     // Prepare
     const aws = new SimulatedAws();

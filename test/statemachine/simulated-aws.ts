@@ -13,6 +13,7 @@ import { describeHolder, type LockItem, newLock } from '#commons/lock.ts';
 import { releaseTargetSchema } from '#commons/release.ts';
 import { cloneTaskDefinition, pinImage } from '#commons/task-definition.ts';
 import { manifestKey } from '#commons/verify-manifest.ts';
+import { deployServiceSchema } from '#functions/deploy-service/schema.ts';
 import type { RecordSnapshotManifestOutput } from '#functions/record-snapshot-manifest/schema.ts';
 import { validateRelease } from '#functions/validate-input/validate-input.ts';
 import { type Json, type RunnerEvent, type StepHandler, toHistoryEvents } from '#local/runner.ts';
@@ -58,6 +59,10 @@ export class SimulatedAws {
   ledger: LedgerRecord[] = [];
   readonly taskDefinitions = new Map<string, TaskDefinition>();
   serviceTaskDefinition: string;
+  /** The service's desired count: created at 0, set by each UpdateService that carries one. */
+  desiredCount = 0;
+  /** The desired count each DeployService/Rollback call asked for, in order. */
+  readonly desiredCounts: Array<number | undefined> = [];
   rollout: Rollout | undefined;
   readonly notifications: Array<{
     Subject: string;
@@ -190,7 +195,11 @@ export class SimulatedAws {
         this.maybeFail(name);
         return fn(input as StepInput) as Json;
       };
-    const deploy = (input: StepInput) => {
+    const deploy = (raw: StepInput) => {
+      // The Lambda's own schema: what the ASL passes must be what DeployService accepts.
+      const input = deployServiceSchema.parse(raw);
+      this.desiredCounts.push(input.desiredCount);
+      if (input.desiredCount !== undefined) this.desiredCount = input.desiredCount;
       this.serviceTaskDefinition = input.taskDefinitionArn;
       this.deployments += 1;
       const createdAt = new Date(Date.UTC(2026, 1, 1, 10, this.deployments));
