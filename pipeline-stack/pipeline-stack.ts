@@ -294,6 +294,11 @@ export class PipelineStack extends Stack {
       'HTTP checks through the load balancer',
       Duration.minutes(2),
     );
+    const checkInstalled = step(
+      'CheckInstalled',
+      'check-installed',
+      'Ask /readyz through the load balancer whether WordPress is installed',
+    );
     const findLastKnownGood = step(
       'FindLastKnownGood',
       'find-last-known-good',
@@ -379,6 +384,7 @@ export class PipelineStack extends Stack {
         deployService,
         checkHealth,
         smokeTest,
+        checkInstalled,
         findLastKnownGood,
         recordRelease,
         releaseLock,
@@ -393,6 +399,12 @@ export class PipelineStack extends Stack {
       database: app.database,
       snapshotPrefix: this.snapshotPrefix,
       siteUrl: app.siteUrl,
+      install: {
+        taskDefinition: app.taskDefinition,
+        subnetIds: app.vpc.selectSubnets({ subnetType: SubnetType.PRIVATE_WITH_EGRESS }).subnetIds,
+        // The service's group: the database and EFS admit it, and it has egress (ECR, secrets).
+        securityGroupIds: [app.serviceSecurityGroup.securityGroupId],
+      },
       sourceRepositoryUrl: this.sourceRepository.repositoryCloneUrlHttp,
       sourceBucketName: this.sourceBucket.bucketName,
       verifyBackup: { mode: config.releaseVerifyBackup, verifyRestore: this.verifyRestore },

@@ -190,6 +190,30 @@ describe('ApplicationStack with the default config', () => {
     template.resourceCountIs('Custom::WordPressSalts', 1);
   });
 
+  it('generates the admin password into its own secret, injected as an ECS secret only', () => {
+    // Prepare
+    const { stack, template } = built;
+    const definition = container(template);
+    const secrets = definition.Secrets as { Name: string; ValueFrom: unknown }[];
+    const environment = JSON.stringify(definition.Environment);
+    const admin = stack.resolve(stack.adminSecret.secretArn);
+    // Act
+    const password = secrets.find((secret) => secret.Name === 'WORDPRESS_ADMIN_PASSWORD');
+    // Assess
+    template.hasResourceProperties('AWS::SecretsManager::Secret', {
+      Name: Match.absent(),
+      GenerateSecretString: Match.objectLike({
+        SecretStringTemplate: '{"username":"admin"}',
+        GenerateStringKey: 'password',
+        PasswordLength: 32,
+      }),
+    });
+    expect(JSON.stringify(password?.ValueFrom)).toContain(JSON.stringify(admin));
+    expect(JSON.stringify(password?.ValueFrom)).toContain(':password::');
+    expect(environment).not.toContain('ADMIN');
+    template.hasOutput('AdminSecretArn', { Value: admin });
+  });
+
   it('runs the container non-root on a read-only root with /healthz and port 8080', () => {
     // Prepare
     const { template } = built;

@@ -13,6 +13,7 @@ import { describeHolder, type LockItem, newLock } from '#commons/lock.ts';
 import { releaseTargetSchema } from '#commons/release.ts';
 import { cloneTaskDefinition, pinImage } from '#commons/task-definition.ts';
 import { manifestKey } from '#commons/verify-manifest.ts';
+import { judgeInstalled } from '#functions/check-installed/check-installed.ts';
 import { deployServiceSchema } from '#functions/deploy-service/schema.ts';
 import type { RecordSnapshotManifestOutput } from '#functions/record-snapshot-manifest/schema.ts';
 import { validateRelease } from '#functions/validate-input/validate-input.ts';
@@ -64,6 +65,12 @@ export class SimulatedAws {
   /** The desired count each DeployService/Rollback call asked for, in order. */
   readonly desiredCounts: Array<number | undefined> = [];
   rollout: Rollout | undefined;
+  /** WordPress is installed on the database (false: a fresh database, /readyz not-installed). */
+  installed = true;
+  /** Exit code the one-off install task's container ends with. */
+  installExitCode = 0;
+  /** Each InstallWordPress RunTask as the state machine asked for it. */
+  readonly installRuns: StepInput[] = [];
   readonly notifications: Array<{
     Subject: string;
     Message: string;
@@ -301,8 +308,37 @@ export class SimulatedAws {
       Rollback: step('Rollback', deploy),
       CheckHealth: step('CheckHealth', checkHealth),
       CheckRollbackHealth: step('CheckRollbackHealth', checkHealth),
+      CheckInstalled: step('CheckInstalled', (input) => {
+        if (!input.siteUrl) throw new Error('no site url');
+        return this.installed
+          ? judgeInstalled(200, 'ready\n')
+          : judgeInstalled(503, 'not-installed\n');
+      }),
+      // ecs:runTask.sync: the stopped task as DescribeTasks describes it.
+      InstallWordPress: step('InstallWordPress', (input) => {
+        this.installRuns.push(input);
+        const command = input.Overrides?.ContainerOverrides?.[0]?.Command;
+        const ran = JSON.stringify(command) === '["stepdeploy-install"]';
+        if (ran && this.installExitCode === 0) this.installed = true;
+        return {
+          TaskArn: `arn:aws:ecs:us-east-1:123456789012:task/sd/install${this.installRuns.length}`,
+          TaskDefinitionArn: input.TaskDefinition,
+          LastStatus: 'STOPPED',
+          StopCode: 'EssentialContainerExited',
+          StoppedReason: 'Essential container in task exited',
+          Containers: [
+            {
+              Name: 'wordpress',
+              LastStatus: 'STOPPED',
+              ExitCode: ran ? this.installExitCode : 127,
+            },
+          ],
+        };
+      }),
       SmokeTest: step('SmokeTest', (input) => {
         if (!input.siteUrl) throw new SmokeTestError('no site url');
+        if (!this.installed)
+          throw new SmokeTestError('/readyz answered 503: not-installed after 5 attempt(s)');
         return {
           checks: [
             { path: '/readyz', status: 200, ok: true },
