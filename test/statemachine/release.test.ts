@@ -191,8 +191,8 @@ describe('release state machine (synthesized definition, local runner)', () => {
       expect(aws.ledger.at(-1)).toMatchObject({ outcome: 'SUCCEEDED' });
     });
 
-    it('the same fresh database fails SmokeTest and rolls back when nothing installs it', async () => {
-      // Prepare: what every first release did before the install path existed.
+    it('a RunTask that keeps failing is retried, then rolls back naming InstallWordPress', async () => {
+      // Prepare: a fresh database whose install task ECS refuses to start.
       const aws = new SimulatedAws();
       aws.installed = false;
       aws.failures.set('InstallWordPress', {

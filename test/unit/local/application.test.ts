@@ -8,7 +8,7 @@ import {
   targetGroupSettings,
   taskDefinitionRegistration,
 } from '#local/application.ts';
-import { initialTaskDefinition, siteSecretPaths } from '#local/bootstrap.ts';
+import { adminPasswordFileOf, initialTaskDefinition, siteSecretPaths } from '#local/bootstrap.ts';
 import { fargateProblems } from '#local/fargate.ts';
 import { releaseDesiredCount } from '#local/release.ts';
 import { releaseDefinitionFromAssembly } from '../../statemachine/synthesized.ts';
@@ -333,7 +333,12 @@ describe('taskDefinitionRegistration (revision 1 is the synthesized task definit
       WORDPRESS_SECURE_AUTH_SALT: '/state/secrets/stepdeploy_wordpress-salts-SECURE_AUTH_SALT',
       WORDPRESS_LOGGED_IN_SALT: '/state/secrets/stepdeploy_wordpress-salts-LOGGED_IN_SALT',
       WORDPRESS_NONCE_SALT: '/state/secrets/stepdeploy_wordpress-salts-NONCE_SALT',
+      // The generated admin login (no fixed name: the logical id names its file).
+      WORDPRESS_ADMIN_PASSWORD: expect.stringMatching(
+        /^\/state\/secrets\/AdminPassword[0-9A-F]{8}-password$/,
+      ),
     });
+    expect(adminPasswordFileOf(td)).toBe(secrets.WORDPRESS_ADMIN_PASSWORD);
   });
 
   const container = (secrets: unknown[], environment: unknown[] = []) => ({
