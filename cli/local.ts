@@ -365,6 +365,7 @@ export function registerLocalCommands(program: Command, deps: CliDeps): void {
                   : `Local stack up: ${boot.siteUrl}`,
                 `  service revision  ${boot.taskDefinitionArn.split('/').pop()}`,
                 `  admin             user admin, password in ${boot.adminPasswordFile} (mode 600)`,
+                `  WordPress         ${boot.install === 'installed' ? 'installed' : `${boot.install}: the first release installs it (InstallWordPress)`}`,
                 `  state             ${stack.config.stateDir}`,
               ].join('\n'),
         );

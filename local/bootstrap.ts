@@ -1,15 +1,15 @@
 import { join } from 'node:path';
 import type { RegisterTaskDefinitionCommandInput } from '@aws-sdk/client-ecs';
 import { buildLedgerRecord, type ReleaseState } from '#commons/ledger.ts';
+import { checkInstalled } from '#functions/check-installed/check-installed.ts';
 import {
   type ApplicationTemplate,
   applicationFromTemplates,
-  serviceSettings,
   type TemplateSecret,
   taskDefinitionRegistration,
 } from './application.ts';
 import { buildImage } from './packer.ts';
-import { synthesizedTemplates } from './release.ts';
+import { releaseDefinition, releaseDesiredCount, synthesizedTemplates } from './release.ts';
 import { ensureSecret, readSecret, writeSecret } from './secrets.ts';
 import { repositoryOf } from './steps/build-image.ts';
 import { createContext, familyOf, type StackParts, type StepContext } from './steps/context.ts';
@@ -38,7 +38,6 @@ const slug = (s: string) =>
 export function siteSecretPaths(stateDir: string, service: string) {
   const dir = join(stateDir, 'secrets');
   return {
-    adminPassword: join(dir, `${service}-admin-password`),
     /** One JSON key of a (non-database) secret, e.g. `stepdeploy/wordpress-salts` AUTH_KEY. */
     secretKey: (secretName: string, key: string) =>
       join(dir, `${service}-${slug(secretName.split('/').pop() ?? secretName)}-${slug(key)}`),
@@ -109,73 +108,38 @@ export async function ensureSecretFiles(
     }
 }
 
-/** The form WordPress's installer posts at step 2, URL-encoded. Pure. */
-export function installForm(adminPassword: string, title = 'stepdeploy (local)'): string {
-  return new URLSearchParams({
-    weblog_title: title,
-    user_name: 'admin',
-    admin_password: adminPassword,
-    admin_password2: adminPassword,
-    pw_weak: '1',
-    admin_email: 'admin@example.com',
-    blog_public: '0',
-    Submit: 'Install WordPress',
-    language: '',
-  }).toString();
-}
+/** The environment variable the install script reads the admin password from. */
+export const ADMIN_PASSWORD_VARIABLE = 'WORDPRESS_ADMIN_PASSWORD';
 
-async function readyz(siteUrl: string): Promise<{ status: number; body: string }> {
-  try {
-    const res = await fetch(new URL('/readyz', siteUrl), { signal: AbortSignal.timeout(5000) });
-    return { status: res.status, body: (await res.text()).trim() };
-  } catch (error) {
-    return { status: 0, body: error instanceof Error ? error.message : String(error) };
-  }
+/**
+ * The local file that plays the admin password secret in a registration (the secret the
+ * application stack generates; InstallWordPress's one-off task reads it), or undefined. Pure.
+ */
+export function adminPasswordFileOf(registration: {
+  readonly containerDefinitions?: RegisterTaskDefinitionCommandInput['containerDefinitions'];
+}): string | undefined {
+  for (const c of registration.containerDefinitions ?? [])
+    for (const s of c.secrets ?? []) if (s.name === ADMIN_PASSWORD_VARIABLE) return s.valueFrom;
+  return undefined;
 }
 
 /**
- * Completes the WordPress install through WordPress's own HTTP installer (through HAProxy on
- * 127.0.0.1), with an admin password generated into a mode-600 file and never printed.
- * Idempotent: an installed site (`/readyz` 200) is left alone.
+ * Whether WordPress is installed, by the release machine's own CheckInstalled verdict on
+ * `/readyz` through HAProxy: the bootstrap installs nothing, the first release's
+ * InstallWordPress step does (as on AWS).
  */
-export async function installWordPress(
-  siteUrl: string,
-  adminPasswordFile: string,
-  log: (line: string) => void = () => {},
-): Promise<'installed' | 'already-installed'> {
+async function installState(siteUrl: string): Promise<'installed' | 'not-installed' | 'unknown'> {
   if (new URL(siteUrl).hostname !== '127.0.0.1')
     throw new BootstrapError(`the site must be on 127.0.0.1, not ${siteUrl}`);
-  let state = await readyz(siteUrl);
-  for (let i = 0; i < 60 && state.status !== 200 && state.body !== 'not-installed'; i++) {
-    await new Promise((r) => setTimeout(r, 1000));
-    state = await readyz(siteUrl);
-  }
-  if (state.status === 200) return 'already-installed';
-  if (state.body !== 'not-installed')
-    throw new BootstrapError(
-      `WordPress is not ready to install: /readyz answered ${state.status} ${state.body}`,
-    );
-  const password = await ensureSecret(adminPasswordFile);
-  log('completing the WordPress install (admin password in the secrets dir, mode 600)');
-  const res = await fetch(new URL('/wp-admin/install.php?step=2', siteUrl), {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: installForm(password),
-    redirect: 'manual',
-    signal: AbortSignal.timeout(60_000),
-  });
-  const body = await res.text();
-  const after = await readyz(siteUrl);
-  if (after.status !== 200) {
-    const message = /<p[^>]*class="message"[^>]*>([\s\S]*?)<\/p>/
-      .exec(body)?.[1]
-      ?.replace(/<[^>]+>/g, '')
-      .trim();
-    throw new BootstrapError(
-      `the WordPress installer answered ${res.status}${message ? ` (${message})` : ''} and /readyz still says ${after.status} ${after.body}`,
-    );
-  }
-  return 'installed';
+  const verdict = await checkInstalled(
+    { siteUrl },
+    { attempts: 30, intervalMs: 1000, requestTimeoutMs: 5000 },
+  );
+  return verdict.state === 'INSTALLED'
+    ? 'installed'
+    : verdict.state === 'NOT_INSTALLED'
+      ? 'not-installed'
+      : 'unknown';
 }
 
 /** What bootstrapping the service did. */
@@ -183,7 +147,9 @@ export interface BootstrapResult {
   readonly outcome: 'already-up' | 'bootstrapped' | 'restarted';
   readonly taskDefinitionArn: string;
   readonly siteUrl: string;
-  readonly install: 'installed' | 'already-installed';
+  /** `not-installed` on a fresh database: the first release installs it (InstallWordPress). */
+  readonly install: 'installed' | 'not-installed' | 'unknown';
+  /** The mode-600 file playing the admin password secret the install uses. */
   readonly adminPasswordFile: string;
 }
 
@@ -211,7 +177,7 @@ async function recordBootstrap(
       source: { type: 'local', revision: 'bootstrap' },
       target: { service: ctx.config.service },
     },
-    outcome: { status: 'SUCCEEDED', reason: 'bootstrap revision rolled out and installed' },
+    outcome: { status: 'SUCCEEDED', reason: 'bootstrap revision rolled out' },
     artifacts: { image: { uri: imageUri } },
     taskDef: { taskDefinitionArn },
   };
@@ -221,8 +187,10 @@ async function recordBootstrap(
 /**
  * The local equivalent of the first `cdk deploy` of the application: when the service does
  * not exist yet, builds a bootstrap image with the real Packer build, registers task-definition
- * revision 1, starts the service's tasks behind HAProxy, completes the WordPress install and
- * records revision 1 as known-good in the ledger. When it exists, makes sure its tasks run.
+ * revision 1, starts the service's tasks behind HAProxy and records revision 1 as known-good
+ * in the ledger. It installs nothing: like on AWS, the first release's CheckInstalled finds a
+ * fresh database and its InstallWordPress one-off task installs it. When the service exists,
+ * makes sure its tasks run.
  */
 export async function bootstrapService(
   stack: StackParts & { readonly application?: ApplicationTemplate },
@@ -234,7 +202,10 @@ export async function bootstrapService(
     desiredCount: opts.desiredCount,
   });
   const { config } = stack;
-  const secrets = siteSecretPaths(config.stateDir, config.service);
+  const missingAdminSecret = () =>
+    new BootstrapError(
+      `the task definition has no ${ADMIN_PASSWORD_VARIABLE} secret: synthesize the current app (its admin password secret) and run \`stepdeploy local down\` and \`up\` again`,
+    );
   try {
     const existing = await ctx.service.describe();
     if (existing) {
@@ -250,16 +221,17 @@ export async function bootstrapService(
         );
         await ctx.service.waitForSteady(primary.id);
       }
-      const install = await installWordPress(stack.loadBalancer.url, secrets.adminPassword, log);
+      const install = await installState(stack.loadBalancer.url);
+      const adminPasswordFile = adminPasswordFileOf(
+        await ctx.taskDefinitions.describe(primary.taskDefinition),
+      );
+      if (!adminPasswordFile) throw missingAdminSecret();
       return {
-        outcome:
-          before >= primary.desiredCount && install === 'already-installed'
-            ? 'already-up'
-            : 'restarted',
+        outcome: before >= primary.desiredCount ? 'already-up' : 'restarted',
         taskDefinitionArn: primary.taskDefinition,
         siteUrl: stack.loadBalancer.url,
         install,
-        adminPasswordFile: secrets.adminPassword,
+        adminPasswordFile,
       };
     }
 
@@ -268,8 +240,14 @@ export async function bootstrapService(
       applicationFromTemplates((await synthesizedTemplates(config.stateDir, log)).templates);
     // Refused before the build when the synthesized definition has no local equivalent.
     const draft = initialTaskDefinition({ ...stack, application }, 'pending-build');
+    const adminPasswordFile = adminPasswordFileOf(draft);
+    if (!adminPasswordFile) throw missingAdminSecret();
+    // The admin password is generated here, as Secrets Manager generates it on AWS.
     await ensureSecretFiles(stack, draft);
-    const desiredCount = opts.desiredCount ?? serviceSettings(application).desiredCount;
+    // The template creates the service at 0 tasks (no image before the first release on AWS);
+    // the local bootstrap has built one, so it starts the count the releases set.
+    const desiredCount =
+      opts.desiredCount ?? releaseDesiredCount(await releaseDefinition(config.stateDir, log));
     log('building the bootstrap image (packer build, Ansible role)');
     const built = await buildImage({
       sourceRevision: 'bootstrap',
@@ -290,16 +268,18 @@ export async function bootstrapService(
       releaseId: 'bootstrap',
     });
     await ctx.service.waitForSteady(deployment.id);
-    const install = await installWordPress(stack.loadBalancer.url, secrets.adminPassword, log);
+    const install = await installState(stack.loadBalancer.url);
+    if (install === 'not-installed')
+      log('WordPress is not installed yet: the first release installs it (InstallWordPress)');
     await recordBootstrap(ctx, arn, built.imageUri);
     // Reading it back proves the file is private before anyone relies on it.
-    await readSecret(secrets.adminPassword);
+    await readSecret(adminPasswordFile);
     return {
       outcome: 'bootstrapped',
       taskDefinitionArn: arn,
       siteUrl: stack.loadBalancer.url,
       install,
-      adminPasswordFile: secrets.adminPassword,
+      adminPasswordFile,
     };
   } finally {
     ctx.service.stop();

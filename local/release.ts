@@ -5,6 +5,7 @@ import { join, relative } from 'node:path';
 import type { StateMachineDefinition } from 'aws-local-stepfunctions';
 import { stepDurations } from '#commons/durations.ts';
 import type { ReleaseInput } from '#commons/release.ts';
+import { deployServiceSchema } from '#functions/deploy-service/schema.ts';
 import { type ExecutionProgress, summarize } from '../cli/render/progress.ts';
 import { fromLocalEvent, type StepEvent } from '../cli/render/step-events.ts';
 import { PROJECT_ROOT } from './config.ts';
@@ -177,6 +178,25 @@ export async function stateMachineDefinition(
   if (!stack)
     throw new SynthError(`no stack of the synthesized app holds the ${match} state machine`);
   return withAwsTaskTimeouts(definitionFromTemplate({ stack, templates, match }));
+}
+
+/**
+ * The desired count the release machine's DeployService sets (the config's `desiredCount`,
+ * through its `${DesiredCount}` substitution), read with DeployService's own schema. The
+ * application stack creates the service at 0 tasks, so this, not the template, is the count
+ * the local bootstrap starts. Pure.
+ */
+export function releaseDesiredCount(definition: StateMachineDefinition): number {
+  const state = definition.States.DeployService as { Parameters?: Record<string, unknown> };
+  const count = deployServiceSchema.parse({
+    cluster: 'local',
+    service: 'local',
+    taskDefinitionArn: 'local',
+    desiredCount: state?.Parameters?.desiredCount,
+  }).desiredCount;
+  if (count === undefined)
+    throw new SynthError('the release definition sets no desiredCount in DeployService');
+  return count;
 }
 
 /** The release state machine's ASL from the synthesized templates, substitutions resolved. */

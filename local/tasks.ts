@@ -64,6 +64,11 @@ export interface RunTaskInput {
   readonly taskDefinitionArn?: string;
   /** Overrides the container's command (tests, one-off admin tasks). */
   readonly command?: readonly string[];
+  /**
+   * `stepdeploy.role` label (default `task`, a task of the service). A one-off task (e.g.
+   * `install`) gets its own, so the service's scheduler neither counts nor drains it.
+   */
+  readonly role?: string;
   /** Scales the container health check's timings (default: STEPDEPLOY_TIME_FACTOR). */
   readonly timeFactor?: number;
 }
@@ -234,7 +239,7 @@ export function runInputFromTaskDefinition(
   td: TaskDefinition,
   where: Pick<
     RunTaskInput,
-    'stateDir' | 'service' | 'releaseId' | 'port' | 'portBase' | 'command' | 'timeFactor'
+    'stateDir' | 'service' | 'releaseId' | 'port' | 'portBase' | 'command' | 'timeFactor' | 'role'
   >,
 ): RunTaskInput {
   const container =
@@ -435,7 +440,7 @@ export async function runTask(input: RunTaskInput): Promise<LocalTask> {
       [LABEL_SERVICE]: input.service,
       [LABEL_REVISION]: String(input.revision),
       [LABEL_RELEASE]: input.releaseId,
-      [LABEL_ROLE]: 'task',
+      [LABEL_ROLE]: input.role ?? 'task',
       [LABEL_PORT]: String(port ?? 0),
       [LABEL_STOP_TIMEOUT]: String(container?.stopTimeout ?? 30),
       ...(td.cpu ? { [LABEL_CPU]: String(td.cpu) } : {}),

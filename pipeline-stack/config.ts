@@ -38,10 +38,16 @@ export interface AppConfig {
   readonly natGateways: number;
   /** VPC CIDR block. */
   readonly vpcCidr: string;
-  /** Tasks the service keeps running. */
+  /** Tasks the service keeps running; every release's DeployService sets it. */
   readonly desiredCount: number;
-  /** Image the service starts from until the pipeline registers its own revisions. */
-  readonly image: string;
+  /**
+   * Image of the application stack's own task-definition revision. Unset on the first deploy
+   * (nothing is built yet: the repository is created by the same stack): the revision then
+   * names `<repository>:bootstrap`, which is never pulled, because the service starts at zero
+   * tasks and the first release sets the desired count. Set it on later deploys that change
+   * the task definition to the image of the current release (`stepdeploy history`).
+   */
+  readonly image?: string;
   /** Fargate task CPU units. */
   readonly taskCpu: number;
   /** Fargate task memory (MiB). */
@@ -125,7 +131,6 @@ export const CONFIG_DEFAULTS = {
   natGateways: 1,
   vpcCidr: '10.40.0.0/16',
   desiredCount: 2,
-  image: 'public.ecr.aws/docker/library/wordpress:php8.4-apache',
   taskCpu: 512,
   taskMemoryMiB: 1024,
   cpuArchitecture: 'X86_64',
@@ -199,8 +204,8 @@ export function parseConfig(lookup: Lookup, env: NodeJS.ProcessEnv = {}): AppCon
   }
 
   const desiredCount = readInt(lookup, 'desiredCount', CONFIG_DEFAULTS.desiredCount, 1, 100);
-  const image = readString(lookup, 'image', CONFIG_DEFAULTS.image);
-  if (/\s/.test(image) || image.length === 0) {
+  const image = readOptionalString(lookup, 'image');
+  if (image !== undefined && /\s/.test(image)) {
     throw new ConfigError('image', `expected an image reference without spaces, got "${image}"`);
   }
 

@@ -54,6 +54,7 @@ export type PipelineApplication = Pick<
   | 'service'
   | 'taskDefinition'
   | 'containerName'
+  | 'desiredCount'
   | 'targetGroup'
   | 'loadBalancer'
   | 'siteUrl'
@@ -341,6 +342,11 @@ export class PipelineStack extends Stack {
       'HTTP checks through the load balancer',
       Duration.seconds(Math.ceil(smokeTestBudgetMs(SMOKE_MAX_ATTEMPTS) / 1000) + 30),
     );
+    const checkInstalled = step(
+      'CheckInstalled',
+      'check-installed',
+      'Ask /readyz through the load balancer whether WordPress is installed',
+    );
     const findLastKnownGood = step(
       'FindLastKnownGood',
       'find-last-known-good',
@@ -435,6 +441,7 @@ export class PipelineStack extends Stack {
         deployService,
         checkHealth,
         smokeTest,
+        checkInstalled,
         findLastKnownGood,
         recordRelease,
         releaseLock,
@@ -445,10 +452,17 @@ export class PipelineStack extends Stack {
       cluster: app.cluster,
       service: app.service,
       containerName: app.containerName,
+      desiredCount: app.desiredCount,
       targetGroup: app.targetGroup,
       database: app.database,
       snapshotPrefix: this.snapshotPrefix,
       siteUrl: app.siteUrl,
+      install: {
+        taskDefinition: app.taskDefinition,
+        subnetIds: app.vpc.selectSubnets({ subnetType: SubnetType.PRIVATE_WITH_EGRESS }).subnetIds,
+        // The service's group: the database and EFS admit it, and it has egress (ECR, secrets).
+        securityGroupIds: [app.serviceSecurityGroup.securityGroupId],
+      },
       sourceRepositoryUrl: this.sourceRepository.repositoryCloneUrlHttp,
       sourceBucketName: this.sourceBucket.bucketName,
       snapshotRetention: {

@@ -191,6 +191,12 @@ export const ASL_ERROR_NAMES: Readonly<Record<string, ErrorNameSource>> = {
     evidence: 'assumed',
     reference: `${OPTIMIZED}; public state machines retry RunTask on it for throttling and capacity`,
   },
+  'AmazonECS.Unknown': {
+    integration: 'ecs',
+    evidence: 'documented',
+    reference:
+      'Step Functions developer guide, ECS integration (connect-ecs): runTask fails with AmazonECS.Unknown when the response carries Failures (e.g. no capacity, a bad network configuration)',
+  },
   'ECS.ServerException': {
     integration: 'ecs',
     evidence: 'assumed',

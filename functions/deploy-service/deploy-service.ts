@@ -5,7 +5,8 @@ import { gateStartedAt } from '#commons/health.ts';
 import type { DeployServiceEvent } from './schema.ts';
 
 /**
- * Points the service at a task definition revision and returns the ECS deployment that
+ * Points the service at a task definition revision (and, when given, its desired count: the
+ * service starts at zero tasks until the first release) and returns the ECS deployment that
  * carries it. Idempotent: updating to the revision the service already runs starts nothing new,
  * and the PRIMARY deployment for that revision is returned.
  */
@@ -16,6 +17,7 @@ export async function deployService(event: DeployServiceEvent, now = new Date())
         cluster: event.cluster,
         service: event.service,
         taskDefinition: event.taskDefinitionArn,
+        ...(event.desiredCount !== undefined ? { desiredCount: event.desiredCount } : {}),
       }),
     ),
   );

@@ -16,7 +16,10 @@ export function deployService(ctx: StepContext) {
     if (event.service !== ctx.config.service)
       throw new DeployError(`service ${event.service} not found in ${event.cluster}`);
     try {
-      const deployment = await ctx.service.update(event.taskDefinitionArn);
+      const deployment = await ctx.service.update(
+        event.taskDefinitionArn,
+        event.desiredCount !== undefined ? { desiredCount: event.desiredCount } : {},
+      );
       ctx.note(
         `DeployService: ${deployment.id} rolling out ${event.taskDefinitionArn.split('/').pop()}`,
       );

@@ -2,10 +2,12 @@ import type { StepHandler } from '../runner.ts';
 import { acquireLock } from './acquire-lock.ts';
 import { buildImage } from './build-image.ts';
 import { checkHealth } from './check-health.ts';
+import { checkInstalled } from './check-installed.ts';
 import { checkSnapshot } from './check-snapshot.ts';
 import type { StepContext } from './context.ts';
 import { deployService } from './deploy-service.ts';
 import { findLastKnownGood } from './find-last-known-good.ts';
+import { installWordPress } from './install-wordpress.ts';
 import { notify } from './notify.ts';
 import { pruneSnapshots } from './prune-snapshots.ts';
 import { readBuildOutput } from './read-build-output.ts';
@@ -35,6 +37,8 @@ export function releaseHandlers(ctx: StepContext): Record<string, StepHandler> {
     RegisterTaskDefinition: registerTaskDefinition(ctx),
     DeployService: deployService(ctx),
     CheckHealth: checkHealth(ctx),
+    CheckInstalled: checkInstalled(ctx),
+    InstallWordPress: installWordPress(ctx),
     SmokeTest: smokeTest(ctx),
     FindLastKnownGood: findLastKnownGood(ctx),
     Rollback: deployService(ctx),

@@ -3,9 +3,9 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Arn, ArnFormat, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import type { IProject } from 'aws-cdk-lib/aws-codebuild';
-import type { ICluster, IService } from 'aws-cdk-lib/aws-ecs';
+import type { ICluster, IService, TaskDefinition } from 'aws-cdk-lib/aws-ecs';
 import type { ITargetGroup } from 'aws-cdk-lib/aws-elasticloadbalancingv2';
-import { type IGrantable, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { type IGrantable, type IRole, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IDatabaseInstance } from 'aws-cdk-lib/aws-rds';
@@ -35,6 +35,8 @@ export interface ReleaseFunctions {
   readonly deployService: IFunction;
   readonly checkHealth: IFunction;
   readonly smokeTest: IFunction;
+  /** `/readyz` through the ALB: is WordPress installed, or must InstallWordPress run first? */
+  readonly checkInstalled: IFunction;
   readonly findLastKnownGood: IFunction;
   readonly recordRelease: IFunction;
   readonly releaseLock: IFunction;
@@ -63,10 +65,22 @@ export interface ReleaseStateMachineProps {
   readonly cluster: ICluster;
   readonly service: IService & { readonly serviceName: string };
   readonly containerName: string;
+  /** Tasks DeployService and Rollback set on the service (config `desiredCount`). */
+  readonly desiredCount: number;
   readonly targetGroup: ITargetGroup;
   readonly database: IDatabaseInstance;
   readonly snapshotPrefix: string;
   readonly siteUrl: string;
+  /**
+   * The InstallWordPress one-off task (`ecs:runTask.sync` of the new revision with the image's
+   * `stepdeploy-install` command): the application's task definition (its family and the two
+   * roles RunTask passes) and where the task runs (the service's subnets and security groups).
+   */
+  readonly install: {
+    readonly taskDefinition: TaskDefinition;
+    readonly subnetIds: readonly string[];
+    readonly securityGroupIds: readonly string[];
+  };
   readonly sourceRepositoryUrl: string;
   readonly sourceBucketName: string;
   /** Release snapshots PruneSnapshots keeps (config keepReleaseSnapshots / keepKnownGoodSnapshots). */
@@ -109,6 +123,7 @@ export class ReleaseStateMachine extends Construct {
       DeployServiceFunctionArn: f.deployService.functionArn,
       CheckHealthFunctionArn: f.checkHealth.functionArn,
       SmokeTestFunctionArn: f.smokeTest.functionArn,
+      CheckInstalledFunctionArn: f.checkInstalled.functionArn,
       FindLastKnownGoodFunctionArn: f.findLastKnownGood.functionArn,
       RecordReleaseFunctionArn: f.recordRelease.functionArn,
       ReleaseLockFunctionArn: f.releaseLock.functionArn,
@@ -120,10 +135,14 @@ export class ReleaseStateMachine extends Construct {
       ClusterArn: props.cluster.clusterArn,
       ServiceName: props.service.serviceName,
       ContainerName: props.containerName,
+      DesiredCount: String(props.desiredCount),
       TargetGroupArn: props.targetGroup.targetGroupArn,
       DbInstanceIdentifier: props.database.instanceIdentifier,
       SnapshotPrefix: props.snapshotPrefix,
       SiteUrl: props.siteUrl,
+      // The ASL splits these on commas (States.StringSplit).
+      InstallSubnetIds: props.install.subnetIds.join(','),
+      InstallSecurityGroupIds: props.install.securityGroupIds.join(','),
       SourceRepositoryUrl: props.sourceRepositoryUrl,
       SourceBucketName: props.sourceBucketName,
       VerifyBackupMode: props.verifyBackup.mode,
@@ -193,6 +212,71 @@ export class ReleaseStateMachine extends Construct {
         resources: [snapshots],
       }),
     );
+    // InstallWordPress: runTask.sync of a revision of the one family, in the one cluster; the
+    // .sync pattern watches (DescribeTasks), stops on timeout (StopTask) and waits through a
+    // managed EventBridge rule with a fixed name.
+    const family = props.install.taskDefinition.family;
+    const revisions = stack.formatArn({
+      service: 'ecs',
+      resource: 'task-definition',
+      resourceName: `${family}:*`,
+      arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+    });
+    const tasks = stack.formatArn({
+      service: 'ecs',
+      resource: 'task',
+      resourceName: '*',
+      arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+    });
+    const inCluster = { ArnEquals: { 'ecs:cluster': props.cluster.clusterArn } };
+    this.stateMachine.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['ecs:RunTask'],
+        resources: [revisions],
+        conditions: inCluster,
+      }),
+    );
+    this.stateMachine.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['ecs:DescribeTasks', 'ecs:StopTask'],
+        resources: [tasks],
+        conditions: inCluster,
+      }),
+    );
+    this.stateMachine.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['events:PutTargets', 'events:PutRule', 'events:DescribeRule'],
+        resources: [
+          stack.formatArn({
+            service: 'events',
+            resource: 'rule',
+            resourceName: 'StepFunctionsGetEventsForECSTaskRule',
+          }),
+        ],
+      }),
+    );
+    const passRoles = [
+      props.install.taskDefinition.taskRole,
+      props.install.taskDefinition.executionRole,
+    ].filter((r): r is IRole => r !== undefined);
+    this.stateMachine.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['iam:PassRole'],
+        resources: passRoles.map((r) => r.roleArn),
+        conditions: { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } },
+      }),
+    );
+    Validations.of(this.stateMachine).acknowledge({
+      id: `AwsSolutions-IAM5[${nagResource(this, revisions)}]`,
+      reason:
+        'InstallWordPress runs the revision the release just registered, any revision of the one WordPress family, in the one cluster (ecs:cluster condition).',
+    });
+    Validations.of(this.stateMachine).acknowledge({
+      id: `AwsSolutions-IAM5[${nagResource(this, tasks)}]`,
+      reason:
+        'runTask.sync describes and, on timeout, stops the one-off install task it started; task ids are per run, pinned to the cluster by the ecs:cluster condition.',
+    });
+
     if (props.verifyBackup.mode !== 'off') {
       const nested = props.verifyBackup.verifyRestore.stateMachine;
       props.verifyBackup.verifyRestore.grantNestedExecution(this.stateMachine);

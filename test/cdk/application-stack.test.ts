@@ -190,6 +190,30 @@ describe('ApplicationStack with the default config', () => {
     template.resourceCountIs('Custom::WordPressSalts', 1);
   });
 
+  it('generates the admin password into its own secret, injected as an ECS secret only', () => {
+    // Prepare
+    const { stack, template } = built;
+    const definition = container(template);
+    const secrets = definition.Secrets as { Name: string; ValueFrom: unknown }[];
+    const environment = JSON.stringify(definition.Environment);
+    const admin = stack.resolve(stack.adminSecret.secretArn);
+    // Act
+    const password = secrets.find((secret) => secret.Name === 'WORDPRESS_ADMIN_PASSWORD');
+    // Assess
+    template.hasResourceProperties('AWS::SecretsManager::Secret', {
+      Name: Match.absent(),
+      GenerateSecretString: Match.objectLike({
+        SecretStringTemplate: '{"username":"admin"}',
+        GenerateStringKey: 'password',
+        PasswordLength: 32,
+      }),
+    });
+    expect(JSON.stringify(password?.ValueFrom)).toContain(JSON.stringify(admin));
+    expect(JSON.stringify(password?.ValueFrom)).toContain(':password::');
+    expect(environment).not.toContain('ADMIN');
+    template.hasOutput('AdminSecretArn', { Value: admin });
+  });
+
   it('runs the container non-root on a read-only root with /healthz and port 8080', () => {
     // Prepare
     const { template } = built;
@@ -224,12 +248,14 @@ describe('ApplicationStack with the default config', () => {
     });
   });
 
-  it('deploys with 100/200 %, circuit breaker with rollback and the configured count', () => {
+  it('deploys with 100/200 %, circuit breaker with rollback, and no task before a release', () => {
     // Prepare
     const { template } = built;
     // Act + Assess
     template.hasResourceProperties('AWS::ECS::Service', {
-      DesiredCount: 2,
+      // The first deploy has no image yet: the service is stable at once and the first
+      // release's DeployService sets the configured count (2).
+      DesiredCount: 0,
       LaunchType: 'FARGATE',
       DeploymentConfiguration: {
         MinimumHealthyPercent: 100,
@@ -323,11 +349,52 @@ describe('ApplicationStack with the default config', () => {
     const { template } = built;
     // Act + Assess
     template.hasResourceProperties('AWS::ECR::Repository', {
-      RepositoryName: 'stepdeploy/wordpress',
       ImageScanningConfiguration: { ScanOnPush: true },
       ImageTagMutability: 'IMMUTABLE',
       LifecyclePolicy: { LifecyclePolicyText: Match.stringLikeRegexp('"countNumber":50') },
     });
+  });
+
+  it('names the unbuilt bootstrap image of its own repository until an image is configured', () => {
+    // Prepare
+    const { stack, template } = built;
+    const repository = stack.resolve(stack.repository.repositoryName);
+    // Act
+    const image = JSON.stringify(container(template).Image);
+    // Assess: not a public image that cannot honour the image contract (port 80, root).
+    expect(image).toContain(JSON.stringify(repository));
+    expect(image).toContain(':bootstrap');
+    expect(image).not.toMatch(/docker\/library|php8\.4-apache/);
+  });
+
+  it('leaves nothing behind a rolled-back create that a second deploy would collide with', () => {
+    // Prepare
+    const { template } = built;
+    const names = ['RepositoryName', 'LogGroupName', 'TableName', 'BucketName', 'Name'];
+    // Act
+    const kept = Object.entries(
+      template.toJSON().Resources as Record<string, Resource & { DeletionPolicy?: string }>,
+    ).filter(
+      ([, r]) => r.DeletionPolicy === 'Retain' || r.DeletionPolicy === 'RetainExceptOnCreate',
+    );
+    // Assess: a resource kept after a failed create has no fixed name; a fixed-name one (RDS
+    // names its log groups) is deleted by the create's rollback (RetainExceptOnCreate).
+    expect(kept.length).toBeGreaterThan(0);
+    for (const [id, resource] of kept) {
+      const fixed = names.filter((key) => typeof resource.Properties?.[key] === 'string');
+      if (resource.DeletionPolicy === 'Retain') expect({ id, fixed }).toEqual({ id, fixed: [] });
+    }
+    template.hasResource('AWS::ECR::Repository', {
+      DeletionPolicy: 'RetainExceptOnCreate',
+      Properties: Match.objectLike({ RepositoryName: Match.absent() }),
+    });
+    const rdsLogs = kept.filter(([, r]) =>
+      String(r.Properties?.LogGroupName ?? '').startsWith('/aws/rds/instance/'),
+    );
+    expect(rdsLogs.map(([, r]) => r.DeletionPolicy)).toEqual([
+      'RetainExceptOnCreate',
+      'RetainExceptOnCreate',
+    ]);
   });
 
   it('adds no WAF unless enabled and spans two zones with one NAT gateway', () => {
@@ -446,14 +513,16 @@ describe('ApplicationStack variants', () => {
 
   it('applies log retention, Multi-AZ, Performance Insights and desired count from config', () => {
     // Prepare
+    const image = '123456789012.dkr.ecr.eu-west-1.amazonaws.com/x@sha256:'.padEnd(119, 'a');
     const context = {
       logRetentionDays: 90,
       dbMultiAz: true,
       dbInstanceClass: 'db.m7g.large',
       desiredCount: 3,
+      image,
     };
     // Act
-    const { template, app } = synth(context);
+    const { template, app, stack } = synth(context);
     // Assess
     const groups = Object.values(template.findResources('AWS::Logs::LogGroup')) as Resource[];
     expect(new Set(groups.map((group) => group.Properties.RetentionInDays))).toEqual(new Set([90]));
@@ -462,7 +531,11 @@ describe('ApplicationStack variants', () => {
       DBInstanceClass: 'db.m7g.large',
       EnablePerformanceInsights: true,
     });
-    template.hasResourceProperties('AWS::ECS::Service', { DesiredCount: 3 });
+    // The count is the releases' (DeployService sets 3); with an image configured the template
+    // leaves it out, so a later deploy keeps the running count instead of resetting it.
+    expect(stack.desiredCount).toBe(3);
+    template.hasResourceProperties('AWS::ECS::Service', { DesiredCount: Match.absent() });
+    expect(container(template).Image).toBe(image);
     expect(new AwsSolutionsChecks(app).validateScope(app).violations).toEqual([]);
   });
 

@@ -87,10 +87,11 @@ describe('PipelineStack', () => {
     );
     // Act
     const resources = passRole.flatMap(({ statement }) => list(statement.Resource));
-    // Assess: RegisterTaskDefinition, the verification's own task definition and the
-    // verify-restore machine's one-off task
+    // Assess: RegisterTaskDefinition, the release machine's InstallWordPress task, the
+    // verification's own task definition and the verify-restore machine's one-off task
     expect(passRole.map(({ policy }) => policy).sort()).toEqual([
       expect.stringMatching(/^RegisterTaskDefinition/),
+      expect.stringMatching(/^ReleaseStateMachineRole/),
       expect.stringMatching(/^VerifyRestoreRegisterVerificationTaskDefinition/),
       expect.stringMatching(/^VerifyRestoreStateMachineRole/),
     ]);
@@ -103,6 +104,37 @@ describe('PipelineStack', () => {
     expect(resources).not.toContain('*');
     expect(JSON.stringify(resources)).toMatch(/TaskRole/);
     expect(JSON.stringify(resources)).toMatch(/ExecutionRole/);
+  });
+
+  it('lets the release machine run only one-off tasks of the WordPress family, in its cluster', () => {
+    // Prepare
+    const release = statements().filter(({ policy }) =>
+      policy.startsWith('ReleaseStateMachineRole'),
+    );
+    const withAction = (action: string) =>
+      release.filter(({ statement }) => list(statement.Action).includes(action));
+    // Act
+    const [run] = withAction('ecs:RunTask');
+    const [watch] = withAction('ecs:DescribeTasks');
+    const [pass] = withAction('iam:PassRole');
+    const [rule] = withAction('events:PutRule');
+    const ruleNames = withAction('events:PutRule').map(({ statement }) =>
+      JSON.stringify(statement.Resource),
+    );
+    // Assess
+    expect(withAction('ecs:RunTask')).toHaveLength(1);
+    expect(JSON.stringify(run?.statement.Resource)).toContain(
+      ':task-definition/stepdeploy-wordpress:*',
+    );
+    expect(run?.statement.Condition?.ArnEquals?.['ecs:cluster']).toBeDefined();
+    expect(list(watch?.statement.Action).sort()).toEqual(['ecs:DescribeTasks', 'ecs:StopTask']);
+    expect(watch?.statement.Condition?.ArnEquals?.['ecs:cluster']).toBeDefined();
+    expect(JSON.stringify(pass?.statement.Resource)).toMatch(
+      /TaskDefinitionTaskRole.*TaskDefinitionExecutionRole/,
+    );
+    expect(rule).toBeDefined();
+    expect(ruleNames.some((r) => r.includes('StepFunctionsGetEventsForECSTaskRule'))).toBe(true);
+    expect(withAction('ecs:UpdateService')).toEqual([]);
   });
 
   it('lets the state machine run only its own build, topic, functions and release snapshots', () => {
@@ -153,7 +185,7 @@ describe('PipelineStack', () => {
     expect(typeof body).toBe('string');
     expect(machine?.Properties.DefinitionS3Location).toBeUndefined();
     expect(placeholdersOf(body)).toEqual([...substitutions].sort());
-    expect(placeholdersOf(body)).toHaveLength(26);
+    expect(placeholdersOf(body)).toHaveLength(27);
     expect(machine?.Properties.TracingConfiguration).toEqual({ Enabled: true });
     expect(machine?.Properties.LoggingConfiguration).toMatchObject({
       Level: 'ALL',
@@ -214,8 +246,8 @@ describe('PipelineStack', () => {
     const logGroups = template.findResources('AWS::Logs::LogGroup');
     // Act
     const props = functions.map((f) => f.Properties);
-    // Assess: 11 release steps, StartRelease, FormatNotification, 6 verify-restore functions
-    expect(props).toHaveLength(19);
+    // Assess: 12 release steps, StartRelease, FormatNotification, 6 verify-restore functions
+    expect(props).toHaveLength(20);
     expect(new Set(props.map((p) => `${p.Runtime}/${p.Architectures}`))).toEqual(
       new Set(['nodejs22.x/arm64']),
     );

@@ -68,6 +68,7 @@ function json<T = Record<string, unknown>>(run: CliRun): T {
 
 interface ReleaseJson {
   releaseId: string;
+  steps: { step: string; status: string }[];
   status: string;
   outcome: string;
   cause: string | null;
@@ -210,31 +211,74 @@ describe.sequential('local mode: the release state machine on the local stack', 
   let v4: ReleaseJson;
 
   it(
-    '1. from nothing: up, release v1, WordPress serving through HAProxy',
+    '1. from nothing: up, release v1 installs WordPress through InstallWordPress, serving through HAProxy',
     async () => {
       // Prepare / Act
       const up = await cli(['up', '--json']);
       const again = await cli(['up', '--json']);
-      v1 = json<ReleaseJson>(await cli(['release', '--revision', 'v1', '--json']));
+      // A fresh database: nothing outside the release machine installs WordPress.
+      const before = await fetch(`${SITE}/readyz`);
+      const beforeBody = (await before.text()).trim();
+      const run = await cli(['release', '--revision', 'v1', '--json']);
+      v1 = json<ReleaseJson>(run);
       const shot = await screenshotPage(
         `${SITE}/`,
         join(ROOT, 'test-output', 'local-release', 'home.png'),
       );
       const readyz = await fetch(`${SITE}/readyz`);
+      // The admin login the one-off task created, with the generated secret's password.
+      const upJson = json<{ adminPasswordFile: string }>(up);
+      const password = readFileSync(upJson.adminPasswordFile, 'utf8');
+      const login = await fetch(`${SITE}/wp-login.php`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          cookie: 'wordpress_test_cookie=WP%20Cookie%20check',
+        },
+        body: new URLSearchParams({ log: 'admin', pwd: password, testcookie: '1' }).toString(),
+        redirect: 'manual',
+      });
       // Assess
-      expect(json(up)).toMatchObject({ outcome: 'up', siteUrl: SITE, install: 'installed' });
+      expect(json(up)).toMatchObject({ outcome: 'up', siteUrl: SITE, install: 'not-installed' });
       expect(json(again)).toMatchObject({ outcome: 'already-up' });
-      expect(up.stdout + up.stderr).not.toContain(
-        readFileSync(join(HOME, 'secrets', `${SERVICE}-admin-password`), 'utf8'),
-      );
+      expect({ status: before.status, body: beforeBody }).toEqual({
+        status: 503,
+        body: 'not-installed',
+      });
+      expect(password.length).toBeGreaterThanOrEqual(20);
+      expect(up.stdout + up.stderr + run.stdout + run.stderr).not.toContain(password);
+      expect(JSON.stringify(v1)).not.toContain(password);
       expect(v1).toMatchObject({
         status: 'SUCCEEDED',
         outcome: 'SUCCEEDED',
         record: { outcome: 'SUCCEEDED' },
       });
+      const order = v1.steps.map((row) => row.step);
+      expect(order).toEqual(expect.arrayContaining(['CheckInstalled', 'InstallWordPress']));
+      expect(order.indexOf('CheckHealth')).toBeLessThan(order.indexOf('InstallWordPress'));
+      expect(order.indexOf('InstallWordPress')).toBeLessThan(order.indexOf('SmokeTest'));
+      expect(login.status).toBe(302);
+      expect(login.headers.getSetCookie().join(';')).toMatch(/wordpress_logged_in_/);
+      // The one-off task is gone, with its secret copies; only the service's tasks run.
+      expect(
+        execFileSync(
+          'docker',
+          [
+            'ps',
+            '-aq',
+            '--filter',
+            `label=stepdeploy.service=${SERVICE}`,
+            '--filter',
+            'label=stepdeploy.role=install',
+          ],
+          {
+            encoding: 'utf8',
+          },
+        ).trim(),
+      ).toBe('');
       expect(readyz.status).toBe(200);
       expect(shot.status).toBe(200);
-      expect(shot.title).toContain('stepdeploy (local)');
+      expect(shot.title).toContain('stepdeploy');
       expect(existsSync(shot.path)).toBe(true);
       expect((await status()).service?.taskDefinition).toBe(v1.record?.taskDefinitionArn);
     },
@@ -283,6 +327,9 @@ describe.sequential('local mode: the release state machine on the local stack', 
       const revision = v3.record?.taskDefinitionArn?.split(':').pop();
       // Assess
       expect(v3).toMatchObject({ outcome: 'SUCCEEDED' });
+      // Installed by v1: CheckInstalled sends the release straight to SmokeTest.
+      expect(v3.steps.map((row) => row.step)).toContain('CheckInstalled');
+      expect(v3.steps.map((row) => row.step)).not.toContain('InstallWordPress');
       expect(seen.failures).toEqual([]);
       expect(seen.ok).toBeGreaterThan(20);
       expect(tasks.size).toBe(2);

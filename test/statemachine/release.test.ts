@@ -83,6 +83,7 @@ const AFTER_VALIDATION = [
   'RegisterTaskDefinition',
   'DeployService',
   'CheckHealth',
+  'CheckInstalled',
   'SmokeTest',
   'RecordRelease',
   'PruneSnapshots',
@@ -120,6 +121,7 @@ describe('release state machine (synthesized definition, local runner)', () => {
     expect(aws.calls.slice(0, 2)).toEqual(['ValidateInput', 'AcquireLock']);
     expect(aws.calls.slice(-6)).toEqual([
       'CheckHealth',
+      'CheckInstalled',
       'SmokeTest',
       'RecordRelease',
       'PruneSnapshots',
@@ -143,6 +145,111 @@ describe('release state machine (synthesized definition, local runner)', () => {
     expect(aws.notifications[0]?.Message).toContain(
       'Backup verification: not run (releaseVerifyBackup is off).',
     );
+  });
+
+  it('starts the tasks: every UpdateService, the rollback too, sets the configured count', async () => {
+    // Prepare: the service was created at 0 tasks (no image before the first release).
+    const good = new SimulatedAws();
+    const bad = new SimulatedAws();
+    bad.buildLabel = 'bad-build';
+    bad.badDigests.add(digestOf('bad-build'));
+    // Act
+    const released = await release(good, inputs.commit());
+    const rolledBack = await release(bad, inputs.commit());
+    // Assess: desiredCount 2 from the config, through the ${DesiredCount} substitution.
+    expect(released.status).toBe('SUCCEEDED');
+    expect(good.desiredCounts).toEqual([2]);
+    expect(good.desiredCount).toBe(2);
+    expect(rolledBack).toMatchObject({ status: 'FAILED', error: 'ROLLED_BACK' });
+    expect(bad.calls.filter((c) => c === 'DeployService' || c === 'Rollback')).toEqual([
+      'DeployService',
+      'Rollback',
+    ]);
+    expect(bad.desiredCounts).toEqual([2, 2]);
+  });
+
+  describe('first install (CheckInstalled, InstallWordPress)', () => {
+    it('an installed site goes from the health gate to SmokeTest without an install task', async () => {
+      // Prepare
+      const aws = new SimulatedAws();
+      // Act
+      const result = await release(aws, inputs.commit());
+      // Assess
+      expect(result.status).toBe('SUCCEEDED');
+      expect(aws.calls).not.toContain('InstallWordPress');
+      expect((result.output as { install?: unknown }).install).toEqual({
+        state: 'INSTALLED',
+        status: 200,
+        reason: '/readyz answered 200',
+      });
+    });
+
+    it('a fresh database is installed by a one-off task of the new revision before SmokeTest', async () => {
+      // Prepare: /readyz answers not-installed (nothing ran the WordPress installer).
+      const aws = new SimulatedAws();
+      aws.installed = false;
+      // Act
+      const result = await release(aws, inputs.commit());
+      // Assess
+      expect(result.status).toBe('SUCCEEDED');
+      const at = (name: string) => aws.calls.indexOf(name);
+      expect(at('CheckHealth')).toBeLessThan(at('CheckInstalled'));
+      expect(at('CheckInstalled')).toBeLessThan(at('InstallWordPress'));
+      expect(at('InstallWordPress')).toBeLessThan(at('SmokeTest'));
+      expect(aws.installRuns).toHaveLength(1);
+      expect(aws.installRuns[0]).toMatchObject({
+        Cluster: expect.stringContaining(':cluster/'),
+        TaskDefinition: aws.serviceTaskDefinition,
+        LaunchType: 'FARGATE',
+        Count: 1,
+        NetworkConfiguration: {
+          AwsvpcConfiguration: {
+            Subnets: [expect.any(String), expect.any(String)],
+            SecurityGroups: [expect.any(String)],
+            AssignPublicIp: 'DISABLED',
+          },
+        },
+        Overrides: { ContainerOverrides: [{ Name: 'wordpress', Command: ['stepdeploy-install'] }] },
+      });
+      // Only the command is overridden: no environment (the password comes as an ECS secret).
+      expect(JSON.stringify(aws.installRuns[0])).not.toMatch(/Environment|PASSWORD|secret/i);
+      expect(aws.ledger.at(-1)).toMatchObject({ outcome: 'SUCCEEDED' });
+    });
+
+    it('a RunTask that keeps failing is retried, then rolls back naming InstallWordPress', async () => {
+      // Prepare: a fresh database whose install task ECS refuses to start.
+      const aws = new SimulatedAws();
+      aws.installed = false;
+      aws.failures.set('InstallWordPress', {
+        times: Number.POSITIVE_INFINITY,
+        error: () => Object.assign(new Error('RunTask refused'), { name: 'AmazonECS.Unknown' }),
+      });
+      // Act
+      const result = await release(aws, inputs.commit());
+      // Assess: the refused task is retried, then named; the release rolls back.
+      expect(result).toMatchObject({ status: 'FAILED', error: 'ROLLED_BACK' });
+      expect(aws.calls.filter((c) => c === 'InstallWordPress')).toHaveLength(3);
+      expect(aws.calls).not.toContain('SmokeTest');
+      expect(aws.notifications[0]?.Message).toMatch(
+        /FAILED at step InstallWordPress \(AmazonECS\.Unknown\): RunTask refused/,
+      );
+    });
+
+    it('an install task that exits non-zero rolls back, naming the step and the exit code', async () => {
+      // Prepare: stepdeploy-install exits 69 (database unreachable).
+      const aws = new SimulatedAws();
+      aws.installed = false;
+      aws.installExitCode = 69;
+      // Act
+      const result = await release(aws, inputs.commit());
+      // Assess
+      expect(result).toMatchObject({ status: 'FAILED', error: 'ROLLED_BACK' });
+      expect(aws.calls).not.toContain('SmokeTest');
+      expect(aws.notifications[0]?.Message).toMatch(
+        /FAILED at step InstallWordPress \(InstallFailed\): stepdeploy-install exited with 69 \(Essential container in task exited\) in task arn:aws:ecs:[^ ]+install1/,
+      );
+      expect(aws.ledger.at(-1)).toMatchObject({ outcome: 'ROLLED_BACK' });
+    });
   });
 
   it('redeploys a given image digest without building', async () => {
@@ -172,6 +279,7 @@ describe('release state machine (synthesized definition, local runner)', () => {
     { state: 'RegisterTaskDefinition', expect: 'not-deployed' },
     { state: 'DeployService', expect: 'rolled-back' },
     { state: 'CheckHealth', expect: 'rolled-back' },
+    { state: 'CheckInstalled', expect: 'rolled-back' },
     { state: 'SmokeTest', expect: 'rolled-back' },
     { state: 'RecordRelease', expect: 'rolled-back' },
     { state: 'FindLastKnownGood', bad: true, expect: 'dirty', step: 'CheckHealth' },

@@ -34,6 +34,8 @@ import {
 } from '#commons/snapshot-retention.ts';
 import { cloneTaskDefinition, pinImage } from '#commons/task-definition.ts';
 import { manifestKey } from '#commons/verify-manifest.ts';
+import { judgeInstalled } from '#functions/check-installed/check-installed.ts';
+import { deployServiceSchema } from '#functions/deploy-service/schema.ts';
 import { imageFromBuild } from '#functions/read-build-output/read-build-output.ts';
 import type { RecordSnapshotManifestOutput } from '#functions/record-snapshot-manifest/schema.ts';
 import { validateRelease } from '#functions/validate-input/validate-input.ts';
@@ -87,7 +89,17 @@ export class SimulatedAws {
   ledger: LedgerRecord[] = [];
   readonly taskDefinitions = new Map<string, TaskDefinition>();
   serviceTaskDefinition: string;
+  /** The service's desired count: created at 0, set by each UpdateService that carries one. */
+  desiredCount = 0;
+  /** The desired count each DeployService/Rollback call asked for, in order. */
+  readonly desiredCounts: Array<number | undefined> = [];
   rollout: Rollout | undefined;
+  /** WordPress is installed on the database (false: a fresh database, /readyz not-installed). */
+  installed = true;
+  /** Exit code the one-off install task's container ends with. */
+  installExitCode = 0;
+  /** Each InstallWordPress RunTask as the state machine asked for it. */
+  readonly installRuns: StepInput[] = [];
   readonly notifications: Array<{
     Subject: string;
     Message: string;
@@ -225,7 +237,11 @@ export class SimulatedAws {
         this.maybeFail(name);
         return fn(input as StepInput) as Json;
       };
-    const deploy = (input: StepInput) => {
+    const deploy = (raw: StepInput) => {
+      // The Lambda's own schema: what the ASL passes must be what DeployService accepts.
+      const input = deployServiceSchema.parse(raw);
+      this.desiredCounts.push(input.desiredCount);
+      if (input.desiredCount !== undefined) this.desiredCount = input.desiredCount;
       this.serviceTaskDefinition = input.taskDefinitionArn;
       this.deployments += 1;
       const createdAt = new Date(Date.UTC(2026, 1, 1, 10, this.deployments));
@@ -364,8 +380,37 @@ export class SimulatedAws {
       Rollback: step('Rollback', deploy),
       CheckHealth: step('CheckHealth', checkHealth),
       CheckRollbackHealth: step('CheckRollbackHealth', checkHealth),
+      CheckInstalled: step('CheckInstalled', (input) => {
+        if (!input.siteUrl) throw new Error('no site url');
+        return this.installed
+          ? judgeInstalled(200, 'ready\n')
+          : judgeInstalled(503, 'not-installed\n');
+      }),
+      // ecs:runTask.sync: the stopped task as DescribeTasks describes it.
+      InstallWordPress: step('InstallWordPress', (input) => {
+        this.installRuns.push(input);
+        const command = input.Overrides?.ContainerOverrides?.[0]?.Command;
+        const ran = JSON.stringify(command) === '["stepdeploy-install"]';
+        if (ran && this.installExitCode === 0) this.installed = true;
+        return {
+          TaskArn: `arn:aws:ecs:us-east-1:123456789012:task/sd/install${this.installRuns.length}`,
+          TaskDefinitionArn: input.TaskDefinition,
+          LastStatus: 'STOPPED',
+          StopCode: 'EssentialContainerExited',
+          StoppedReason: 'Essential container in task exited',
+          Containers: [
+            {
+              Name: 'wordpress',
+              LastStatus: 'STOPPED',
+              ExitCode: ran ? this.installExitCode : 127,
+            },
+          ],
+        };
+      }),
       SmokeTest: step('SmokeTest', (input) => {
         if (!input.siteUrl) throw new SmokeTestError('no site url');
+        if (!this.installed)
+          throw new SmokeTestError('/readyz answered 503: not-installed after 5 attempt(s)');
         return {
           checks: [
             { path: '/readyz', status: 200, ok: true },

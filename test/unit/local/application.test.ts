@@ -8,8 +8,10 @@ import {
   targetGroupSettings,
   taskDefinitionRegistration,
 } from '#local/application.ts';
-import { initialTaskDefinition, siteSecretPaths } from '#local/bootstrap.ts';
+import { adminPasswordFileOf, initialTaskDefinition, siteSecretPaths } from '#local/bootstrap.ts';
 import { fargateProblems } from '#local/fargate.ts';
+import { releaseDesiredCount } from '#local/release.ts';
+import { releaseDefinitionFromAssembly } from '../../statemachine/synthesized.ts';
 import { smallApplication, synthesizedApplication } from './fixtures/application.ts';
 
 const LOCAL = {
@@ -161,12 +163,28 @@ describe('applicationFromTemplates', () => {
     expect(app.taskDefinition.logicalId).toMatch(/^TaskDefinition/);
     expect(app.targetGroup.logicalId).toMatch(/^TargetGroup/);
     expect(serviceSettings(app)).toEqual({
-      desiredCount: 2,
+      // Created with no task: the first release's DeployService sets the count.
+      desiredCount: 0,
       minimumHealthyPercent: 100,
       maximumPercent: 200,
       circuitBreaker: { enable: true, rollback: true },
     });
   });
+
+  it('starts the count the release sets, not the template 0, and refuses a definition without one', () => {
+    // Prepare
+    const definition = releaseDefinitionFromAssembly();
+    const deploy = definition.States.DeployService as { Parameters: Record<string, unknown> };
+    const without = structuredClone(definition);
+    delete (without.States.DeployService as { Parameters: Record<string, unknown> }).Parameters
+      .desiredCount;
+    // Act
+    const count = releaseDesiredCount(definition);
+    // Assess
+    expect(deploy.Parameters.desiredCount).toBe('2');
+    expect(count).toBe(2);
+    expect(() => releaseDesiredCount(without)).toThrow(/sets no desiredCount/);
+  }, 120_000);
 
   it.each([
     [{ stack: { Resources: {} } }, /holds an ECS service/],
@@ -315,7 +333,12 @@ describe('taskDefinitionRegistration (revision 1 is the synthesized task definit
       WORDPRESS_SECURE_AUTH_SALT: '/state/secrets/stepdeploy_wordpress-salts-SECURE_AUTH_SALT',
       WORDPRESS_LOGGED_IN_SALT: '/state/secrets/stepdeploy_wordpress-salts-LOGGED_IN_SALT',
       WORDPRESS_NONCE_SALT: '/state/secrets/stepdeploy_wordpress-salts-NONCE_SALT',
+      // The generated admin login (no fixed name: the logical id names its file).
+      WORDPRESS_ADMIN_PASSWORD: expect.stringMatching(
+        /^\/state\/secrets\/AdminPassword[0-9A-F]{8}-password$/,
+      ),
     });
+    expect(adminPasswordFileOf(td)).toBe(secrets.WORDPRESS_ADMIN_PASSWORD);
   });
 
   const container = (secrets: unknown[], environment: unknown[] = []) => ({

@@ -183,6 +183,42 @@ describe('DeployService handler', () => {
     expect(Date.parse(out.startedAt)).toBeGreaterThan(Date.parse('2026-01-01T10:00:00Z'));
   });
 
+  it('sets the desired count the ASL passes as a string (DesiredCount substitution), refuses a bad one', async () => {
+    // Prepare: the service was created with 0 tasks; the release starts them.
+    ecs.on(UpdateServiceCommand).resolves({
+      service: {
+        serviceName: 'sd-wordpress',
+        deployments: [{ id: 'ecs-svc/333', status: 'PRIMARY', taskDefinition: TD8 }],
+      },
+    });
+    // Act
+    await deploy(
+      {
+        cluster: CLUSTER,
+        service: 'sd-wordpress',
+        taskDefinitionArn: TD8,
+        desiredCount: '2',
+      } as never,
+      lambdaContext('DeployService'),
+    );
+    const bad = deploy(
+      {
+        cluster: CLUSTER,
+        service: 'sd-wordpress',
+        taskDefinitionArn: TD8,
+        desiredCount: 'two',
+      } as never,
+      lambdaContext('DeployService'),
+    );
+    // Assess
+    expect(ecs).toHaveReceivedCommandWith(UpdateServiceCommand, {
+      taskDefinition: TD8,
+      desiredCount: 2,
+    });
+    await expect(bad).rejects.toThrow(/parse/);
+    expect(ecs).toHaveReceivedCommandTimes(UpdateServiceCommand, 1);
+  });
+
   it('names a throttled UpdateService TransientAwsError', async () => {
     // Prepare
     ecs.on(UpdateServiceCommand).rejects(
