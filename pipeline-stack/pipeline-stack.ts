@@ -238,13 +238,7 @@ export class PipelineStack extends Stack {
       logging: { cloudWatch: { logGroup: buildLogs } },
     });
     app.repository.grantPullPush(this.buildProject);
-    // The one object of this stack's build definition, not the whole bootstrap assets bucket.
-    this.buildProject.addToRolePolicy(
-      new PolicyStatement({
-        actions: ['s3:GetObject', 's3:GetObjectVersion'],
-        resources: [buildDefinition.bucket.arnForObjects(buildDefinition.s3ObjectKey)],
-      }),
-    );
+    // Source.s3 grants read on the definition's one object (and its bucket's listing) only.
     this.sourceBucket.grantRead(this.buildProject);
     const build = (id: string, reason: string) =>
       Validations.of(this.buildProject).acknowledge({ id, reason });

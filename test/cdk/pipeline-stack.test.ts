@@ -168,7 +168,7 @@ describe('PipelineStack', () => {
     expect(publish).toHaveLength(4);
     for (const resource of publish)
       expect(resource).toMatch(/^\{"Ref":"Notifications[0-9A-F]+"\}$/);
-    expect(list(invoke?.statement.Resource)).toHaveLength(11);
+    expect(list(invoke?.statement.Resource)).toHaveLength(13);
     expect(JSON.stringify(invoke?.statement.Resource)).not.toContain(':*');
   });
 
@@ -185,7 +185,7 @@ describe('PipelineStack', () => {
     expect(typeof body).toBe('string');
     expect(machine?.Properties.DefinitionS3Location).toBeUndefined();
     expect(placeholdersOf(body)).toEqual([...substitutions].sort());
-    expect(placeholdersOf(body)).toHaveLength(27);
+    expect(placeholdersOf(body)).toHaveLength(31);
     expect(machine?.Properties.TracingConfiguration).toEqual({ Enabled: true });
     expect(machine?.Properties.LoggingConfiguration).toMatchObject({
       Level: 'ALL',
@@ -230,7 +230,11 @@ describe('PipelineStack', () => {
     // Prepare / Act / Assess
     template.hasResourceProperties('AWS::CodeBuild::Project', {
       Environment: Match.objectLike({ PrivilegedMode: true }),
-      Source: Match.objectLike({ Type: 'CODECOMMIT', BuildSpec: 'buildspec/buildspec.yml' }),
+      Source: Match.objectLike({
+        Type: 'CODECOMMIT',
+        BuildSpec: Match.stringLikeRegexp('version: "?0\\.2"?'),
+      }),
+      SecondarySources: [Match.objectLike({ Type: 'S3', SourceIdentifier: 'build' })],
       EncryptionKey: Match.anyValue(),
     });
     const push = statements().filter(({ statement }) =>
@@ -246,8 +250,8 @@ describe('PipelineStack', () => {
     const logGroups = template.findResources('AWS::Logs::LogGroup');
     // Act
     const props = functions.map((f) => f.Properties);
-    // Assess: 12 release steps, StartRelease, FormatNotification, 6 verify-restore functions
-    expect(props).toHaveLength(20);
+    // Assess: 13 release steps, StartRelease, FormatNotification, 6 verify-restore functions
+    expect(props).toHaveLength(21);
     expect(new Set(props.map((p) => `${p.Runtime}/${p.Architectures}`))).toEqual(
       new Set(['nodejs22.x/arm64']),
     );
@@ -318,13 +322,17 @@ describe('PipelineStack', () => {
         Location: { 'Fn::GetAtt': [repository, 'CloneUrlHttp'] },
       }),
     });
-    expect(JSON.stringify(reads.map(({ statement }) => statement.Resource))).toBe(
+    // The source bucket, and of the assets bucket only the build definition's one object.
+    const resources = reads.map(({ statement }) => JSON.stringify(statement.Resource));
+    expect(resources).toHaveLength(2);
+    expect(resources).toContain(
       JSON.stringify([
-        [
-          { 'Fn::GetAtt': [bucket, 'Arn'] },
-          { 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucket, 'Arn'] }, '/*']] },
-        ],
+        { 'Fn::GetAtt': [bucket, 'Arn'] },
+        { 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucket, 'Arn'] }, '/*']] },
       ]),
+    );
+    expect(resources.find((r) => r.includes('cdk-hnb659fds-assets'))).toMatch(
+      /assets-[^"]*"\]\]\},\{"Fn::Join":\["",\["arn:",\{"Ref":"AWS::Partition"\},":s3:::cdk-hnb659fds-assets-[^/]+\/[0-9a-f]{64}\.zip"\]\]\}\]$/,
     );
   });
 
