@@ -889,8 +889,9 @@ describe('the WordPress image built by Packer + Ansible', () => {
     expect(await logs(site.container)).toContain(
       'stepdeploy fault: front end answers 500 (image built with wordpress_fault_home_status=500)',
     );
-    // The good release carries no trace of either fault switch.
-    expect(good.split('\n')).toEqual(['stepdeploy-hardening.php', '0']);
+    // The good release carries no trace of either fault switch: its must-use plugins are the
+    // hardening one and the one applying site/site.yml.
+    expect(good.split('\n')).toEqual(['stepdeploy-hardening.php', 'stepdeploy-site.php', '0']);
   });
 
   it('builds a crash on start on request: the container exits at once with the chosen status', async () => {
