@@ -86,11 +86,15 @@ afterAll(async () => {
 
 describe.sequential('local mode under faults: releases hold with zero failed requests', () => {
   it(
-    '1. up, then a first good release under load',
+    '1. up, the first release installs WordPress, then a good release under load',
     async () => {
-      // Prepare
+      // Prepare: `up` leaves WordPress not installed; the first release installs it
+      // (CheckInstalled → InstallWordPress), so it is the first one a visitor can load.
       const up = await cli(STACK, ['up', '--json']);
       expect(up.code, `${up.stdout.slice(0, 3000)}\n${up.stderr.slice(-3000)}`).toBe(0);
+      const install = await cli(STACK, ['release', '--revision', 'f0', '--json']);
+      expect(install.code, install.stderr.slice(-3000)).toBe(0);
+      expect(install.stderr).toContain('InstallWordPress: exited 0');
       // Act
       const run = await scenario('good', { label: 'f1' });
       // Assess
