@@ -112,6 +112,13 @@ export async function runFaults(opts: FaultsOptions = {}): Promise<FaultsOutput>
       throw new Error(
         `stepdeploy local up exited ${up.code}: ${up.stderr.trim().split('\n').slice(-5).join(' / ')}`,
       );
+    // `up` leaves WordPress not installed: the first release installs it, so that the capacity
+    // is the installed site's home page.
+    const install = await cli(stack, ['release', '--revision', 'install', '--json']);
+    if (install.code !== 0)
+      throw new Error(
+        `the first release (it installs WordPress) exited ${install.code}: ${install.stderr.trim().split('\n').slice(-5).join(' / ')}`,
+      );
     capacity = await measureCapacity({
       url: stack.siteUrl,
       ...(opts.capacityBudgetMs ? { budgetMs: opts.capacityBudgetMs } : {}),
