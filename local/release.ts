@@ -373,14 +373,17 @@ export async function runLocalRelease(
       : undefined;
   if (staged) hooks.note?.(`source: ${staged.files.length} file(s), ${staged.hash}`);
   const input = localReleaseInput(request.source, request.startedBy, request.options, staged?.hash);
-  // One instant for the execution name and `$$.Execution.StartTime`, which orders the releases
-  // waiting for the lock (newest wins).
-  const startTime = new Date();
-  const executionName = localExecutionName(
-    request.kind ?? 'release',
-    request.source.kind === 'image' ? 'image' : request.source.label,
-    startTime,
-  );
+  // The execution name carries the instant the run starts (`$$.Execution.StartTime`), which
+  // orders the releases waiting for the lock (newest wins).
+  let executionName = '';
+  const nameExecution = (startTime: Date) => {
+    executionName = localExecutionName(
+      request.kind ?? 'release',
+      request.source.kind === 'image' ? 'image' : request.source.label,
+      startTime,
+    );
+    return executionName;
+  };
   const events: RunnerEvent[] = [];
   const stepEvents: StepEvent[] = [];
   const serviceEvents: ServiceEvent[] = [];
@@ -405,8 +408,7 @@ export async function runLocalRelease(
   try {
     execution = await runLocal(definition, input as unknown as Json, {
       handlers: releaseHandlers(ctx),
-      executionName,
-      startTime,
+      executionName: nameExecution,
       waitMs: pollMs,
       retryMs: 1000,
       onEvent: (event) => {

@@ -38,10 +38,14 @@ export type RunnerEvent = Awaited<
 export interface RunOptionsLocal {
   /** Task state name → local handler; every Task state reached must have one. */
   readonly handlers: Readonly<Record<string, StepHandler>>;
-  /** When the execution started (`$$.Execution.StartTime`; default now). */
-  startTime?: Date;
-  /** Execution name (the `$$.Execution.Name` context value). */
-  readonly executionName?: string;
+  /**
+   * Execution name (the `$$.Execution.Name` context value), or a function of the start time for
+   * a name that carries it. aws-local-stepfunctions stamps `$$.Execution.StartTime` itself when
+   * the run begins, so the instant handed to the function is taken in the same synchronous
+   * step, just before: the name's instant is never later than StartTime, and a release started
+   * after another is named after it.
+   */
+  readonly executionName?: string | ((startTime: Date) => string);
   /** Milliseconds every Wait state pauses (default 0) — real waits are for AWS, not tests. */
   readonly waitMs?: number;
   /** Milliseconds between retries of any retried state (default 0). */
@@ -107,6 +111,11 @@ export async function runLocal(
   const machine = new StateMachine(definition, {
     validationOptions: { checkArn: false, checkPaths: true },
   });
+  const startTime = new Date();
+  const executionName =
+    typeof options.executionName === 'function'
+      ? options.executionName(startTime)
+      : (options.executionName ?? `local-${startTime.getTime()}`);
   const runOptions: RunOptions = {
     overrides: {
       taskResourceLocalHandlers: handlers as NonNullable<
@@ -117,10 +126,9 @@ export async function runLocal(
     },
     context: {
       Execution: {
-        Id: `arn:aws:states:us-east-1:123456789012:execution:local:${options.executionName ?? 'local'}`,
-        Name: options.executionName ?? `local-${Date.now()}`,
+        Id: `arn:aws:states:us-east-1:123456789012:execution:local:${executionName}`,
+        Name: executionName,
         Input: input,
-        StartTime: (options.startTime ?? new Date()).toISOString(),
       },
     },
   };

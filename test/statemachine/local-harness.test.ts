@@ -1,3 +1,4 @@
+import type { StateMachineDefinition } from 'aws-local-stepfunctions';
 import { describe, expect, it } from 'vitest';
 import { countTransitions, runLocal, toHistoryEvents } from '#local/runner.ts';
 import { type CfnTemplate, definitionFromTemplate } from '#local/template.ts';
@@ -109,6 +110,42 @@ describe('local/runner runLocal', () => {
       'SucceedStateExited',
       'ExecutionSucceeded',
     ]);
+  });
+
+  it('names the execution from the instant it starts, never after $$.Execution.StartTime', async () => {
+    // Prepare: StartTime as the ASL reads it, next to the name
+    const clock: StateMachineDefinition = {
+      StartAt: 'Stamp',
+      States: {
+        Stamp: {
+          Type: 'Pass',
+          Parameters: { 'startTime.$': '$$.Execution.StartTime', 'name.$': '$$.Execution.Name' },
+          End: true,
+        },
+      },
+    };
+    const before = Date.now();
+    let named: Date | undefined;
+    // Act
+    const run = await runLocal(
+      clock,
+      {},
+      {
+        handlers: {},
+        executionName: (startTime) => {
+          named = startTime;
+          return `run-${startTime.getTime()}`;
+        },
+      },
+    );
+    const after = Date.now();
+    // Assess
+    const output = run.output as { startTime: string; name: string };
+    const startTime = Date.parse(output.startTime);
+    expect(output.name).toBe(`run-${named?.getTime()}`);
+    expect(named?.getTime()).toBeGreaterThanOrEqual(before);
+    expect(startTime).toBeGreaterThanOrEqual(named?.getTime() ?? Number.NaN);
+    expect(startTime).toBeLessThanOrEqual(after);
   });
 
   it('fails loudly for a Task with no local handler instead of calling AWS', async () => {
