@@ -118,6 +118,7 @@ export interface ContainerInspect {
     readonly Labels: Record<string, string> | null;
     readonly Env: string[] | null;
   };
+  readonly HostConfig?: { readonly CpuShares?: number };
   readonly Image: string;
 }
 

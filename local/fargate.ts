@@ -432,6 +432,20 @@ export interface RunPlace {
   readonly timeFactor: number;
   /** Replaces the container's command (one-off tasks, tests). */
   readonly command?: readonly string[];
+  /**
+   * CPU weight (`--cpu-shares`) the container starts with, instead of its serving weight
+   * ({@link servingCpuShares}), until the scheduler sees its target healthy. Local only: here
+   * the tasks share the machine's cores, on Fargate each task has its own.
+   */
+  readonly startingCpuShares?: number;
+}
+
+/** Docker's CPU weight when none is set. */
+export const DEFAULT_CPU_SHARES = 1024;
+
+/** The CPU weight a task serves at: the container's cpu units, else Docker's default. Pure. */
+export function servingCpuShares(c: Pick<ContainerDefinition, 'cpu'> | undefined): number {
+  return c?.cpu ? Math.max(2, c.cpu) : DEFAULT_CPU_SHARES;
 }
 
 /** Host-side work before `docker create`. */
@@ -548,6 +562,7 @@ export class FargateRefusedError extends Error {
  * | cpu (task)                        | `--cpus` cpu/1024                                          |
  * | memory (task), container memory   | `--memory` and `--memory-swap` equal (no swap) = the lower |
  * | container memoryReservation / cpu | `--memory-reservation` / `--cpu-shares`                    |
+ * | (local) a task not yet serving    | `--cpu-shares` startingCpuShares until healthy             |
  * | user, readonlyRootFilesystem      | `--user`, `--read-only`                                    |
  * | workingDirectory, entryPoint      | `-w`, `--entrypoint` (rest of entryPoint before command)   |
  * | host-less volume, image VOLUME    | a fresh anonymous Docker volume (copies the image's dir)   |
@@ -590,7 +605,12 @@ export function fargateDockerArgs(td: Td, image: ImageInfo, place: RunPlace): Fa
   const memory = Math.min(taskMemory, c.memory ?? taskMemory);
   args.push('--memory', `${memory}m`, '--memory-swap', `${memory}m`);
   if (c.memoryReservation) args.push('--memory-reservation', `${c.memoryReservation}m`);
-  if (c.cpu) args.push('--cpu-shares', String(Math.max(2, c.cpu)));
+  if (place.startingCpuShares !== undefined) {
+    args.push('--cpu-shares', String(place.startingCpuShares));
+    deviations.push(
+      `cpu: CPU weight ${place.startingCpuShares} until the target is healthy, then ${servingCpuShares(c)} (the tasks share this machine's cores; on Fargate a starting task takes no CPU from a serving one)`,
+    );
+  } else if (c.cpu) args.push('--cpu-shares', String(servingCpuShares(c)));
 
   if (c.user) args.push('--user', c.user);
   if (c.readonlyRootFilesystem) args.push('--read-only');

@@ -76,15 +76,31 @@ interface RunResult {
   tail: string[];
 }
 
-/** Runs a program without a shell, streaming its lines; rejects with the tail on failure. */
+/**
+ * Local builds share the machine with the tasks serving the site (CodeBuild never does): the
+ * build container gets the lowest CPU weight docker allows and Packer, Ansible and their SSH
+ * proxy the lowest priority, so a build takes only the CPU the site leaves idle. On an idle
+ * machine neither slows the build.
+ */
+const LOCAL_BUILD_CPU_SHARES = 2;
+const LOCAL_BUILD_NICE = 19;
+
+/**
+ * Runs a program without a shell, streaming its lines; rejects with the tail on failure.
+ * `lowPriority` runs it (and everything it starts) under `nice`.
+ */
 function run(
   phase: ImageBuildPhase,
   file: string,
   args: readonly string[],
   onLog?: (line: string) => void,
+  lowPriority = false,
 ): Promise<RunResult> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(file, args, {
+    const [program, programArgs] = lowPriority
+      ? ['nice', ['-n', String(LOCAL_BUILD_NICE), file, ...args]]
+      : [file, args];
+    const child = spawn(program, programArgs, {
       cwd: ROOT,
       stdio: ['ignore', 'pipe', 'pipe'],
       // Packer would otherwise phone home for update checks, which this network refuses.
@@ -114,6 +130,8 @@ function run(
     child.on('close', (code, signal) => {
       for (const rest of [pending.stdout, pending.stderr]) if (rest) emit(rest);
       if (code === 0) resolvePromise({ stdout, tail });
+      else if (lowPriority && code === 127)
+        reject(new ImageBuildError(phase, `cannot run ${file}: not found on PATH`, tail));
       else {
         const reason = ansibleFailure(tail);
         reject(
@@ -304,6 +322,8 @@ export async function buildImage(req: ImageBuildRequest): Promise<ImageBuildResu
     `registry=${req.registry}`,
     '-var',
     `repository=${req.repository}`,
+    '-var',
+    `build_cpu_shares=${LOCAL_BUILD_CPU_SHARES}`,
   ];
 
   let baseStageId = await imageId(baseStageRef);
@@ -331,6 +351,7 @@ export async function buildImage(req: ImageBuildRequest): Promise<ImageBuildResu
           PACKER_DIR,
         ],
         onLog,
+        true,
       );
       durationsMs.base = Date.now() - started;
       return imageId(baseStageRef);
@@ -382,6 +403,7 @@ export async function buildImage(req: ImageBuildRequest): Promise<ImageBuildResu
               pushStarted = Date.now();
             onLog?.(line);
           },
+          true,
         );
       } catch (err) {
         // A failure after the push began is a push failure, whatever packer calls it.

@@ -15,6 +15,7 @@ import {
   ensureVolume,
   inspectContainers,
   inspectImage,
+  isNotFound,
   LABEL_MANAGED,
   LABEL_RELEASE,
   LABEL_REVISION,
@@ -23,12 +24,14 @@ import {
   removeContainer,
 } from './docker.ts';
 import {
+  DEFAULT_CPU_SHARES,
   ecsHealthStatus,
   FargateRefusedError,
   fargateDockerArgs,
   fargateProblems,
   type ImageInfo,
   type Preparation,
+  servingCpuShares,
 } from './fargate.ts';
 import { withFileLock } from './lock.ts';
 
@@ -47,6 +50,7 @@ const LABEL_TASK_DEFINITION = 'stepdeploy.task-definition';
 const LABEL_STOP_TIMEOUT = 'stepdeploy.stop-timeout';
 const LABEL_CPU = 'stepdeploy.cpu';
 const LABEL_MEMORY = 'stepdeploy.memory';
+const LABEL_SERVING_CPU_SHARES = 'stepdeploy.serving-cpu-shares';
 
 /** Input of {@link runTask}: one task of a registered task definition. */
 export interface RunTaskInput {
@@ -71,6 +75,8 @@ export interface RunTaskInput {
   readonly role?: string;
   /** Scales the container health check's timings (default: STEPDEPLOY_TIME_FACTOR). */
   readonly timeFactor?: number;
+  /** CPU weight until {@link promoteTask} (see RunPlace.startingCpuShares); default: serving. */
+  readonly startingCpuShares?: number;
 }
 
 /** A local task as read back from Docker. */
@@ -90,6 +96,9 @@ export interface LocalTask {
   /** Task CPU units and memory MiB as the task definition sets them. */
   readonly cpu?: string;
   readonly memory?: string;
+  /** CPU weight the container runs at now, and the one it serves at (see promoteTask). */
+  readonly cpuShares?: number;
+  readonly servingCpuShares?: number;
   /** Seconds `docker stop` waits before SIGKILL (the container's stopTimeout). */
   readonly stopTimeoutSeconds?: number;
   readonly exitCode?: number;
@@ -152,6 +161,12 @@ export function taskFromInspect(
     healthStatus: ecsHealthStatus(s.Health?.Status, s.Running),
     ...(labels[LABEL_CPU] ? { cpu: labels[LABEL_CPU] } : {}),
     ...(labels[LABEL_MEMORY] ? { memory: labels[LABEL_MEMORY] } : {}),
+    ...(labels[LABEL_SERVING_CPU_SHARES]
+      ? {
+          servingCpuShares: Number(labels[LABEL_SERVING_CPU_SHARES]),
+          cpuShares: c.HostConfig?.CpuShares || DEFAULT_CPU_SHARES,
+        }
+      : {}),
     ...(stopTimeout ? { stopTimeoutSeconds: Number(stopTimeout) } : {}),
     createdAt: c.Created,
     startedAt: isDockerTime(s.StartedAt) ? s.StartedAt : undefined,
@@ -239,7 +254,15 @@ export function runInputFromTaskDefinition(
   td: TaskDefinition,
   where: Pick<
     RunTaskInput,
-    'stateDir' | 'service' | 'releaseId' | 'port' | 'portBase' | 'command' | 'timeFactor' | 'role'
+    | 'stateDir'
+    | 'service'
+    | 'releaseId'
+    | 'port'
+    | 'portBase'
+    | 'command'
+    | 'timeFactor'
+    | 'role'
+    | 'startingCpuShares'
   >,
 ): RunTaskInput {
   const container =
@@ -445,6 +468,7 @@ export async function runTask(input: RunTaskInput): Promise<LocalTask> {
       [LABEL_STOP_TIMEOUT]: String(container?.stopTimeout ?? 30),
       ...(td.cpu ? { [LABEL_CPU]: String(td.cpu) } : {}),
       ...(td.memory ? { [LABEL_MEMORY]: String(td.memory) } : {}),
+      [LABEL_SERVING_CPU_SHARES]: String(servingCpuShares(container)),
     };
     if (input.taskDefinitionArn ?? td.taskDefinitionArn)
       labels[LABEL_TASK_DEFINITION] = (input.taskDefinitionArn ?? td.taskDefinitionArn) as string;
@@ -459,6 +483,9 @@ export async function runTask(input: RunTaskInput): Promise<LocalTask> {
         accessPoints,
         timeFactor: input.timeFactor ?? timeFactorFromEnv(),
         ...(input.command ? { command: input.command } : {}),
+        ...(input.startingCpuShares !== undefined
+          ? { startingCpuShares: input.startingCpuShares }
+          : {}),
       });
     } catch (err) {
       if (err instanceof FargateRefusedError) throw new RunTaskError(err.message, err);
@@ -489,6 +516,22 @@ export async function runTask(input: RunTaskInput): Promise<LocalTask> {
   const [c] = await inspectContainers([id]);
   if (!c) throw new RunTaskError(`task ${name} disappeared right after start`);
   return taskFromInspect(c);
+}
+
+/**
+ * Gives a task that started at a low CPU weight its serving weight (`docker update
+ * --cpu-shares`), once it serves. A task already at it, or gone, is left as it is.
+ */
+export async function promoteTask(task: LocalTask): Promise<boolean> {
+  if (task.servingCpuShares === undefined || task.cpuShares === task.servingCpuShares) return false;
+  if (task.lastStatus !== 'RUNNING') return false;
+  try {
+    await docker(['update', '--cpu-shares', String(task.servingCpuShares), task.id]);
+    return true;
+  } catch (err) {
+    if (isNotFound(err)) return false;
+    throw err;
+  }
 }
 
 /** The local EFS access points (recorded by `stepdeploy local up` from the template), by id. */

@@ -76,3 +76,9 @@ variable "site_dir" {
   default     = ""
   description = "Directory of the site's own code (themes/, plugins/, mu-plugins/, site.yml); empty: the repository's site/. In CodeBuild, the pushed source."
 }
+
+variable "build_cpu_shares" {
+  type        = number
+  default     = 1024
+  description = "CPU weight (docker --cpu-shares) of the build container. Local builds pass 2: they share the machine with the tasks serving the site, which CodeBuild never does."
+}

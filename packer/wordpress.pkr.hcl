@@ -25,22 +25,26 @@ locals {
     "ANSIBLE_NOCOLOR=1",
   ]
   image_name = "${var.registry}/${var.repository}"
+  # The Docker builder's default run command with the build container's CPU weight added.
+  run_command = ["-d", "-i", "-t", "--cpu-shares=${var.build_cpu_shares}", "--entrypoint=/bin/sh", "--", "{{.Image}}"]
   site_dir   = var.site_dir != "" ? abspath(var.site_dir) : "${path.root}/../site"
 }
 
 source "docker" "base" {
-  image  = var.base_image
-  pull   = var.pull_base_image
-  commit = true
+  image       = var.base_image
+  pull        = var.pull_base_image
+  commit      = true
+  run_command = local.run_command
   changes = [
     "LABEL org.opencontainers.image.title=stepdeploy-wordpress-base",
   ]
 }
 
 source "docker" "app" {
-  image  = "${var.base_stage_repository}:${var.base_stage_tag}"
-  pull   = false
-  commit = true
+  image       = "${var.base_stage_repository}:${var.base_stage_tag}"
+  pull        = false
+  commit      = true
+  run_command = local.run_command
   changes = [
     "EXPOSE 8080",
     # The task definition mounts scratch volumes at exactly these paths. Declared here, ECS

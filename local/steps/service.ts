@@ -7,6 +7,7 @@ import { type ServiceRecord, serviceTable, type TaskDefinitionStore } from '../t
 import {
   type LocalTask,
   listTasks,
+  promoteTask,
   removeTask,
   runInputFromTaskDefinition,
   runTask,
@@ -109,6 +110,14 @@ export interface LocalServiceOptions {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** ELBv2 target health keyed by target port (every task has its own port on 127.0.0.1). */
+/**
+ * CPU weight of a task until its target is healthy (Docker's lowest is 2; serving tasks have
+ * 1024). The tasks share this machine's cores, so a starting task (Apache, PHP, the opcache
+ * warm-up) would otherwise take CPU from the tasks serving the site; on Fargate each task has
+ * its own. With the weight it takes only what they leave idle, and its own CPU limit.
+ */
+export const STARTING_CPU_SHARES = 2;
+
 function healthByPort(targets: readonly TargetHealthDescription[]): Map<number, string> {
   return new Map(targets.map((t) => [t.Target?.Port ?? 0, t.TargetHealth?.State ?? 'unknown']));
 }
@@ -362,6 +371,7 @@ export class LocalService {
         service: this.opts.service,
         releaseId,
         portBase: this.opts.portBase,
+        startingCpuShares: STARTING_CPU_SHARES,
       }),
     );
     // Superseded while the container started: it never served, so it goes at once (the
@@ -467,6 +477,7 @@ export class LocalService {
       const health = healthByPort(await lb.describeTargetHealth());
       await this.replaceFailedTasks(deployment, td, releaseId, mine, health, adoptedNames);
       const tasks = (await this.tasks()).filter((t) => mine.has(t.name));
+      for (const t of tasks) if (health.get(t.port) === 'healthy') await promoteTask(t);
       const ready =
         tasks.length >= deployment.desiredCount &&
         tasks.every((t) => t.lastStatus === 'RUNNING' && health.get(t.port) === 'healthy');

@@ -157,4 +157,25 @@ describe('packer/ template', () => {
     expect(template).toMatch(/post-processor "docker-push"[\s\S]*ecr_login\s+= var\.ecr_login/);
     expect(template).toContain('post-processor "manifest"');
   });
+
+  it('runs every build container at the CPU weight the caller sets (local builds yield to the site)', () => {
+    // Prepare
+    const sources = [...template.matchAll(/source "docker" "(\w+)" \{([\s\S]*?)\n\}/g)];
+    const variables = readFileSync(join(ROOT, 'packer/variables.pkr.hcl'), 'utf8');
+
+    // Act
+    const withoutWeight = sources
+      .filter(([, , body]) => !/\brun_command\s*=\s*local\.run_command\b/.test(body ?? ''))
+      .map(([, name]) => name);
+
+    // Assess
+    expect(sources.map(([, name]) => name)).toEqual(['base', 'app']);
+    expect(withoutWeight).toEqual([]);
+    expect(template).toMatch(
+      /run_command = \[[^\]]*"--cpu-shares=\$\{var\.build_cpu_shares\}"[^\]]*"\{\{\.Image\}\}"\]/,
+    );
+    expect(variables).toMatch(
+      /variable "build_cpu_shares" \{\s*type\s*= number\s*default\s*= 1024/,
+    );
+  });
 });

@@ -11,6 +11,7 @@ import {
   memoryMiB,
   type RunPlace,
   scaledHealthCheck,
+  servingCpuShares,
 } from '#local/fargate.ts';
 import { synthesizedApplication } from './fixtures/application.ts';
 
@@ -306,6 +307,28 @@ describe('fargateDockerArgs (the synthesized task definition)', () => {
     expect(f.get('--memory')).toEqual(['1024m']);
     expect(f.get('--memory-swap')).toEqual(['1024m']);
     expect(f.has('--cpu-shares')).toBe(false);
+  });
+
+  it('starts a task at its starting CPU weight, saying so, with its CPU limit unchanged', () => {
+    // Act
+    const run = fargateDockerArgs(synthesized(), IMAGE, { ...PLACE, startingCpuShares: 2 });
+    const f = flags(run.args);
+
+    // Assess
+    expect(f.get('--cpu-shares')).toEqual(['2']);
+    expect(f.get('--cpus')).toEqual(['0.5']);
+    expect(run.deviations.join('\n')).toMatch(
+      /CPU weight 2 until the target is healthy, then 1024/,
+    );
+  });
+
+  it.each([
+    [{}, 1024],
+    [{ cpu: 128 }, 128],
+    [{ cpu: 1 }, 2],
+  ])('serves at the container cpu units as weight, else Docker default: %j -> %d', (c, want) => {
+    // Act / Assess
+    expect(servingCpuShares(c)).toBe(want);
   });
 
   it('runs as the task definition user with a read-only root, the stop timeout and json-file logs', () => {

@@ -149,6 +149,39 @@ describe('taskFromInspect', () => {
   });
 });
 
+describe('taskFromInspect: CPU weight', () => {
+  it.each([
+    {
+      name: 'a task started low reads its weight and the one it serves at',
+      hostShares: 2,
+      want: 2,
+    },
+    { name: "Docker's 0 (no weight set) reads as its default", hostShares: 0, want: 1024 },
+  ])('$name', ({ hostShares, want }) => {
+    // Prepare
+    const c = inspect({});
+    const labelled = {
+      ...c,
+      Config: {
+        ...c.Config,
+        Labels: { ...c.Config.Labels, 'stepdeploy.serving-cpu-shares': '1024' },
+      },
+      HostConfig: { CpuShares: hostShares },
+    };
+
+    // Act
+    const task = taskFromInspect(labelled);
+
+    // Assess
+    expect(task).toMatchObject({ cpuShares: want, servingCpuShares: 1024 });
+  });
+
+  it('a container without the label has no weights to promote', () => {
+    // Act / Assess
+    expect(taskFromInspect(inspect({})).servingCpuShares).toBeUndefined();
+  });
+});
+
 describe('toEcsTask', () => {
   it('reports the container health check as the task and container healthStatus', () => {
     // Prepare
