@@ -10,7 +10,8 @@
  * Every request, check and probe goes to 127.0.0.1.
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { resolve } from 'node:path';
+import { cp, mkdir, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 import { inspectContainer, LABEL_REVISION, LABEL_ROLE, LABEL_SERVICE } from '#local/docker.ts';
@@ -350,7 +351,7 @@ export const SCENARIO_SPECS: Record<
   good: {
     label: 'good release',
     expected: 'SUCCEEDED',
-    what: '`local release --revision <label>` (a real Packer build)',
+    what: '`local release --source <copy of site/ with one file added>` (a real Packer build of a site change)',
   },
   failing: {
     label: 'failing release (/healthz 500) and its rollback',
@@ -439,6 +440,11 @@ export interface FaultRunOptions {
   readonly image?: string;
   /** Build a new revision instead of redeploying an image in the fault-injection scenarios. */
   readonly build?: boolean;
+  /**
+   * Release the repository's site/ as it is instead of a changed copy (default false): an
+   * unchanged source reuses the last image, so a `good` release then builds nothing.
+   */
+  readonly unchangedSource?: boolean;
   /** Per-request timeout of the load (default 10 s). */
   readonly timeoutMs?: number;
   /** Requests of the load waiting at most; one due beyond it fails unsent (default 4 × rate). */
@@ -464,12 +470,37 @@ export async function knownGoodImage(stack: FaultStack, live: string | null): Pr
   return pick;
 }
 
+/** The scenarios that build their release from a source. */
+const BUILT: ReadonlySet<FaultScenario> = new Set(['good', 'failing', 'fault-home', 'crash']);
+
+/**
+ * A copy of the repository's site/ with one must-use plugin naming `label` added: a real
+ * change of the site's code, as a person makes one, so the release builds (an unchanged
+ * source would reuse the last image). Under `home`/bench-sources/<label>.
+ */
+export async function changedSiteSource(home: string, label: string): Promise<string> {
+  const dir = join(home, 'bench-sources', label);
+  await mkdir(dir, { recursive: true });
+  await cp(resolve(import.meta.dirname, '..', '..', 'site'), dir, { recursive: true });
+  await mkdir(join(dir, 'mu-plugins'), { recursive: true });
+  await writeFile(
+    join(dir, 'mu-plugins', 'stepdeploy-bench-release.php'),
+    `<?php\n// Release ${label} of the faults bench: a change to the site's code, so it builds.\n`,
+  );
+  return dir;
+}
+
 /** The command line of a scenario. Pure. */
 export function scenarioArgs(
   scenario: FaultScenario,
-  source: { readonly label: string; readonly image?: string },
+  source: { readonly label: string; readonly image?: string; readonly sourceDir?: string },
 ): string[] {
-  const built = ['release', '--revision', source.label];
+  const built = [
+    'release',
+    '--revision',
+    source.label,
+    ...(source.sourceDir ? ['--source', source.sourceDir] : []),
+  ];
   switch (scenario) {
     case 'good':
       return [...built, '--json'];
@@ -635,7 +666,15 @@ export async function runFaultScenario(
     ? (opts.image ?? (await knownGoodImage(stack, before.image)))
     : undefined;
   const label = opts.label ?? `${scenario}-${Date.now().toString(36)}`;
-  const args = scenarioArgs(scenario, { label, ...(image ? { image } : {}) });
+  const sourceDir =
+    !opts.unchangedSource && (BUILT.has(scenario) || (opts.build && !image))
+      ? await changedSiteSource(stack.home, label)
+      : undefined;
+  const args = scenarioArgs(scenario, {
+    label,
+    ...(image ? { image } : {}),
+    ...(sourceDir ? { sourceDir } : {}),
+  });
   log(`${scenario}: stepdeploy local ${args.join(' ')} under ${opts.ratePerSecond} req/s`);
   const load = startLoad({
     url: stack.siteUrl,

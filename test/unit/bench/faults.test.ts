@@ -1,4 +1,8 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { readSiteSource } from '#local/site-source.ts';
 import { latencyPhases, plannedScenarios, sectionFromFaults } from '../../../bench/faults.ts';
 import {
   bracket,
@@ -8,6 +12,7 @@ import {
   nextRate,
 } from '../../../bench/lib/capacity.ts';
 import {
+  changedSiteSource,
   type FaultRun,
   judgeEndState,
   replacementMs,
@@ -182,6 +187,39 @@ describe('scenarioArgs and plannedScenarios', () => {
   ] as const)('$s runs stepdeploy local $args', ({ s, args }) => {
     // Prepare: the table row. Act / Assess
     expect(scenarioArgs(s, { label: 'v', image: 'r/wp@sha256:ab' })).toEqual(args);
+  });
+
+  it('builds a release from the source directory it is given', () => {
+    // Prepare / Act / Assess
+    expect(scenarioArgs('good', { label: 'v', sourceDir: '/s' })).toEqual([
+      'release',
+      '--revision',
+      'v',
+      '--source',
+      '/s',
+      '--json',
+    ]);
+  });
+
+  it("stages a changed copy of site/ per label, so every built scenario's source differs", async () => {
+    // Prepare
+    const home = await mkdtemp(join(tmpdir(), 'bench-source-'));
+    try {
+      // Act
+      const [a, b] = await Promise.all([
+        changedSiteSource(home, 'good-a'),
+        changedSiteSource(home, 'good-b'),
+      ]);
+      const [site, first, second] = await Promise.all(
+        [join(import.meta.dirname, '../../../site'), a, b].map(readSiteSource),
+      );
+
+      // Assess
+      expect(new Set([site.hash, first.hash, second.hash]).size).toBe(3);
+      expect(first.files.length).toBe(site.files.length + 1);
+    } finally {
+      await rm(home, { recursive: true, force: true });
+    }
   });
 
   it('runs in the bench order and adds a good release before a rollback', () => {
