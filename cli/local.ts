@@ -4,6 +4,7 @@ import { type LockItem, type QueueItem, queueKey, releaseQueueView } from '#comm
 import { type BootstrapResult, bootstrapService } from '#local/bootstrap.ts';
 import { type LocalConfig, loadConfig } from '#local/config.ts';
 import { LoadBalancer } from '#local/load-balancer.ts';
+import { holderGone } from '#local/lock-holder.ts';
 import {
   checkLabel,
   type LocalReleaseResult,
@@ -201,6 +202,16 @@ async function release(
   kind: 'release' | 'rollback',
 ): Promise<LocalReleaseResult> {
   const display = progressDisplay(deps, Boolean(flags.verbose));
+  // The execution lives in this process: stopped, it ends where it is. Say what that leaves.
+  const interrupted = (signal: NodeJS.Signals) => {
+    display.log(
+      `${kind} interrupted (${signal}) during the step above: nothing more runs. Its lock is free for the next release, which takes it over; the service may be left mid-rollout (\`stepdeploy local status\` shows what serves), and the next release or \`stepdeploy local rollback\` deploys over it.`,
+    );
+    display.stop();
+    process.exit(signal === 'SIGINT' ? 130 : 143);
+  };
+  process.once('SIGINT', interrupted);
+  process.once('SIGTERM', interrupted);
   try {
     const stack = await up({ ...configOf(deps), log: () => {} });
     const service = await serviceTable(stack.config.stateDir).get({
@@ -224,6 +235,8 @@ async function release(
     deps.io.out(flags.json ? JSON.stringify(releaseJson(result), null, 2) : releaseText(result));
     return result;
   } finally {
+    process.off('SIGINT', interrupted);
+    process.off('SIGTERM', interrupted);
     display.stop();
   }
 }
@@ -288,6 +301,7 @@ async function localStatus(deps: CliDeps) {
   const locks = lockTable(config.stateDir);
   const lock = await locks.get({ service: config.service }).catch(() => undefined);
   const queue = await locks.get({ service: queueKey(config.service) }).catch(() => undefined);
+  const interrupted = lock !== undefined && holderGone(lock);
   const releases = service
     .map(toLedgerEntry)
     .sort((a, b) => (b.startedAt ?? '').localeCompare(a.startedAt ?? ''))
@@ -314,11 +328,15 @@ async function localStatus(deps: CliDeps) {
       reason: health.get(t.port)?.Reason ?? t.stoppedReason ?? null,
     })),
     containers: stack.containers.filter((c) => c.service === config.service),
+    // A lock whose stepdeploy process is gone holds nothing: the next release takes it over.
     lock: releaseQueueView(
-      lock as LockItem | undefined,
+      interrupted ? undefined : (lock as LockItem | undefined),
       queue as unknown as QueueItem | undefined,
       deps.now(),
     ),
+    interrupted: interrupted
+      ? { releaseId: String(lock?.holder), pid: Number(lock?.holderPid) }
+      : null,
     releases,
   };
 }
@@ -474,6 +492,11 @@ export function registerLocalCommands(program: Command, deps: CliDeps): void {
             : `Local stack is not running (state: ${s.stateDir})`,
           `  service   ${s.service ? `${s.service.name} on revision ${s.service.revision} (${s.service.desiredCount} desired)` : 'not created (run `stepdeploy local up`)'}`,
           ...queueLines(s.lock),
+          ...(s.interrupted
+            ? [
+                `  interrupted ${s.interrupted.releaseId}: its stepdeploy process (pid ${s.interrupted.pid}) is gone; the next release takes over its lock and deploys over what it left`,
+              ]
+            : []),
           '',
           s.tasks.length === 0
             ? '  no tasks'

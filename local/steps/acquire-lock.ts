@@ -11,6 +11,7 @@ import {
   queueKey,
 } from '#commons/lock.ts';
 import { acquireLockSchema } from '#functions/acquire-lock/schema.ts';
+import { holderGone, thisProcess } from '../lock-holder.ts';
 import type { Json } from '../runner.ts';
 import type { StepContext } from './context.ts';
 
@@ -19,6 +20,8 @@ import type { StepContext } from './context.ts';
  * release records itself as the newest claim in the queue item (ReleaseSupersededError when a
  * newer release already did), then, in one transaction that checks it is still the newest,
  * takes the lock when it is free, expired or already its own; LockHeldError names the holder.
+ * Locally the lock also records the process running the execution: a lock whose process is
+ * gone (the release was interrupted) is free, as an expired one is (local/lock-holder.ts).
  */
 export function acquireLock(ctx: StepContext) {
   return async (raw: Json): Promise<Json> => {
@@ -44,24 +47,30 @@ export function acquireLock(ctx: StepContext) {
       now,
       ctx.lockLeaseSeconds,
     );
+    const holder = thisProcess();
     const taken = await ctx.locks.transact((table) => {
       const queue = table.get(queueId) as unknown as QueueItem | undefined;
       if (queue?.newest !== event.releaseId) return { superseded: queue };
       const held = table.get({ service: event.service });
-      if (held && held.expiresAt >= nowSeconds && held.holder !== event.releaseId)
+      const interrupted = held && held.holder !== event.releaseId && holderGone(held);
+      if (held && held.expiresAt >= nowSeconds && held.holder !== event.releaseId && !interrupted)
         return { held: held as LockItem };
-      table.put({ ...item });
-      return {};
+      table.put({ ...item, holderPid: holder.pid, holderHost: holder.host });
+      return interrupted ? { tookOver: held as LockItem } : {};
     });
+    if ('tookOver' in taken && taken.tookOver)
+      ctx.note(
+        `AcquireLock: took over the lock of release ${taken.tookOver.holder}, whose stepdeploy process (pid ${String((taken.tookOver as { holderPid?: number }).holderPid)}) is gone: it was interrupted`,
+      );
     if ('superseded' in taken)
       throw new ReleaseSupersededError(describeSuperseded(claim, taken.superseded));
-    if ('held' in taken) {
-      const holder = describeHolder(event.service, taken.held);
+    if ('held' in taken && taken.held) {
+      const described = describeHolder(event.service, taken.held);
       if (lockWaitExpired(event.startedAt, now, ctx.lockLeaseSeconds))
         throw new LockWaitTimeoutError(
-          `waited longer than the lock's lease (${ctx.lockLeaseSeconds} s) and ${holder}`,
+          `waited longer than the lock's lease (${ctx.lockLeaseSeconds} s) and ${described}`,
         );
-      throw new LockHeldError(`${holder}; waiting as the newest release`);
+      throw new LockHeldError(`${described}; waiting as the newest release`);
     }
     return { holder: item.holder, expiresAt: new Date(item.expiresAt * 1000).toISOString() };
   };

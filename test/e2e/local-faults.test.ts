@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   cli,
+  endState,
   type FaultRun,
   type FaultRunOptions,
   type FaultScenario,
@@ -11,7 +12,9 @@ import {
   replacementMs,
   runFaultScenario,
   serviceView,
+  startCli,
 } from '../../bench/lib/fault-scenarios.ts';
+import { startLoad } from '../../bench/lib/load.ts';
 
 // Releases under faults, each under a modest fixed-rate load of the home page through the
 // local load balancer. One local stack of its own (service, state dir and ports no other e2e
@@ -39,6 +42,10 @@ const LOAD: FaultRunOptions = {
   timeoutMs: 30_000,
   maxInFlight: 60,
 };
+
+interface ReleaseJsonLike {
+  record?: { taskDefinitionArn?: string };
+}
 
 interface StatusJson {
   service: { taskDefinition: string; revision: string; desiredCount: number } | null;
@@ -202,7 +209,50 @@ describe.sequential('local mode under faults: releases hold with zero failed req
   );
 
   it(
-    '7. down removes the stack',
+    '7. the stepdeploy process killed during the health gate: the next release takes over its lock at once',
+    async () => {
+      // Prepare: a redeploy of a known-good image, killed (SIGKILL: nothing runs after it) as
+      // soon as it gates on health, under the same load.
+      const before = await serviceView(STACK);
+      const image = await knownGoodImage(STACK, before.image);
+      const load = startLoad({
+        url: STACK.siteUrl,
+        ratePerSecond: RATE,
+        maxRequests: 100_000,
+        maxMs: 15 * MINUTES,
+        strict: true,
+        timeoutMs: LOAD.timeoutMs as number,
+        maxInFlight: LOAD.maxInFlight as number,
+      });
+      const interrupted = startCli(STACK, ['release', '--image', image, '--json']);
+      const gated = await interrupted.entered('CheckHealth');
+      interrupted.child.kill('SIGKILL');
+      const killed = await interrupted.done;
+      const left = jsonOf<StatusJson & { interrupted: { releaseId: string } | null }>(
+        await cli(STACK, ['status', '--json']),
+      );
+      // Act
+      const next = await cli(STACK, ['release', '--image', image, '--json']);
+      const seen = await load.stop();
+      const end = await endState(STACK);
+      // Assess
+      expect(gated, interrupted.stderr().slice(-2000)).toBe(true);
+      expect(killed.code).toBeNull();
+      expect(left.interrupted?.releaseId).toMatch(/^local-/);
+      expect(next.code, next.stderr.slice(-3000)).toBe(0);
+      expect(next.stderr).toContain(
+        `took over the lock of release ${left.interrupted?.releaseId}, whose stepdeploy process`,
+      );
+      expect(next.stderr).not.toContain('WaitForLock');
+      expect(seen.failures).toEqual([]);
+      expect(end.problems).toEqual([]);
+      expect(end.taskDefinition).toBe(jsonOf<ReleaseJsonLike>(next).record?.taskDefinitionArn);
+    },
+    15 * MINUTES,
+  );
+
+  it(
+    '8. down removes the stack',
     async () => {
       // Act
       const down = await cli(STACK, ['down', '--json']);

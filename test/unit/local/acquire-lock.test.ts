@@ -1,8 +1,10 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { releaseQueueView } from '#commons/lock.ts';
+import { holderGone } from '#local/lock-holder.ts';
 import { acquireLock } from '#local/steps/acquire-lock.ts';
 import { lockTable, type StepContext } from '#local/steps/context.ts';
 import { releaseLock } from '#local/steps/release-lock.ts';
@@ -17,7 +19,13 @@ function lockContext(now = () => new Date()) {
   const dir = mkdtempSync(join(tmpdir(), 'sd-lock-'));
   dirs.push(dir);
   const locks = lockTable(dir);
-  return { locks, ctx: { locks, now, lockLeaseSeconds: 600 } as unknown as StepContext };
+  const notes: string[] = [];
+  const note = (line: string) => notes.push(line);
+  return {
+    locks,
+    notes,
+    ctx: { locks, now, note, lockLeaseSeconds: 600 } as unknown as StepContext,
+  };
 }
 
 const claim = (releaseId: string, startedAt: string) => ({
@@ -89,6 +97,78 @@ describe('local AcquireLock: the release queue on the file-backed lock table', (
     await expect(stale).rejects.toMatchObject({
       name: 'LockWaitTimeoutError',
       message: expect.stringMatching(/waited longer than the lock's lease \(600 s\) and .*r-a/),
+    });
+  });
+});
+
+describe('holderGone: an interrupted local release frees its lock at once', () => {
+  const runs = (alive: number[]) => (pid: number) => alive.includes(pid);
+  it.each([
+    {
+      name: 'its process is gone on this machine',
+      held: { holderPid: 41, holderHost: 'h' },
+      want: true,
+    },
+    { name: 'its process still runs', held: { holderPid: 42, holderHost: 'h' }, want: false },
+    {
+      name: 'it was taken on another machine',
+      held: { holderPid: 41, holderHost: 'other' },
+      want: false,
+    },
+    { name: 'no process was recorded (the lease decides)', held: {}, want: false },
+    {
+      name: 'a recorded pid that is not one',
+      held: { holderPid: 0, holderHost: 'h' },
+      want: false,
+    },
+  ])('$name -> $want', ({ held, want }) => {
+    // Act / Assess
+    expect(holderGone(held, 'h', runs([42]))).toBe(want);
+  });
+});
+
+describe('local AcquireLock: a lock whose stepdeploy process is gone', () => {
+  const held = (holderPid: number) => ({
+    service: 'svc',
+    holder: 'r-interrupted',
+    startedBy: 'someone',
+    acquiredAt: new Date().toISOString(),
+    expiresAt: Math.floor(Date.now() / 1000) + 3600,
+    holderPid,
+    holderHost: hostname(),
+  });
+
+  it('is taken over by the next release, which says so', async () => {
+    // Prepare: a process that has exited holds the lock with most of its lease left
+    const { locks, notes, ctx } = lockContext();
+    const gone = spawnSync(process.execPath, ['-e', '0']).pid as number;
+    await locks.put(held(gone));
+    // Act
+    const taken = await acquireLock(ctx)(claim('r-next', new Date().toISOString()));
+    // Assess
+    expect(taken).toMatchObject({ holder: 'r-next' });
+    expect(await locks.get({ service: 'svc' })).toMatchObject({
+      holder: 'r-next',
+      holderPid: process.pid,
+      holderHost: hostname(),
+    });
+    expect(notes.join('\n')).toMatch(
+      new RegExp(
+        `took over the lock of release r-interrupted, whose stepdeploy process \\(pid ${gone}\\) is gone`,
+      ),
+    );
+  });
+
+  it('is still held while that process runs', async () => {
+    // Prepare: this very process holds it for another release
+    const { locks, ctx } = lockContext();
+    await locks.put(held(process.pid));
+    // Act
+    const waits = acquireLock(ctx)(claim('r-next', new Date().toISOString()));
+    // Assess
+    await expect(waits).rejects.toMatchObject({
+      name: 'LockHeldError',
+      message: expect.stringMatching(/locked by release r-interrupted/),
     });
   });
 });
