@@ -172,7 +172,8 @@ function releaseText(result: LocalReleaseResult): string {
   const lines = [
     renderProgress({ title: 'Local release', name: result.executionName }, result.progress),
     '',
-    `  outcome   ${result.outcome}${result.cause && result.outcome !== 'SUCCEEDED' ? ` — ${result.cause}` : ''}`,
+    // The cause (the release's whole message) is in the progress header above.
+    `  outcome   ${result.outcome}`,
     `  site      ${result.siteUrl}`,
   ];
   return lines.join('\n');

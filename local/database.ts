@@ -2,6 +2,8 @@ import { spawn } from 'node:child_process';
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import mysql from 'mysql2/promise';
+import { connectDatabase, readSchema } from '#commons/verify-data-sql.ts';
+import { type DatabaseSchema, DEFAULT_TABLE_PREFIX } from '#commons/wordpress-schema.ts';
 import { IMAGES_DIR } from './config.ts';
 import {
   buildImageOnce,
@@ -248,6 +250,29 @@ export async function tableManifest(
   }));
 }
 
+/**
+ * The schema of the database (db_version from `<tablePrefix>options`, every base table with its
+ * columns), read as the application user over 127.0.0.1 with the same `readSchema` the
+ * Lambdas use, so a local manifest and an RDS one describe a schema identically.
+ */
+export async function liveSchema(
+  handle: Pick<DatabaseHandle, 'host' | 'port' | 'user' | 'passwordFile' | 'database'>,
+  tablePrefix: string,
+): Promise<DatabaseSchema> {
+  const conn = await connectDatabase({
+    host: handle.host,
+    port: handle.port,
+    user: handle.user,
+    password: await readSecret(handle.passwordFile),
+    database: handle.database,
+  });
+  try {
+    return await readSchema(conn, tablePrefix);
+  } finally {
+    await conn.end().catch(() => undefined);
+  }
+}
+
 /** Metadata stored next to each snapshot's dump (`<stateDir>/snapshots/<id>/metadata.json`). */
 export interface SnapshotMetadata {
   readonly id: string;
@@ -258,6 +283,11 @@ export interface SnapshotMetadata {
   readonly dumpFile: string;
   /** Taken under the same global read lock as the dump, so it describes exactly the dump. */
   readonly tables: readonly TableManifestEntry[];
+  /**
+   * The schema under the same lock (what CompareSchema compares the schema a release left
+   * with); absent on snapshots taken before snapshots recorded it.
+   */
+  readonly schema?: DatabaseSchema;
   /** The CreateDBSnapshot tags (e.g. `stepdeploy:service`), as RDS keeps them on the snapshot. */
   readonly tags?: Readonly<Record<string, string>>;
 }
@@ -327,6 +357,7 @@ export async function snapshotDatabase(
   handle: DatabaseHandle,
   snapshotId: string,
   tags: Readonly<Record<string, string>> = {},
+  tablePrefix: string = DEFAULT_TABLE_PREFIX,
 ): Promise<SnapshotMetadata> {
   const dir = snapshotDir(handle.stateDir, snapshotId);
   const existing = await describeSnapshot(handle.stateDir, snapshotId);
@@ -334,7 +365,7 @@ export async function snapshotDatabase(
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const dumpFile = join(dir, 'dump.sql');
   const partial = `${dumpFile}.partial`;
-  const { tables, engine } = await withGlobalReadLock(handle.container, async () => {
+  const { tables, engine, schema } = await withGlobalReadLock(handle.container, async () => {
     await dockerToFile(
       [
         'exec',
@@ -351,7 +382,12 @@ export async function snapshotDatabase(
       partial,
     );
     const engine = (await rootQuery(handle, 'SELECT VERSION();')).trim();
-    return { tables: await tableManifest(handle), engine };
+    // Reads only: they do not wait on the global read lock another session holds.
+    return {
+      tables: await tableManifest(handle),
+      engine,
+      schema: await liveSchema(handle, tablePrefix),
+    };
   });
   await rename(partial, dumpFile);
   const meta: SnapshotMetadata = {
@@ -362,6 +398,7 @@ export async function snapshotDatabase(
     engine,
     dumpFile,
     tables,
+    schema,
     tags,
   };
   // metadata.json is written last: its presence marks the snapshot complete.

@@ -82,11 +82,16 @@ export interface VerifyRestoreAdapters {
   readonly cleanup: () => Promise<string[]>;
 }
 
-/** The local snapshot metadata's table list as a VerifyData manifest. Pure. */
+/** The local snapshot metadata as the manifest the Lambdas write (tables; the schema when recorded). Pure. */
 export function manifestFromMetadata(meta: SnapshotMetadata): SnapshotManifest {
   const tables: Record<string, TableStat> = {};
   for (const t of meta.tables) tables[t.table] = { rows: t.rows, checksum: t.checksum };
-  return { snapshotId: meta.id, createdAt: meta.createdAt, tables };
+  return {
+    snapshotId: meta.id,
+    createdAt: meta.createdAt,
+    tables,
+    ...(meta.schema ? { schema: meta.schema } : {}),
+  };
 }
 
 /** The newest complete local snapshot, or undefined. */

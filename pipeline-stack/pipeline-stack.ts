@@ -29,6 +29,7 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
 import { parse as parseYaml } from 'yaml';
 import { SMOKE_MAX_ATTEMPTS, smokeTestBudgetMs } from '#commons/smoke.ts';
+import { DEFAULT_TABLE_PREFIX } from '#commons/wordpress-schema.ts';
 import { type ApplicationStack, CONTAINER_PORT } from './application-stack.ts';
 import type { AppConfig } from './config.ts';
 import { OperationsDashboard } from './constructs/dashboard.ts';
@@ -79,8 +80,14 @@ export interface PipelineStackProps extends StackProps {
 /** The ledger's sparse index of releases that proved a revision healthy. */
 export const LEDGER_GOOD_INDEX = 'byGoodAt';
 
-/** Key prefix of snapshot manifests (RecordSnapshotManifest writes, VerifyData reads). */
+/** Key prefix of snapshot manifests (RecordSnapshotManifest writes, VerifyData and CompareSchema read). */
 export const MANIFEST_PREFIX = 'manifests/';
+
+/**
+ * WordPress's table prefix: the application's task definition sets no WORDPRESS_TABLE_PREFIX,
+ * so the image's default. Where db_version is read (`<prefix>options`).
+ */
+export const TABLE_PREFIX = DEFAULT_TABLE_PREFIX;
 
 /**
  * The release pipeline: the source (one CodeCommit repository, one versioned bucket), the
@@ -376,6 +383,7 @@ export class PipelineStack extends Stack {
       topic: this.topic,
       manifestBucket: this.manifestBucket,
       manifestPrefix: MANIFEST_PREFIX,
+      tablePrefix: TABLE_PREFIX,
       schedule: config.verifySchedule,
       rtoThreshold: Duration.minutes(config.restoreRtoMinutes),
       logRetention: retention,
@@ -383,26 +391,25 @@ export class PipelineStack extends Stack {
     });
 
     // In the VPC with the verifier group, the group the database admits besides the service.
-    const recordSnapshotManifest = new StepFunction(this, 'RecordSnapshotManifest', {
-      step: 'record-snapshot-manifest',
-      description: 'Record row counts and checksums of the live database before its snapshot',
-      timeout: Duration.minutes(5),
-      memorySize: 512,
-      logRetention: retention,
-      metricsService,
-      vpc: app.vpc,
-      vpcSubnets: { subnetType: SubnetType.PRIVATE_WITH_EGRESS },
-      securityGroups: [app.verifierSecurityGroup],
-      environment: {
-        DATABASE_SECRET_ARN: app.databaseSecret.secretArn,
-        DATABASE_NAME: config.dbName,
-        DATABASE_HOST: app.database.dbInstanceEndpointAddress,
-        DATABASE_PORT: app.database.dbInstanceEndpointPort,
-        MANIFEST_BUCKET: this.manifestBucket.bucketName,
-        MANIFEST_PREFIX,
-      },
-    });
-    app.databaseSecret.grantRead(recordSnapshotManifest);
+    const liveDatabaseStep = (id: string, folder: string, description: string) =>
+      new StepFunction(this, id, {
+        step: folder,
+        description,
+        timeout: Duration.minutes(5),
+        memorySize: 512,
+        logRetention: retention,
+        metricsService,
+        vpc: app.vpc,
+        vpcSubnets: { subnetType: SubnetType.PRIVATE_WITH_EGRESS },
+        securityGroups: [app.verifierSecurityGroup],
+      }).bindLiveDatabase(app.database, app.databaseSecret, config.dbName, TABLE_PREFIX);
+    const recordSnapshotManifest = liveDatabaseStep(
+      'RecordSnapshotManifest',
+      'record-snapshot-manifest',
+      'Record row counts, checksums and the schema of the live database before its snapshot',
+    );
+    recordSnapshotManifest.addEnvironment('MANIFEST_BUCKET', this.manifestBucket.bucketName);
+    recordSnapshotManifest.addEnvironment('MANIFEST_PREFIX', MANIFEST_PREFIX);
     recordSnapshotManifest.addToRolePolicy(
       new PolicyStatement({
         // Get: a retry keeps the manifest already recorded; Put is conditional (If-None-Match).
@@ -423,6 +430,13 @@ export class PipelineStack extends Stack {
         'Writes and reads snapshot manifests only, under their prefix; keys carry the snapshot id.',
     });
 
+    // Reads the schema the release left and the manifest of its snapshot; writes nothing.
+    const compareSchema = liveDatabaseStep(
+      'CompareSchema',
+      'compare-schema',
+      'Compare the schema a release left with the one its pre-release snapshot recorded',
+    ).bindManifestReader(this.manifestBucket, MANIFEST_PREFIX);
+
     this.release = new ReleaseStateMachine(this, 'Release', {
       stateMachineName: this.releaseStateMachineName,
       logRetention: retention,
@@ -431,6 +445,7 @@ export class PipelineStack extends Stack {
         acquireLock,
         readBuildOutput,
         recordSnapshotManifest,
+        compareSchema,
         registerTaskDefinition,
         deployService,
         checkHealth,

@@ -82,6 +82,10 @@ export function renderProgress(header: ProgressHeader, progress: ExecutionProgre
   if (progress.failure) {
     const reason = progress.failure.cause ? `: ${progress.failure.cause}` : '';
     lines.push(`  failed at ${progress.failure.step} — ${progress.failure.error}${reason}`);
+    // The execution's cause is the whole outcome (what it was rolled back to, a schema change
+    // the rollback kept), which the failing step's reason alone does not say.
+    if (progress.cause && progress.cause !== progress.failure.cause)
+      lines.push(`  result    ${progress.cause}`);
   } else if (progress.error) {
     const reason = progress.cause ? `: ${progress.cause}` : '';
     lines.push(`  error     ${progress.error}${reason}`);

@@ -1,4 +1,5 @@
 import { NoKnownGoodError } from './errors.ts';
+import type { SchemaChange, SchemaSummary } from './wordpress-schema.ts';
 
 /** Outcomes a release can end with, as stored in the ledger. */
 export type ReleaseOutcome = 'SUCCEEDED' | 'FAILED' | 'ROLLED_BACK' | 'DIRTY';
@@ -23,6 +24,23 @@ export interface LedgerRecord {
   readonly health?: unknown;
   readonly failure?: { readonly step: string; readonly error: string; readonly reason: string };
   readonly durationsMs?: Record<string, number>;
+  /** What the release did to the database schema (CompareSchema), when its code ran. */
+  readonly schema?: SchemaRecord;
+}
+
+/**
+ * The schema a release found and the one it left, as the ledger keeps them: the db_versions and
+ * table counts, and every table and column added or removed (the full schema it found is in
+ * the manifest of `snapshotId`). `NO_BASELINE`: that manifest held no schema; `NOT_READ`:
+ * CompareSchema failed, `reason` says why.
+ */
+export interface SchemaRecord {
+  readonly status: 'READ' | 'NO_BASELINE' | 'NOT_READ';
+  readonly snapshotId?: string;
+  readonly before?: SchemaSummary;
+  readonly after?: SchemaSummary;
+  readonly change?: SchemaChange;
+  readonly reason?: string;
 }
 
 /** The revision to roll back to and why it was chosen. */
@@ -100,6 +118,20 @@ export interface ReleaseState {
   readonly deploy?: { readonly health?: unknown };
   readonly knownGood?: { readonly taskDefinitionArn?: string };
   readonly rollback?: { readonly health?: unknown };
+  /** CompareSchema's answer, or SchemaNotRead's (`note` is message text, not recorded). */
+  readonly schema?: SchemaRecord & { readonly note?: string };
+}
+
+function schemaRecord(schema: ReleaseState['schema']): SchemaRecord | undefined {
+  if (!schema) return undefined;
+  return {
+    status: schema.status,
+    snapshotId: schema.snapshotId,
+    before: schema.before,
+    after: schema.after,
+    change: schema.change,
+    reason: schema.reason,
+  };
 }
 
 const OUTCOMES: Record<string, ReleaseOutcome> = {
@@ -159,6 +191,7 @@ export function buildLedgerRecord(
             reason: state.outcome.reason ?? '',
           },
     durationsMs,
+    schema: schemaRecord(state.schema),
     ...(good ? { goodAt: finishedAt, goodTaskDefinitionArn: good } : {}),
   };
 }

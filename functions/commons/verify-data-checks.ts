@@ -4,6 +4,8 @@
  * adapter (scratch MariaDB container); the SQL that gathers the facts lives in verify-data-sql.ts.
  */
 
+import type { DatabaseSchema } from './wordpress-schema.ts';
+
 /** WordPress core tables of a single site, without the table prefix. */
 export const WORDPRESS_CORE_TABLES = [
   'options',
@@ -31,6 +33,12 @@ export interface SnapshotManifest {
   readonly snapshotId: string;
   readonly createdAt: string;
   readonly tables: Readonly<Record<string, TableStat>>;
+  /**
+   * The schema when the snapshot was taken (db_version, tables and their columns): what
+   * CompareSchema compares the schema a release left with. Absent in manifests recorded before
+   * schemas were (VerifyData needs only `tables`).
+   */
+  readonly schema?: DatabaseSchema;
 }
 
 /** Outcome of `CHECK TABLE` for one table: `OK` or the server's last message text. */
@@ -223,8 +231,9 @@ export function buildManifest(
   snapshotId: string,
   createdAt: Date,
   stats: Readonly<Record<string, TableStat>>,
+  schema?: DatabaseSchema,
 ): SnapshotManifest {
   const tables: Record<string, TableStat> = {};
   for (const name of Object.keys(stats).sort()) tables[name] = stats[name] as TableStat;
-  return { snapshotId, createdAt: createdAt.toISOString(), tables };
+  return { snapshotId, createdAt: createdAt.toISOString(), tables, ...(schema ? { schema } : {}) };
 }

@@ -5,6 +5,12 @@
 import type { Connection, ConnectionOptions, RowDataPacket } from 'mysql2/promise';
 import { createConnection } from 'mysql2/promise';
 import type { CheckTableResult, ObservedDatabase, TableStat } from './verify-data-checks.ts';
+import {
+  type ColumnRow,
+  type DatabaseSchema,
+  optionsTable,
+  schemaFromColumns,
+} from './wordpress-schema.ts';
 
 /** Where and as whom to connect; the password never leaves this object (no logging). */
 export interface DatabaseEndpoint {
@@ -44,6 +50,43 @@ export async function listTables(conn: Connection): Promise<string[]> {
     "SELECT TABLE_NAME AS name FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE = 'BASE TABLE' ORDER BY TABLE_NAME",
   );
   return rows.map((row) => String(row.name));
+}
+
+/** Columns of every base table of the connection's current schema, in ordinal order. */
+export const SCHEMA_COLUMNS_SQL =
+  'SELECT c.TABLE_NAME AS table_name, c.COLUMN_NAME AS column_name FROM information_schema.COLUMNS c ' +
+  'JOIN information_schema.TABLES t ON t.TABLE_SCHEMA = c.TABLE_SCHEMA AND t.TABLE_NAME = c.TABLE_NAME ' +
+  "WHERE c.TABLE_SCHEMA = DATABASE() AND t.TABLE_TYPE = 'BASE TABLE' " +
+  'ORDER BY c.TABLE_NAME, c.ORDINAL_POSITION';
+
+function text(value: unknown): string {
+  // A binary-collated longtext (some options tables) comes back as a Buffer.
+  return Buffer.isBuffer(value) ? value.toString('utf8') : String(value);
+}
+
+/**
+ * The schema of the connected database: every base table with its columns, and WordPress's
+ * `db_version` from `<tablePrefix>options` (null when that table, or the row, is not there).
+ * The same function records the schema a release found (the snapshot manifest, on AWS and
+ * locally) and reads the one it left (CompareSchema), so the two are always comparable.
+ */
+export async function readSchema(conn: Connection, tablePrefix: string): Promise<DatabaseSchema> {
+  const [rows] = await conn.query<RowDataPacket[]>(SCHEMA_COLUMNS_SQL);
+  const columns: ColumnRow[] = rows.map((row) => ({
+    table: text(row.table_name),
+    column: text(row.column_name),
+  }));
+  const options = optionsTable(tablePrefix);
+  const optionColumns = new Set(columns.filter((c) => c.table === options).map((c) => c.column));
+  let dbVersion: string | null = null;
+  if (optionColumns.has('option_name') && optionColumns.has('option_value')) {
+    const [found] = await conn.query<RowDataPacket[]>(
+      `SELECT option_value AS value FROM ${quoteIdentifier(options)} WHERE option_name = 'db_version' LIMIT 1`,
+    );
+    const value = found[0]?.value;
+    dbVersion = value === undefined || value === null ? null : text(value);
+  }
+  return schemaFromColumns(columns, dbVersion);
 }
 
 function bareName(qualified: string): string {

@@ -1,12 +1,16 @@
 /**
  * The snapshot manifest: row counts and `CHECKSUM TABLE` values of every table, recorded on the
- * live database when a snapshot is taken, so a restore can later be compared with it.
- * Format: `{ snapshotId, createdAt, tables: { <name>: { rows, checksum } } }`.
+ * live database when a snapshot is taken, so a restore can later be compared with it, and the
+ * schema then (db_version, tables and columns), so a release can say what its code changed.
+ * Format: `{ snapshotId, createdAt, tables: { <name>: { rows, checksum } },
+ * schema?: { dbVersion, tables: { <name>: [<column>, ...] } } }`. `schema` is optional:
+ * manifests recorded before it existed still parse, and VerifyData reads only `tables`.
  */
 import type { Connection } from 'mysql2/promise';
 import { z } from 'zod';
 import { buildManifest, type SnapshotManifest } from './verify-data-checks.ts';
-import { listTables, tableStats } from './verify-data-sql.ts';
+import { listTables, readSchema, tableStats } from './verify-data-sql.ts';
+import { DatabaseSchemaSchema, DEFAULT_TABLE_PREFIX } from './wordpress-schema.ts';
 
 /** zod schema of a manifest file. */
 export const SnapshotManifestSchema = z.object({
@@ -16,6 +20,7 @@ export const SnapshotManifestSchema = z.object({
     z.string().min(1),
     z.object({ rows: z.number().int().nonnegative(), checksum: z.string().nullable() }),
   ),
+  schema: DatabaseSchemaSchema.optional(),
 });
 
 /** Parses and validates manifest JSON text, naming what is wrong. */
@@ -31,12 +36,16 @@ export function manifestKey(prefix: string, snapshotId: string): string {
 /**
  * Records the manifest of the connected (live) database. Call it just before the snapshot is
  * taken on a quiet database, or inside a consistent read, so the numbers match the snapshot.
+ * Local mode builds the same manifest from its snapshot metadata (local/database.ts, with the
+ * same `readSchema`); keep the two agreeing.
  */
 export async function collectManifest(
   conn: Connection,
   snapshotId: string,
   createdAt: Date = new Date(),
+  tablePrefix: string = DEFAULT_TABLE_PREFIX,
 ): Promise<SnapshotManifest> {
   const tables = await listTables(conn);
-  return buildManifest(snapshotId, createdAt, await tableStats(conn, tables));
+  const stats = await tableStats(conn, tables);
+  return buildManifest(snapshotId, createdAt, stats, await readSchema(conn, tablePrefix));
 }

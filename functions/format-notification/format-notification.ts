@@ -46,6 +46,10 @@ export function formatNotice(event: ExecutionStatusChange, progress: ExecutionPr
     lines.push(
       `Reason:    ${progress.failure.error}${progress.failure.cause ? ` — ${progress.failure.cause}` : ''}`,
     );
+    // The execution's cause is the release's whole message: what it was rolled back to, and a
+    // schema change the rollback kept with the snapshot that undoes it.
+    const result = detail.cause ?? progress.cause;
+    if (result && result !== progress.failure.cause) lines.push(`Result:    ${result}`);
   } else if (detail.error || progress.error) {
     lines.push(
       `Reason:    ${detail.error ?? progress.error}${detail.cause ? ` — ${detail.cause}` : ''}`,

@@ -23,6 +23,7 @@ const env = readEnv({
   DATABASE_PORT: 'number',
   MANIFEST_BUCKET: 'string',
   MANIFEST_PREFIX: 'string',
+  TABLE_PREFIX: 'string',
 });
 
 const record = async (
@@ -47,6 +48,7 @@ const record = async (
           `${env.DATABASE_HOST}:${env.DATABASE_PORT}`,
           snapshotId,
           createdAt,
+          env.TABLE_PREFIX,
         );
       },
       putIfAbsent: (key, manifest) => putManifestIfAbsent(env.MANIFEST_BUCKET, key, manifest),

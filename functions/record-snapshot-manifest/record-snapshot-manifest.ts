@@ -1,5 +1,6 @@
 /**
- * RecordSnapshotManifest: row counts and `CHECKSUM TABLE` values of the live database, written
+ * RecordSnapshotManifest: row counts and `CHECKSUM TABLE` values of the live database, and its
+ * schema (db_version, tables and columns, which CompareSchema later compares with), written
  * to the manifest bucket under `manifestKey(prefix, snapshotId)` just before the release's
  * CreateDBSnapshot, so VerifyData can later compare a restore of that snapshot with it.
  *
@@ -15,17 +16,13 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import type { Connection } from 'mysql2/promise';
 import { s3Client } from '#commons/clients/s3.ts';
 import { classifyAws, TransientAwsError } from '#commons/errors.ts';
+import { withLiveDatabase } from '#commons/live-database.ts';
 import type { SnapshotManifest } from '#commons/verify-data-checks.ts';
 import { collectManifest, manifestKey } from '#commons/verify-manifest.ts';
 import type { RecordSnapshotManifestInput, RecordSnapshotManifestOutput } from './schema.ts';
 
-/** The live database could not be read; the message says where and why (never the password). */
-export class LiveDatabaseError extends Error {
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = 'LiveDatabaseError';
-  }
-}
+/** Raised by collectLiveManifest (it lives in commons: CompareSchema reads the live database too). */
+export { LiveDatabaseError } from '#commons/live-database.ts';
 
 /** The manifest key already holds another snapshot's manifest: it is never overwritten. */
 export class ManifestConflictError extends Error {
@@ -145,39 +142,18 @@ export async function putManifestIfAbsent(
 }
 
 /**
- * Opens the live database, collects the manifest and closes the connection. Connection
- * failures become LiveDatabaseError naming the endpoint and the driver's code.
+ * Opens the live database, collects the manifest (with the schema, whose db_version is read
+ * from `<tablePrefix>options`) and closes the connection. Connection failures become
+ * LiveDatabaseError naming the endpoint and the driver's code.
  */
-export async function collectLiveManifest(
+export function collectLiveManifest(
   open: () => Promise<Connection>,
   where: string,
   snapshotId: string,
   createdAt: Date,
+  tablePrefix: string,
 ): Promise<SnapshotManifest> {
-  let conn: Connection;
-  try {
-    conn = await open();
-  } catch (error) {
-    throw new LiveDatabaseError(
-      `cannot connect to the live database at ${where}: ${detail(error)}`,
-      {
-        cause: error,
-      },
-    );
-  }
-  try {
-    return await collectManifest(conn, snapshotId, createdAt);
-  } catch (error) {
-    throw new LiveDatabaseError(`cannot read the live database at ${where}: ${detail(error)}`, {
-      cause: error,
-    });
-  } finally {
-    await conn.end().catch(() => undefined);
-  }
-}
-
-function detail(error: unknown): string {
-  if (!(error instanceof Error)) return String(error);
-  const code = (error as { code?: string }).code;
-  return code ? `${code}: ${error.message}` : `${error.name}: ${error.message}`;
+  return withLiveDatabase(open, where, (conn) =>
+    collectManifest(conn, snapshotId, createdAt, tablePrefix),
+  );
 }

@@ -4,6 +4,7 @@ import { buildImage } from './build-image.ts';
 import { checkHealth } from './check-health.ts';
 import { checkInstalled } from './check-installed.ts';
 import { checkSnapshot } from './check-snapshot.ts';
+import { compareSchema } from './compare-schema.ts';
 import type { StepContext } from './context.ts';
 import { deployService } from './deploy-service.ts';
 import { findLastKnownGood } from './find-last-known-good.ts';
@@ -43,6 +44,7 @@ export function releaseHandlers(ctx: StepContext): Record<string, StepHandler> {
     FindLastKnownGood: findLastKnownGood(ctx),
     Rollback: deployService(ctx),
     CheckRollbackHealth: checkHealth(ctx),
+    CompareSchema: compareSchema(ctx),
     RecordRelease: recordRelease(ctx),
     PruneSnapshots: pruneSnapshots(ctx),
     ReleaseLock: releaseLock(ctx),

@@ -31,6 +31,8 @@ export interface ReleaseFunctions {
   readonly readBuildOutput: IFunction;
   /** In the VPC: records the live database's manifest before the snapshot (VerifyData reads it). */
   readonly recordSnapshotManifest: IFunction;
+  /** In the VPC: the schema the release left against the one its snapshot's manifest recorded. */
+  readonly compareSchema: IFunction;
   readonly registerTaskDefinition: IFunction;
   readonly deployService: IFunction;
   readonly checkHealth: IFunction;
@@ -119,6 +121,7 @@ export class ReleaseStateMachine extends Construct {
       AcquireLockFunctionArn: f.acquireLock.functionArn,
       ReadBuildOutputFunctionArn: f.readBuildOutput.functionArn,
       RecordSnapshotManifestFunctionArn: f.recordSnapshotManifest.functionArn,
+      CompareSchemaFunctionArn: f.compareSchema.functionArn,
       RegisterTaskDefinitionFunctionArn: f.registerTaskDefinition.functionArn,
       DeployServiceFunctionArn: f.deployService.functionArn,
       CheckHealthFunctionArn: f.checkHealth.functionArn,

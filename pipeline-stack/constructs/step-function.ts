@@ -10,10 +10,12 @@ import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IDatabaseInstance } from 'aws-cdk-lib/aws-rds';
+import type { IBucket } from 'aws-cdk-lib/aws-s3';
+import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { METRICS_NAMESPACE, METRICS_SERVICE } from './dashboard.ts';
-import { nagArn } from './nag-ids.ts';
+import { nagArn, nagResource } from './nag-ids.ts';
 
 const projectRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -292,6 +294,51 @@ export class StepFunction extends NodejsFunction {
       `AwsSolutions-IAM5[Resource::${nagArn(this, 'rds', `snapshot:${snapshotPrefix}-*`)}]`,
       'Deletes release snapshots only: by name prefix, and conditioned on the stepdeploy:service tag of this service.',
     );
+    return this;
+  }
+
+  /**
+   * Connect to the live database as the login in its secret (read here, never in the
+   * environment) and read WordPress's db_version from `<tablePrefix>options`. The function must
+   * sit in the VPC with a security group the database admits.
+   */
+  bindLiveDatabase(
+    database: IDatabaseInstance,
+    secret: ISecret,
+    databaseName: string,
+    tablePrefix: string,
+  ): this {
+    secret.grantRead(this);
+    this.addEnvironment('DATABASE_SECRET_ARN', secret.secretArn);
+    this.addEnvironment('DATABASE_NAME', databaseName);
+    this.addEnvironment('DATABASE_HOST', database.dbInstanceEndpointAddress);
+    this.addEnvironment('DATABASE_PORT', database.dbInstanceEndpointPort);
+    this.addEnvironment('TABLE_PREFIX', tablePrefix);
+    return this;
+  }
+
+  /**
+   * Read snapshot manifests (`<prefix><snapshotId>.json`) and nothing else of the bucket. With
+   * ListBucket on the prefix a missing manifest answers 404 NoSuchKey, not 403.
+   */
+  bindManifestReader(bucket: IBucket, prefix: string): this {
+    const manifests = bucket.arnForObjects(`${prefix}*`);
+    this.addToRolePolicy(
+      new PolicyStatement({ actions: ['s3:GetObject'], resources: [manifests] }),
+    );
+    this.acknowledge(
+      `AwsSolutions-IAM5[${nagResource(this, manifests)}]`,
+      'Reads snapshot manifests only, under their prefix; each key carries a snapshot id known at run time.',
+    );
+    this.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['s3:ListBucket'],
+        resources: [bucket.bucketArn],
+        conditions: { StringLike: { 's3:prefix': [`${prefix}*`] } },
+      }),
+    );
+    this.addEnvironment('MANIFEST_BUCKET', bucket.bucketName);
+    this.addEnvironment('MANIFEST_PREFIX', prefix);
     return this;
   }
 

@@ -168,7 +168,7 @@ describe('PipelineStack', () => {
     expect(publish).toHaveLength(4);
     for (const resource of publish)
       expect(resource).toMatch(/^\{"Ref":"Notifications[0-9A-F]+"\}$/);
-    expect(list(invoke?.statement.Resource)).toHaveLength(13);
+    expect(list(invoke?.statement.Resource)).toHaveLength(14);
     expect(JSON.stringify(invoke?.statement.Resource)).not.toContain(':*');
   });
 
@@ -185,7 +185,7 @@ describe('PipelineStack', () => {
     expect(typeof body).toBe('string');
     expect(machine?.Properties.DefinitionS3Location).toBeUndefined();
     expect(placeholdersOf(body)).toEqual([...substitutions].sort());
-    expect(placeholdersOf(body)).toHaveLength(31);
+    expect(placeholdersOf(body)).toHaveLength(32);
     expect(machine?.Properties.TracingConfiguration).toEqual({ Enabled: true });
     expect(machine?.Properties.LoggingConfiguration).toMatchObject({
       Level: 'ALL',
@@ -250,8 +250,8 @@ describe('PipelineStack', () => {
     const logGroups = template.findResources('AWS::Logs::LogGroup');
     // Act
     const props = functions.map((f) => f.Properties);
-    // Assess: 13 release steps, StartRelease, FormatNotification, 6 verify-restore functions
-    expect(props).toHaveLength(21);
+    // Assess: 14 release steps, StartRelease, FormatNotification, 6 verify-restore functions
+    expect(props).toHaveLength(22);
     expect(new Set(props.map((p) => `${p.Runtime}/${p.Architectures}`))).toEqual(
       new Set(['nodejs22.x/arm64']),
     );
@@ -559,10 +559,13 @@ describe('PipelineStack with config', () => {
 });
 
 /** Statements of the policies attached to the role of the Lambda whose environment has `marker`. */
-function functionRole(tpl: Template, marker: string) {
+/** A function found by an environment variable it alone has, or by its logical id. */
+function functionRole(tpl: Template, marker: string | RegExp) {
   const [id, fn] =
-    Object.entries(tpl.findResources('AWS::Lambda::Function')).find(
-      ([, f]) => marker in (f.Properties.Environment?.Variables ?? {}),
+    Object.entries(tpl.findResources('AWS::Lambda::Function')).find(([logicalId, f]) =>
+      typeof marker === 'string'
+        ? marker in (f.Properties.Environment?.Variables ?? {})
+        : marker.test(logicalId),
     ) ?? [];
   const role = fn?.Properties.Role['Fn::GetAtt'][0] as string;
   const policies = Object.values(tpl.findResources('AWS::IAM::Policy')).filter((p) =>
@@ -584,10 +587,13 @@ function releaseRoleStatements(tpl: Template): Statement[] {
     .flatMap(([, p]) => p.Properties.PolicyDocument.Statement as Statement[]);
 }
 
+const RECORD_MANIFEST = /^RecordSnapshotManifest[0-9A-F]{8}$/;
+const COMPARE_SCHEMA = /^CompareSchema[0-9A-F]{8}$/;
+
 describe('RecordSnapshotManifest', () => {
   it('runs in the VPC with the verifier security group, as VerifyData does', () => {
     // Prepare
-    const manifest = functionRole(template, 'DATABASE_HOST');
+    const manifest = functionRole(template, RECORD_MANIFEST);
     const verifyData = functionRole(template, 'LIVE_DATABASE_HOST');
     // Act
     const groups = manifest.properties?.VpcConfig?.SecurityGroupIds;
@@ -596,6 +602,8 @@ describe('RecordSnapshotManifest', () => {
       MANIFEST_PREFIX: 'manifests/',
       DATABASE_NAME: 'wordpress',
       DATABASE_SECRET_ARN: expect.anything(),
+      // db_version is read from <prefix>options: the image's default, as VerifyData's.
+      TABLE_PREFIX: verifyData.properties?.Environment.Variables.TABLE_PREFIX,
     });
     expect(manifest.properties?.Environment.Variables.DATABASE_PASSWORD).toBeUndefined();
     expect(groups).toHaveLength(1);
@@ -611,7 +619,7 @@ describe('RecordSnapshotManifest', () => {
         Properties: { LoggingConfiguration: { LogFilePrefix: 'snapshot-manifests/' } },
       }),
     );
-    const { statements: all, properties } = functionRole(template, 'DATABASE_HOST');
+    const { statements: all, properties } = functionRole(template, RECORD_MANIFEST);
     // Act
     const s3 = all.filter(({ Action }) => list(Action).some((a) => a.startsWith('s3:')));
     const secrets = all.filter(({ Action }) =>
@@ -634,13 +642,89 @@ describe('RecordSnapshotManifest', () => {
 
   it('is one of the functions the release machine may invoke', () => {
     // Prepare
-    const { id } = functionRole(template, 'DATABASE_HOST');
+    const { id } = functionRole(template, RECORD_MANIFEST);
     // Act
     const invoke = releaseRoleStatements(template).find(({ Action }) =>
       list(Action).includes('lambda:InvokeFunction'),
     );
     // Assess
     expect(list(invoke?.Resource)).toContainEqual({ 'Fn::GetAtt': [id, 'Arn'] });
+  });
+});
+
+describe('CompareSchema', () => {
+  it('reaches the live database as RecordSnapshotManifest does: VPC, verifier group, secret, prefix', () => {
+    // Prepare
+    const compare = functionRole(template, COMPARE_SCHEMA);
+    const manifest = functionRole(template, RECORD_MANIFEST);
+    // Act
+    const env = compare.properties?.Environment.Variables;
+    const secrets = compare.statements.filter(({ Action }) =>
+      list(Action).some((a) => a.startsWith('secretsmanager:')),
+    );
+    // Assess
+    expect(env).toMatchObject({
+      DATABASE_SECRET_ARN: manifest.properties?.Environment.Variables.DATABASE_SECRET_ARN,
+      DATABASE_HOST: manifest.properties?.Environment.Variables.DATABASE_HOST,
+      DATABASE_PORT: manifest.properties?.Environment.Variables.DATABASE_PORT,
+      DATABASE_NAME: 'wordpress',
+      TABLE_PREFIX: 'wp_',
+      MANIFEST_PREFIX: 'manifests/',
+    });
+    expect(env.DATABASE_PASSWORD).toBeUndefined();
+    expect(compare.properties?.VpcConfig?.SecurityGroupIds).toEqual(
+      manifest.properties?.VpcConfig?.SecurityGroupIds,
+    );
+    expect(secrets).toHaveLength(1);
+    expect(secrets[0]?.Resource).toEqual(env.DATABASE_SECRET_ARN);
+  });
+
+  it('only reads manifests/ of the manifest bucket: no write, no other key', () => {
+    // Prepare
+    const [bucket] = Object.keys(
+      template.findResources('AWS::S3::Bucket', {
+        Properties: { LoggingConfiguration: { LogFilePrefix: 'snapshot-manifests/' } },
+      }),
+    );
+    const { statements: all, properties } = functionRole(template, COMPARE_SCHEMA);
+    // Act
+    const s3 = all.filter(({ Action }) => list(Action).some((a) => a.startsWith('s3:')));
+    // Assess
+    expect(s3).toEqual([
+      {
+        Effect: 'Allow',
+        Action: 's3:GetObject',
+        Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucket, 'Arn'] }, '/manifests/*']] },
+      },
+      {
+        Effect: 'Allow',
+        Action: 's3:ListBucket',
+        Resource: { 'Fn::GetAtt': [bucket, 'Arn'] },
+        Condition: { StringLike: { 's3:prefix': ['manifests/*'] } },
+      },
+    ]);
+    expect(properties?.Environment.Variables.MANIFEST_BUCKET).toEqual({ Ref: bucket });
+    expect(
+      all.filter(({ Action }) => list(Action).some((a) => /^(dynamodb|ecs|rds):/.test(a))),
+    ).toEqual([]);
+  });
+
+  it('is the function behind the CompareSchema state, which the release machine may invoke', () => {
+    // Prepare
+    const { id } = functionRole(template, COMPARE_SCHEMA);
+    const machine = Object.values(
+      template.findResources('AWS::StepFunctions::StateMachine', {
+        Properties: { StateMachineName: 'stepdeploy-release' },
+      }),
+    )[0];
+    // Act
+    const invoke = releaseRoleStatements(template).find(({ Action }) =>
+      list(Action).includes('lambda:InvokeFunction'),
+    );
+    const substitution = machine?.Properties.DefinitionSubstitutions.CompareSchemaFunctionArn;
+    // Assess
+    expect(list(invoke?.Resource)).toContainEqual({ 'Fn::GetAtt': [id, 'Arn'] });
+    expect(substitution).toEqual({ 'Fn::GetAtt': [id, 'Arn'] });
   });
 });
 

@@ -79,6 +79,18 @@ interface ReleaseJson {
     imageUri?: string;
     rollbackTaskDefinitionArn?: string;
     source?: Record<string, string>;
+    snapshotId?: string;
+    schema?: {
+      status: string;
+      change?: {
+        changed: boolean;
+        dbVersion: { before: string | null; after: string | null };
+        tablesAdded: string[];
+        tablesRemoved: string[];
+        columnsAdded: string[];
+        columnsRemoved: string[];
+      };
+    };
   } | null;
 }
 
@@ -253,6 +265,20 @@ describe.sequential('local mode: the release state machine on the local stack', 
         outcome: 'SUCCEEDED',
         record: { outcome: 'SUCCEEDED' },
       });
+      // The snapshot is of the fresh database: the install is the schema change it announces.
+      expect(v1.record?.schema).toMatchObject({
+        status: 'READ',
+        change: {
+          changed: true,
+          dbVersion: { before: null, after: expect.stringMatching(/^\d+$/) },
+        },
+      });
+      expect(v1.record?.schema?.change?.tablesAdded).toEqual(
+        expect.arrayContaining(['wp_options', 'wp_posts', 'wp_users']),
+      );
+      expect(lastNotification().message).toMatch(
+        /\. The release changed the schema: db_version none → \d+; tables added: wp_\w+(, wp_\w+)* and \d+ more\.$/,
+      );
       const order = v1.steps.map((row) => row.step);
       expect(order).toEqual(expect.arrayContaining(['CheckInstalled', 'InstallWordPress']));
       expect(order.indexOf('CheckHealth')).toBeLessThan(order.indexOf('InstallWordPress'));
@@ -332,6 +358,9 @@ describe.sequential('local mode: the release state machine on the local stack', 
       expect(v3.steps.map((row) => row.step)).not.toContain('InstallWordPress');
       expect(seen.failures).toEqual([]);
       expect(seen.ok).toBeGreaterThan(20);
+      // Nothing of the schema changed, and nothing is said about it.
+      expect(v3.record?.schema).toMatchObject({ status: 'READ', change: { changed: false } });
+      expect(lastNotification().message).not.toMatch(/schema/i);
       expect(tasks.size).toBe(2);
       expect([...tasks.values()]).toEqual([revision, revision]);
       for (const name of old) expect(tasks.has(name)).toBe(false);
@@ -472,6 +501,10 @@ describe.sequential('local mode: the release state machine on the local stack', 
       expect(notice.message).toMatch(
         /FAILED at step SmokeTest \(SmokeTestError\): \/ answered 500/,
       );
+      // Its code changed no schema: the rollback says nothing about one.
+      expect(result.record?.schema).toMatchObject({ status: 'READ', change: { changed: false } });
+      expect(result.cause).not.toMatch(/schema/i);
+      expect(notice.message).not.toMatch(/schema/i);
       expect((await status()).service?.taskDefinition).toBe(serving);
       expect((await fetch(`${SITE}/`)).status).toBe(200);
     },
@@ -479,7 +512,62 @@ describe.sequential('local mode: the release state machine on the local stack', 
   );
 
   it(
-    '8. a PHP syntax error in the site is refused at build, naming the file and the line',
+    '8. a release whose code changed the schema is rolled back: the outcome says the schema was not, and names the snapshot',
+    async () => {
+      // Prepare: on its first load the code adds a table and a column (db_version untouched),
+      // then every front-end page answers 500, so SmokeTest fails after the change is made.
+      const serving = (await status()).service?.taskDefinition;
+      const source = siteCopy('schema-change');
+      writeFileSync(
+        join(source, 'mu-plugins', 'schema-change.php'),
+        `<?php
+// e2e test 8: changes the schema on first load, then breaks the home page.
+add_action('muplugins_loaded', static function (): void {
+    global $wpdb;
+    $wpdb->query("CREATE TABLE IF NOT EXISTS {$wpdb->prefix}e2e_release_log (id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY, note VARCHAR(191) NOT NULL) {$wpdb->get_charset_collate()}");
+    if ($wpdb->get_var("SHOW COLUMNS FROM {$wpdb->posts} LIKE 'e2e_flag'") === null) {
+        $wpdb->query("ALTER TABLE {$wpdb->posts} ADD COLUMN e2e_flag TINYINT NOT NULL DEFAULT 0");
+    }
+});
+add_action('template_redirect', static function (): void {
+    wp_die('broken by e2e test 8', 'Site error', ['response' => 500]);
+});
+`,
+      );
+      // Act
+      const run = await cli(['release', '--source', source, '--json']);
+      const result = json<ReleaseJson>(run);
+      const notice = lastNotification();
+      const snapshot = result.record?.snapshotId ?? '(no snapshot recorded)';
+      // Assess
+      expect(run.code, run.stderr.slice(-3000)).toBe(1);
+      expect(result.outcome).toBe('ROLLED_BACK');
+      expect(result.failure).toMatchObject({ step: 'SmokeTest', error: 'SmokeTestError' });
+      const said = new RegExp(
+        `which is healthy\\. .* The code was rolled back but the schema was not: db_version \\d+ unchanged; tables added: wp_e2e_release_log; columns added: wp_posts\\.e2e_flag; restore the pre-release snapshot ${snapshot} to undo it\\.$`,
+      );
+      expect(result.cause).toMatch(said);
+      expect(notice.message).toMatch(said);
+      expect(result.record?.schema).toMatchObject({
+        status: 'READ',
+        change: {
+          changed: true,
+          tablesAdded: ['wp_e2e_release_log'],
+          tablesRemoved: [],
+          columnsAdded: ['wp_posts.e2e_flag'],
+          columnsRemoved: [],
+        },
+      });
+      // The snapshot named is the one taken before this release, and it is there to restore.
+      expect(existsSync(join(HOME, 'snapshots', snapshot, 'dump.sql'))).toBe(true);
+      expect((await status()).service?.taskDefinition).toBe(serving);
+      expect((await fetch(`${SITE}/`)).status).toBe(200);
+    },
+    15 * MINUTES,
+  );
+
+  it(
+    '9. a PHP syntax error in the site is refused at build, naming the file and the line',
     async () => {
       // Prepare
       const serving = (await status()).service?.taskDefinition;
@@ -504,7 +592,7 @@ describe.sequential('local mode: the release state machine on the local stack', 
   );
 
   it(
-    '9. down leaves no container, volume or network of ours behind',
+    '10. down leaves no container, volume or network of ours behind',
     async () => {
       // Act
       const run = await cli(['down', '--json']);

@@ -85,6 +85,7 @@ const AFTER_VALIDATION = [
   'CheckHealth',
   'CheckInstalled',
   'SmokeTest',
+  'CompareSchema',
   'RecordRelease',
   'PruneSnapshots',
   'ReleaseLock',
@@ -119,10 +120,11 @@ describe('release state machine (synthesized definition, local runner)', () => {
     expect(result.status).toBe('SUCCEEDED');
     expect(new Set(aws.calls)).toEqual(new Set(['ValidateInput', ...AFTER_VALIDATION]));
     expect(aws.calls.slice(0, 2)).toEqual(['ValidateInput', 'AcquireLock']);
-    expect(aws.calls.slice(-7)).toEqual([
+    expect(aws.calls.slice(-8)).toEqual([
       'CheckHealth',
       'CheckInstalled',
       'SmokeTest',
+      'CompareSchema',
       'RecordRelease',
       'PruneSnapshots',
       'ReleaseLock',
@@ -145,6 +147,22 @@ describe('release state machine (synthesized definition, local runner)', () => {
     expect(aws.notifications[0]?.Message).toContain(
       'Backup verification: not run (releaseVerifyBackup is off).',
     );
+    // The code changed no schema: the ledger says what was compared, the message nothing.
+    expect(aws.notifications[0]?.Message).not.toMatch(/schema/i);
+    expect(record?.schema).toEqual({
+      status: 'READ',
+      snapshotId: record?.snapshotId,
+      before: { dbVersion: '58975', tables: 2 },
+      after: { dbVersion: '58975', tables: 2 },
+      change: {
+        changed: false,
+        dbVersion: { before: '58975', after: '58975' },
+        tablesAdded: [],
+        tablesRemoved: [],
+        columnsAdded: [],
+        columnsRemoved: [],
+      },
+    });
   });
 
   it('starts the tasks: every UpdateService, the rollback too, sets the configured count', async () => {
@@ -817,5 +835,215 @@ describe('release snapshots: manifest and nested backup verification', () => {
     expect(aws.notifications[0]?.Message).toMatch(
       /at step RecordSnapshotManifest \(LiveDatabaseError\): cannot connect to the live database at db:3306: ETIMEDOUT\. Nothing was deployed\.$/,
     );
+  });
+});
+
+describe('schema changes (CompareSchema)', () => {
+  /** What a release's code does on its first load: a table of its own and a column on posts. */
+  const addsTableAndColumn = (schema: SimulatedAws['schema']): SimulatedAws['schema'] => ({
+    ...schema,
+    tables: {
+      ...schema.tables,
+      wp_posts: [...(schema.tables.wp_posts ?? []), 'shop_flag'],
+      wp_shop_log: ['id', 'note'],
+    },
+  });
+  const badRelease = (aws: SimulatedAws) => {
+    aws.buildLabel = 'bad-build';
+    aws.badDigests.add(digestOf('bad-build'));
+  };
+
+  it('a rolled-back release that changed the schema says the schema was not rolled back, naming the snapshot', async () => {
+    // Prepare
+    const aws = new SimulatedAws();
+    badRelease(aws);
+    aws.schemaOnDeploy = addsTableAndColumn;
+    const proofs = new SnapshotProofs();
+    // Act
+    const result = await release(aws, inputs.commit({ releaseId: 'r-schema' }), { proofs });
+    // Assess
+    const snapshot = 'stepdeploy-release-r-schema';
+    const sentence = `The code was rolled back but the schema was not: db_version 58975 unchanged; tables added: wp_shop_log; columns added: wp_posts.shop_flag; restore the pre-release snapshot ${snapshot} to undo it.`;
+    expect(result).toMatchObject({ status: 'FAILED', error: 'ROLLED_BACK' });
+    expect(aws.serviceTaskDefinition).toMatch(/stepdeploy-wordpress:7$/);
+    expect(result.cause).toMatch(/Rolled back to \S+ \(.*\), which is healthy\./);
+    expect(result.cause?.endsWith(` ${sentence}`)).toBe(true);
+    expect(aws.notifications).toHaveLength(1);
+    expect(aws.notifications[0]).toMatchObject({ outcome: 'ROLLED_BACK', severity: 'high' });
+    expect(aws.notifications[0]?.Message).toBe(result.cause);
+    expect(proofs.comparisons).toEqual([{ snapshotId: snapshot, outcome: 'ROLLED_BACK' }]);
+    expect(aws.calls.indexOf('CheckRollbackHealth')).toBeLessThan(
+      aws.calls.indexOf('CompareSchema'),
+    );
+    expect(aws.ledger.at(-1)).toMatchObject({
+      outcome: 'ROLLED_BACK',
+      snapshotId: snapshot,
+      schema: {
+        status: 'READ',
+        snapshotId: snapshot,
+        before: { dbVersion: '58975', tables: 2 },
+        after: { dbVersion: '58975', tables: 3 },
+        change: {
+          changed: true,
+          tablesAdded: ['wp_shop_log'],
+          columnsAdded: ['wp_posts.shop_flag'],
+        },
+      },
+    });
+    expect(JSON.stringify(aws.ledger.at(-1))).not.toContain('"note"');
+  });
+
+  it('a rolled-back release that changed nothing says nothing about the schema', async () => {
+    // Prepare
+    const aws = new SimulatedAws();
+    badRelease(aws);
+    // Act
+    const result = await release(aws, inputs.commit());
+    // Assess
+    expect(result).toMatchObject({ status: 'FAILED', error: 'ROLLED_BACK' });
+    expect(result.cause).not.toMatch(/schema/i);
+    expect(result.cause).toMatch(/Backup verification: not run \(releaseVerifyBackup is off\)\.$/);
+    expect(aws.ledger.at(-1)?.schema).toMatchObject({ status: 'READ', change: { changed: false } });
+  });
+
+  it('a successful release that changed the schema says so: a later rollback would keep it', async () => {
+    // Prepare
+    const aws = new SimulatedAws();
+    aws.schemaOnDeploy = (schema) => ({ ...addsTableAndColumn(schema), dbVersion: '60421' });
+    // Act
+    const result = await release(aws, inputs.commit());
+    // Assess
+    expect(result.status).toBe('SUCCEEDED');
+    expect(aws.notifications[0]?.Message).toMatch(
+      /\. The release changed the schema: db_version 58975 → 60421; tables added: wp_shop_log; columns added: wp_posts\.shop_flag\.$/,
+    );
+    expect(aws.ledger.at(-1)?.schema).toMatchObject({
+      status: 'READ',
+      after: { dbVersion: '60421', tables: 3 },
+    });
+  });
+
+  it('a failing CompareSchema never makes a rollback worse: ROLLED_BACK, recorded as not read', async () => {
+    // Prepare
+    const aws = new SimulatedAws();
+    badRelease(aws);
+    aws.failures.set('CompareSchema', {
+      times: Number.POSITIVE_INFINITY,
+      error: () =>
+        Object.assign(new Error('cannot connect to the live database at db:3306: ETIMEDOUT'), {
+          name: 'LiveDatabaseError',
+        }),
+    });
+    // Act
+    const result = await release(aws, inputs.commit({ releaseId: 'r-unread' }));
+    // Assess
+    expect(result).toMatchObject({ status: 'FAILED', error: 'ROLLED_BACK' });
+    expect(aws.serviceTaskDefinition).toMatch(/stepdeploy-wordpress:7$/);
+    expect(aws.lock).toBeUndefined();
+    expect(aws.calls.slice(-3)).toEqual(['RecordRelease', 'ReleaseLock', 'Notify']);
+    expect(aws.ledger.at(-1)).toMatchObject({
+      outcome: 'ROLLED_BACK',
+      schema: {
+        status: 'NOT_READ',
+        snapshotId: 'stepdeploy-release-r-unread',
+        reason:
+          'schema not read: LiveDatabaseError: cannot connect to the live database at db:3306: ETIMEDOUT',
+      },
+    });
+    expect(aws.notifications[0]?.Message).toMatch(
+      /which is healthy\. .* The schema the release left was not read \(LiveDatabaseError: cannot connect to the live database at db:3306: ETIMEDOUT\); compare it with the pre-release snapshot stepdeploy-release-r-unread by hand\.$/,
+    );
+  });
+
+  it('a failing CompareSchema on a success leaves it Released, and on a dirty rollback FailureDirty', async () => {
+    // Prepare
+    const good = new SimulatedAws();
+    const dirty = new SimulatedAws();
+    badRelease(dirty);
+    dirty.badDigests.add(digestOf('rev-7'));
+    for (const aws of [good, dirty])
+      aws.failures.set('CompareSchema', {
+        times: Number.POSITIVE_INFINITY,
+        error: () => new InjectedFailure('CompareSchema'),
+      });
+    // Act
+    const released = await release(good, inputs.commit());
+    const failed = await release(dirty, inputs.commit());
+    // Assess
+    expect(released.status).toBe('SUCCEEDED');
+    expect(good.ledger.at(-1)).toMatchObject({
+      outcome: 'SUCCEEDED',
+      schema: { status: 'NOT_READ' },
+    });
+    expect(good.calls).toContain('PruneSnapshots');
+    expect(failed).toMatchObject({ status: 'FAILED', error: 'FailureDirty' });
+    expect(dirty.notifications[0]).toMatchObject({ severity: 'critical', outcome: 'DIRTY' });
+    expect(dirty.ledger.at(-1)).toMatchObject({ outcome: 'DIRTY', schema: { status: 'NOT_READ' } });
+  });
+
+  it('a dirty rollback after a schema change names the change and the snapshot that holds the schema it found', async () => {
+    // Prepare
+    const aws = new SimulatedAws();
+    badRelease(aws);
+    aws.badDigests.add(digestOf('rev-7'));
+    aws.schemaOnDeploy = addsTableAndColumn;
+    // Act
+    const result = await release(aws, inputs.commit({ releaseId: 'r-dirty' }));
+    // Assess
+    expect(result).toMatchObject({ status: 'FAILED', error: 'FailureDirty' });
+    expect(result.cause).toMatch(
+      /ROLLBACK FAILED .* The release changed the schema and nothing rolled it back: db_version 58975 unchanged; tables added: wp_shop_log; columns added: wp_posts\.shop_flag; the pre-release snapshot stepdeploy-release-r-dirty holds the schema it found\.$/,
+    );
+  });
+
+  it('an unrecorded success is rolled back, and then said as a rollback, not as a success', async () => {
+    // Prepare: the ledger write fails once, so the success is rolled back (an unrecorded
+    // success is invisible to later rollbacks) and recorded on the second write.
+    const aws = new SimulatedAws();
+    aws.schemaOnDeploy = addsTableAndColumn;
+    aws.failures.set('RecordRelease', {
+      times: 1,
+      error: () => new InjectedFailure('RecordRelease'),
+    });
+    const proofs = new SnapshotProofs();
+    // Act
+    const result = await release(aws, inputs.commit(), { proofs });
+    // Assess
+    expect(result).toMatchObject({ status: 'FAILED', error: 'ROLLED_BACK' });
+    expect(proofs.comparisons.map((c) => c.outcome)).toEqual(['SUCCEEDED', 'ROLLED_BACK']);
+    expect(result.cause).not.toContain('The release changed the schema');
+    expect(result.cause).toMatch(/The code was rolled back but the schema was not: /);
+    expect(aws.ledger.at(-1)?.outcome).toBe('ROLLED_BACK');
+  });
+
+  it('a manifest recorded before manifests held the schema: on a rollback, says the change is unknown', async () => {
+    // Prepare
+    const aws = new SimulatedAws();
+    badRelease(aws);
+    const proofs = new SnapshotProofs();
+    proofs.recordSchema = false;
+    // Act
+    const result = await release(aws, inputs.commit({ releaseId: 'r-old' }), { proofs });
+    // Assess
+    expect(result).toMatchObject({ status: 'FAILED', error: 'ROLLED_BACK' });
+    expect(result.cause).toMatch(
+      /Whether the release changed the schema is not known \(the manifest of snapshot stepdeploy-release-r-old was recorded before manifests held the schema\); the pre-release snapshot stepdeploy-release-r-old holds the schema it found\.$/,
+    );
+    expect(aws.ledger.at(-1)?.schema).toMatchObject({ status: 'NO_BASELINE' });
+  });
+
+  it('nothing deployed: the new code never ran, so the schema is not compared', async () => {
+    // Prepare
+    const aws = new SimulatedAws();
+    aws.failures.set('RegisterTaskDefinition', {
+      times: 1,
+      error: () => new InjectedFailure('RegisterTaskDefinition'),
+    });
+    // Act
+    const result = await release(aws, inputs.commit());
+    // Assess
+    expect(result).toMatchObject({ status: 'FAILED', error: 'FAILED' });
+    expect(aws.calls).not.toContain('CompareSchema');
+    expect(aws.ledger.at(-1)?.schema).toBeUndefined();
   });
 });

@@ -34,7 +34,10 @@ import {
 } from '#commons/snapshot-retention.ts';
 import { cloneTaskDefinition, pinImage } from '#commons/task-definition.ts';
 import { manifestKey } from '#commons/verify-manifest.ts';
+import type { DatabaseSchema } from '#commons/wordpress-schema.ts';
 import { judgeInstalled } from '#functions/check-installed/check-installed.ts';
+import { compareSchemas } from '#functions/compare-schema/compare-schema.ts';
+import { CompareSchemaInputSchema } from '#functions/compare-schema/schema.ts';
 import { deployServiceSchema } from '#functions/deploy-service/schema.ts';
 import { imageFromBuild } from '#functions/read-build-output/read-build-output.ts';
 import type { RecordSnapshotManifestOutput } from '#functions/record-snapshot-manifest/schema.ts';
@@ -121,6 +124,16 @@ export class SimulatedAws {
   /** Snapshot ids RDS refuses to delete (InvalidDBSnapshotState), to exercise PruneSnapshots' report. */
   readonly undeletableSnapshots = new Set<string>();
   events: () => readonly RunnerEvent[] = () => [];
+  /** The live database's schema (RecordSnapshotManifest records it, CompareSchema reads it). */
+  schema: DatabaseSchema = {
+    dbVersion: '58975',
+    tables: {
+      wp_options: ['option_id', 'option_name', 'option_value', 'autoload'],
+      wp_posts: ['ID', 'post_author', 'post_title', 'post_status'],
+    },
+  };
+  /** What the new revision's code does to the schema when it first runs (DeployService). */
+  schemaOnDeploy?: (schema: DatabaseSchema) => DatabaseSchema;
   private revision = 7;
   private deployments = 0;
 
@@ -376,7 +389,11 @@ export class SimulatedAws {
           image: registration.containerDefinitions?.[0]?.image,
         };
       }),
-      DeployService: step('DeployService', deploy),
+      DeployService: step('DeployService', (input) => {
+        const out = deploy(input);
+        if (this.schemaOnDeploy) this.schema = this.schemaOnDeploy(this.schema);
+        return out;
+      }),
       Rollback: step('Rollback', deploy),
       CheckHealth: step('CheckHealth', checkHealth),
       CheckRollbackHealth: step('CheckRollbackHealth', checkHealth),
@@ -506,9 +523,16 @@ export const NESTED_CAUSE =
  * DescribeExecution shape on success, States.TaskFailed with that JSON as Cause on failure.
  */
 export class SnapshotProofs {
-  readonly manifests = new Map<string, { snapshotId: string; recordedBefore: string[] }>();
+  readonly manifests = new Map<
+    string,
+    { snapshotId: string; recordedBefore: string[]; schema?: DatabaseSchema }
+  >();
   readonly nestedRuns: Array<Record<string, Json>> = [];
   nested: 'pass' | 'fail' | 'aborted' | 'timeout' = 'pass';
+  /** false: manifests as recorded before they held the schema. */
+  recordSchema = true;
+  /** Every CompareSchema input, in order. */
+  readonly comparisons: Array<Record<string, Json>> = [];
 
   handlers(aws: SimulatedAws): Record<string, (input: Json) => Promise<Json>> {
     const step =
@@ -526,7 +550,11 @@ export class SnapshotProofs {
       RecordSnapshotManifest: step('RecordSnapshotManifest', (input) => {
         const snapshotId = String(input.snapshotId);
         const key = manifestKey('manifests/', snapshotId);
-        this.manifests.set(key, { snapshotId, recordedBefore: [...aws.calls] });
+        this.manifests.set(key, {
+          snapshotId,
+          recordedBefore: [...aws.calls],
+          ...(this.recordSchema ? { schema: structuredClone(aws.schema) } : {}),
+        });
         const out: RecordSnapshotManifestOutput = {
           snapshotId,
           location: `s3://stepdeploy-manifests/${key}`,
@@ -536,6 +564,19 @@ export class SnapshotProofs {
           createdAt: '2026-02-01T10:00:00.000Z',
         };
         return out as unknown as Json;
+      }),
+      // The Lambda's decision on the manifest under manifestKey and the live schema.
+      CompareSchema: step('CompareSchema', (raw) => {
+        this.comparisons.push(raw);
+        const input = CompareSchemaInputSchema.parse(raw);
+        const stored = this.manifests.get(manifestKey('manifests/', input.snapshotId));
+        const manifest = stored && {
+          snapshotId: stored.snapshotId,
+          createdAt: '2026-02-01T10:00:00.000Z',
+          tables: {},
+          ...(stored.schema ? { schema: stored.schema } : {}),
+        };
+        return compareSchemas(input, manifest, aws.schema) as unknown as Json;
       }),
       VerifyBackup: step('VerifyBackup', (input) => {
         this.nestedRuns.push(input);

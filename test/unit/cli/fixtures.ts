@@ -300,9 +300,17 @@ export function succeededRelease(): HistoryBuilder {
 export const HEALTH_CAUSE =
   'target 10.0.1.23:8080 unhealthy: Target.ResponseCodeMismatch (health checks failed with 503: db-unreachable)';
 
-/** A release whose new tasks never got healthy and that went back to the last known-good. */
-export function rolledBackRelease(): HistoryBuilder {
-  return releaseStart()
+/** What CompareSchema adds to a rollback's message when the release's code changed the schema. */
+export const SCHEMA_NOTE =
+  ' The code was rolled back but the schema was not: db_version 58975 unchanged; tables added: wp_shop_log; restore the pre-release snapshot stepdeploy-release-x to undo it.';
+
+/**
+ * A release whose new tasks never got healthy and that went back to the last known-good;
+ * `schemaNote` is what CompareSchema said about the schema it left ('' when unchanged), and
+ * `announced: false` makes its own Notify fail (SNS unavailable, caught).
+ */
+export function rolledBackRelease(schemaNote = '', announced = true): HistoryBuilder {
+  const history = releaseStart()
     .wait('WaitForHealth', 15)
     .lambdaFails('CheckHealth', 0.5, 'UnhealthyTargetsError', HEALTH_CAUSE)
     .pass('CheckHealthFailed')
@@ -311,13 +319,18 @@ export function rolledBackRelease(): HistoryBuilder {
     .wait('WaitForRollbackHealth', 15)
     .lambda('CheckRollbackHealth', 0.5)
     .pass('RolledBack')
+    .lambda('CompareSchema', 0.3)
+    .pass('SchemaNoted')
     .lambda('RecordRelease', 0.3)
-    .lambda('ReleaseLock', 0.2)
-    .lambda('Notify', 0.2)
-    .failed(
-      'ROLLED_BACK',
-      `Release x FAILED at step CheckHealth (UnhealthyTargetsError): ${HEALTH_CAUSE}. Rolled back to stepdeploy-wordpress:41, which is healthy.`,
-    );
+    .lambda('ReleaseLock', 0.2);
+  return (
+    announced
+      ? history.lambda('Notify', 0.2)
+      : history.lambdaFails('Notify', 0.2, 'SNS.InternalErrorException', 'Service unavailable')
+  ).failed(
+    'ROLLED_BACK',
+    `Release x FAILED at step CheckHealth (UnhealthyTargetsError): ${HEALTH_CAUSE}. Rolled back to stepdeploy-wordpress:41, which is healthy.${schemaNote}`,
+  );
 }
 
 /** Captured output and fixed clock/sleep for one command run. */

@@ -20,6 +20,7 @@ import {
   RELEASE_INPUT,
   rolledBackRelease,
   runningRelease,
+  SCHEMA_NOTE,
   STACK,
   succeededRelease,
   T0,
@@ -196,6 +197,22 @@ describe('stepdeploy status', () => {
     expect(text).not.toContain('SUCCEEDED');
   });
 
+  it('shows the whole outcome under the failing step: a schema change the rollback kept, the snapshot', async () => {
+    // Prepare
+    given(rolledBackRelease(SCHEMA_NOTE), 'FAILED');
+    const deps = testDeps();
+    // Act
+    const code = await main(argv('status'), deps);
+    // Assess
+    expect(code).toBe(0);
+    const text = deps.stdout.join('\n');
+    expect(text).toContain(`failed at CheckHealth — UnhealthyTargetsError: ${HEALTH_CAUSE}`);
+    expect(text).toContain(
+      `  result    Release x FAILED at step CheckHealth (UnhealthyTargetsError): ${HEALTH_CAUSE}. Rolled back to stepdeploy-wordpress:41, which is healthy.${SCHEMA_NOTE}`,
+    );
+    expect(text).toMatch(/✓ CompareSchema\s+succeeded/);
+  });
+
   it('--follow polls until the execution ends and exits non-zero when it did not succeed', async () => {
     // Prepare: running on the first poll, rolled back on the second.
     given(rolledBackRelease(), 'FAILED');
@@ -256,6 +273,7 @@ describe('stepdeploy status', () => {
       'Rollback:succeeded',
       'WaitForRollbackHealth:succeeded',
       'CheckRollbackHealth:succeeded',
+      'CompareSchema:succeeded',
       'RecordRelease:succeeded',
       'ReleaseLock:succeeded',
       'Notify:succeeded',

@@ -4,7 +4,15 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { notify } from '#functions/format-notification/format-notification.ts';
 import type { ExecutionStatusChange } from '#functions/format-notification/schema.ts';
-import { HEALTH_CAUSE, HistoryBuilder, RELEASE_INPUT, releaseStart, T0 } from '../cli/fixtures.ts';
+import {
+  HEALTH_CAUSE,
+  HistoryBuilder,
+  RELEASE_INPUT,
+  releaseStart,
+  rolledBackRelease,
+  SCHEMA_NOTE,
+  T0,
+} from '../cli/fixtures.ts';
 
 const sfn = mockClient(SFNClient);
 const sns = mockClient(SNSClient);
@@ -14,6 +22,7 @@ const TOPIC = 'arn:aws:sns:eu-west-1:123456789012:stepdeploy-releases';
 function event(
   status: 'FAILED' | 'TIMED_OUT' | 'SUCCEEDED',
   error?: string,
+  cause?: string,
 ): ExecutionStatusChange {
   return {
     'detail-type': 'Step Functions Execution Status Change',
@@ -28,7 +37,7 @@ function event(
       input: JSON.stringify(RELEASE_INPUT),
       output: null,
       error: error ?? null,
-      cause: null,
+      cause: cause ?? null,
     },
   };
 }
@@ -77,6 +86,22 @@ describe('notify', () => {
       Subject: notice?.subject,
       Message: message,
     });
+  });
+
+  it('announces a rollback its Notify step could not, with the whole result: the schema change it kept', async () => {
+    // Prepare: SNS refused the execution's own announcement (its Notify failed, caught).
+    const history = rolledBackRelease(SCHEMA_NOTE, false);
+    const cause = `Release x FAILED at step CheckHealth (UnhealthyTargetsError): ${HEALTH_CAUSE}. Rolled back to stepdeploy-wordpress:41, which is healthy.${SCHEMA_NOTE}`;
+    sfn.on(GetExecutionHistoryCommand).resolves({ events: history.events });
+    sns.on(PublishCommand).resolves({ MessageId: 'm-2' });
+    // Act
+    const notice = await notify(event('FAILED', 'ROLLED_BACK', cause), deps());
+    // Assess
+    const message = notice?.message ?? '';
+    expect(message).toContain('Failed at: CheckHealth');
+    expect(message).toContain(`Reason:    UnhealthyTargetsError — ${HEALTH_CAUSE}`);
+    expect(message).toContain(`Result:    ${cause}`);
+    expect(message).toContain('restore the pre-release snapshot stepdeploy-release-x to undo it');
   });
 
   it('stays quiet when the execution announced itself through its Notify step', async () => {

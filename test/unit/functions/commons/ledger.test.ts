@@ -175,6 +175,86 @@ describe('buildLedgerRecord backup verification', () => {
   });
 });
 
+describe('buildLedgerRecord schema', () => {
+  const base = {
+    release: {
+      releaseId: 'r11',
+      trigger: 'manual',
+      startedBy: 'alice',
+      startedAt: '2026-01-11T00:00:00Z',
+      source: { type: 'image' },
+      target: { service: 'sd' },
+    },
+    artifacts: { snapshot: { id: 'sd-release-r11' } },
+    taskDef: { taskDefinitionArn: td(11) },
+    knownGood: { taskDefinitionArn: td(10) },
+  };
+  const change = {
+    changed: true,
+    dbVersion: { before: '58975', after: '58975' },
+    tablesAdded: ['wp_log'],
+    tablesRemoved: [],
+    columnsAdded: ['wp_posts.flag'],
+    columnsRemoved: [],
+  };
+
+  it.each([
+    [
+      'a compared schema: both summaries and the change, not the message text',
+      {
+        status: 'READ',
+        snapshotId: 'sd-release-r11',
+        before: { dbVersion: '58975', tables: 12 },
+        after: { dbVersion: '58975', tables: 13 },
+        change,
+        note: ' The code was rolled back but the schema was not: …',
+        extra: 'not stored',
+      },
+      {
+        status: 'READ',
+        snapshotId: 'sd-release-r11',
+        before: { dbVersion: '58975', tables: 12 },
+        after: { dbVersion: '58975', tables: 13 },
+        change,
+      },
+    ],
+    [
+      'a schema that could not be read: the reason',
+      {
+        status: 'NOT_READ',
+        snapshotId: 'sd-release-r11',
+        reason: 'schema not read: LiveDatabaseError: ETIMEDOUT',
+        note: ' The schema the release left was not read …',
+      },
+      {
+        status: 'NOT_READ',
+        snapshotId: 'sd-release-r11',
+        reason: 'schema not read: LiveDatabaseError: ETIMEDOUT',
+      },
+    ],
+  ] as const)('%s', (_name, schema, recorded) => {
+    // Prepare
+    const input = { ...base, outcome: { status: 'ROLLED_BACK', step: 'SmokeTest' }, schema };
+    // Act
+    const record = JSON.parse(
+      JSON.stringify(buildLedgerRecord(input, undefined, new Date('2026-01-11T00:10:00Z'))),
+    );
+    // Assess: the JSON round trip drops undefined fields, as DynamoDB's marshalling does.
+    expect(record.schema).toEqual(recorded);
+  });
+
+  it('a release whose new code never ran records no schema', () => {
+    // Prepare / Act
+    const record = buildLedgerRecord(
+      { ...base, outcome: { status: 'FAILED', step: 'BuildImage' } },
+      undefined,
+      new Date('2026-01-11T00:10:00Z'),
+    );
+    // Assess
+    expect(record.schema).toBeUndefined();
+  });
+});
+
 describe('rollbackTarget', () => {
   const question = { service: 'sd', releaseId: 'r3', failedTaskDefinitionArn: td(9) };
 

@@ -10,7 +10,8 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { TransientAwsError } from '#commons/errors.ts';
 import type { SnapshotManifest } from '#commons/verify-data-checks.ts';
-import { parseManifest } from '#commons/verify-manifest.ts';
+import { collectManifest, parseManifest } from '#commons/verify-manifest.ts';
+import { CORE_TABLES, fakeConnection } from '../fake-mysql.ts';
 import { lambdaContext } from '../handlers/context.ts';
 
 const SECRET = 'Sup3r-S3cret-Manifest-Pa55!';
@@ -25,6 +26,7 @@ vi.hoisted(() => {
   process.env.DATABASE_PORT = '1';
   process.env.MANIFEST_BUCKET = 'sd-manifests';
   process.env.MANIFEST_PREFIX = 'manifests/';
+  process.env.TABLE_PREFIX = 'wp_';
   process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
 });
 
@@ -101,6 +103,88 @@ describe('keepExisting / describeManifest (pure)', () => {
       tables: 2,
       createdAt: '2026-02-01T10:00:00.000Z',
     });
+  });
+});
+
+describe('collectManifest / parseManifest', () => {
+  it('records row counts, checksums and the schema: db_version and every table with its columns', async () => {
+    // Prepare: the live database as mysql2 answers (db_version in a binary-collated longtext)
+    const conn = fakeConnection(
+      { ...CORE_TABLES, wp_shop_log: { columns: ['id', 'note'], rows: 3 } },
+      { dbVersion: Buffer.from('58975') },
+    );
+    // Act
+    const recorded = await steps.collectLiveManifest(
+      async () => conn,
+      'db:3306',
+      'r-1',
+      new Date('2026-02-01T10:00:00.000Z'),
+      'wp_',
+    );
+    // Assess
+    expect(recorded).toEqual({
+      snapshotId: 'r-1',
+      createdAt: '2026-02-01T10:00:00.000Z',
+      tables: {
+        wp_options: { rows: 150, checksum: '42' },
+        wp_posts: { rows: 12, checksum: '42' },
+        wp_shop_log: { rows: 3, checksum: '42' },
+      },
+      schema: {
+        dbVersion: '58975',
+        tables: {
+          wp_options: ['option_id', 'option_name', 'option_value', 'autoload'],
+          wp_posts: ['ID', 'post_author', 'post_title', 'post_status'],
+          wp_shop_log: ['id', 'note'],
+        },
+      },
+    });
+    expect(conn.ended).toBe(true);
+    expect(parseManifest(JSON.stringify(recorded))).toEqual(recorded);
+  });
+
+  it('reads db_version from the options table of the given prefix only', async () => {
+    // Prepare: a site installed with the prefix blog_, read with blog_ and with wp_
+    const tables = { blog_options: CORE_TABLES.wp_options, blog_posts: CORE_TABLES.wp_posts };
+    // Act
+    const right = await collectManifest(
+      fakeConnection(tables, { dbVersion: '60421' }),
+      'r-1',
+      undefined,
+      'blog_',
+    );
+    const wrong = await collectManifest(fakeConnection(tables, { dbVersion: '60421' }), 'r-1');
+    // Assess
+    expect(right.schema?.dbVersion).toBe('60421');
+    expect(wrong.schema).toMatchObject({ dbVersion: null });
+    expect(Object.keys(wrong.schema?.tables ?? {})).toEqual(['blog_options', 'blog_posts']);
+  });
+
+  it('records db_version null on a database WordPress is not installed on', async () => {
+    // Prepare / Act
+    const recorded = await collectManifest(fakeConnection({}), 'r-1');
+    // Assess
+    expect(recorded.schema).toEqual({ dbVersion: null, tables: {} });
+  });
+
+  it('still parses a manifest recorded before manifests held the schema (VerifyData reads it)', () => {
+    // Prepare
+    const old = JSON.stringify(manifest('r-0'));
+    // Act
+    const parsed = parseManifest(old);
+    // Assess
+    expect(parsed).toEqual(manifest('r-0'));
+    expect(parsed.schema).toBeUndefined();
+  });
+
+  it('refuses a schema whose tables are not lists of column names, naming the field', () => {
+    // Prepare
+    const bad = JSON.stringify({
+      ...manifest('r-1'),
+      schema: { dbVersion: '58975', tables: { wp_posts: 'ID' } },
+    });
+    // Act / Assess
+    expect(() => parseManifest(bad)).toThrow(/schema/);
   });
 });
 
