@@ -32,6 +32,7 @@ import { SMOKE_MAX_ATTEMPTS, smokeTestBudgetMs } from '#commons/smoke.ts';
 import { DEFAULT_TABLE_PREFIX } from '#commons/wordpress-schema.ts';
 import { type ApplicationStack, CONTAINER_PORT } from './application-stack.ts';
 import type { AppConfig } from './config.ts';
+import { FreeAbandonedLocks } from './constructs/abandoned-lock.ts';
 import { OperationsDashboard } from './constructs/dashboard.ts';
 import { nagArn, nagRef } from './constructs/nag-ids.ts';
 import { ReleaseNotifications } from './constructs/notifications.ts';
@@ -496,6 +497,14 @@ export class PipelineStack extends Stack {
       emailAddresses: config.notificationEmails,
       // The release machine's own SNS Task: once it ran, the release was announced.
       announcingStep: 'Notify',
+      logRetention: retention,
+      metricsService,
+    });
+
+    new FreeAbandonedLocks(this, 'AbandonedLocks', {
+      releaseStateMachine: releaseMachine,
+      lockTable: this.lockTable,
+      serviceName: app.service.serviceName,
       logRetention: retention,
       metricsService,
     });

@@ -250,8 +250,9 @@ describe('PipelineStack', () => {
     const logGroups = template.findResources('AWS::Logs::LogGroup');
     // Act
     const props = functions.map((f) => f.Properties);
-    // Assess: 14 release steps, StartRelease, FormatNotification, 6 verify-restore functions
-    expect(props).toHaveLength(22);
+    // Assess: 14 release steps, StartRelease, FormatNotification, FreeAbandonedLock, 6
+    // verify-restore functions
+    expect(props).toHaveLength(23);
     expect(new Set(props.map((p) => `${p.Runtime}/${p.Architectures}`))).toEqual(
       new Set(['nodejs22.x/arm64']),
     );
@@ -393,6 +394,48 @@ describe('PipelineStack', () => {
         }),
       },
     });
+  });
+
+  it('frees the lock of a release that ended without its ReleaseLock, with DeleteItem only', () => {
+    // Prepare
+    const [lockTable] = Object.keys(
+      template.findResources('AWS::DynamoDB::Table', {
+        Properties: { KeySchema: [{ AttributeName: 'service', KeyType: 'HASH' }] },
+      }),
+    );
+    const functions = template.findResources('AWS::Lambda::Function', {
+      Properties: {
+        Environment: { Variables: Match.objectLike({ SERVICE_NAME: Match.anyValue() }) },
+      },
+    });
+    // Act
+    const [freer] = Object.keys(functions);
+    const grants = statements().filter(({ policy }) => policy.startsWith('AbandonedLocks'));
+    // Assess
+    expect(Object.keys(functions)).toHaveLength(1);
+    expect(functions[freer as string]?.Properties.Environment.Variables.LOCK_TABLE_NAME).toEqual({
+      Ref: lockTable,
+    });
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: {
+        source: ['aws.states'],
+        'detail-type': ['Step Functions Execution Status Change'],
+        detail: {
+          status: ['ABORTED', 'TIMED_OUT', 'FAILED'],
+          stateMachineArn: [{ Ref: Match.stringLikeRegexp('^ReleaseStateMachine') }],
+        },
+      },
+      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [freer, 'Arn'] } })],
+    });
+    const dynamo = grants.filter(({ statement }) =>
+      list(statement.Action).some((a) => a.startsWith('dynamodb:')),
+    );
+    expect(dynamo.map(({ statement }) => statement)).toEqual([
+      expect.objectContaining({
+        Action: 'dynamodb:DeleteItem',
+        Resource: { 'Fn::GetAtt': [lockTable, 'Arn'] },
+      }),
+    ]);
   });
 
   it('keeps snapshot manifests in an encrypted, private, SSL-only bucket VerifyData reads', () => {
