@@ -1,9 +1,11 @@
 /** Thin AWS helpers of the verify-restore steps: the database secret and the snapshot manifest. */
 import { GetObjectCommand, NoSuchKey } from '@aws-sdk/client-s3';
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
+import type { Connection } from 'mysql2/promise';
 import { s3Client } from '#commons/clients/s3.ts';
 import { secretsManagerClient } from '#commons/clients/secrets-manager.ts';
 import type { SnapshotManifest } from './verify-data-checks.ts';
+import { connectDatabase } from './verify-data-sql.ts';
 import { parseManifest } from './verify-manifest.ts';
 
 /** Database login from an RDS-generated secret; never log it. */
@@ -22,6 +24,36 @@ export async function readDatabaseLogin(secretArn: string): Promise<DatabaseLogi
     throw new Error(`secret ${secretArn} has no username/password fields`);
   }
   return { username: parsed.username, password: parsed.password, dbname: parsed.dbname };
+}
+
+/** Where a step's database is, and the secret holding its login. */
+export interface LiveDatabase {
+  readonly secretArn: string;
+  readonly host: string;
+  readonly port: number;
+  readonly database: string;
+}
+
+/**
+ * Reads the database's login from its secret (errors as Secrets Manager raised them), then
+ * gives the opener a step hands to its SQL helper, and `host:port` for its error messages.
+ */
+export async function liveDatabase(db: LiveDatabase): Promise<{
+  readonly open: () => Promise<Connection>;
+  readonly where: string;
+}> {
+  const login = await readDatabaseLogin(db.secretArn);
+  return {
+    open: () =>
+      connectDatabase({
+        host: db.host,
+        port: db.port,
+        user: login.username,
+        password: login.password,
+        database: db.database,
+      }),
+    where: `${db.host}:${db.port}`,
+  };
 }
 
 /** The manifest stored at s3://bucket/key, or undefined when there is none. */

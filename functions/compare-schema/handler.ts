@@ -3,8 +3,7 @@ import { parser } from '@aws-lambda-powertools/parser/middleware';
 import middy from '@middy/core';
 import { readEnv } from '#commons/env.ts';
 import { logger } from '#commons/powertools.ts';
-import { readDatabaseLogin, readManifestObject } from '#commons/verify-aws.ts';
-import { connectDatabase } from '#commons/verify-data-sql.ts';
+import { liveDatabase, readManifestObject } from '#commons/verify-aws.ts';
 import { manifestKey } from '#commons/verify-manifest.ts';
 import { compareSchema, readLiveSchema } from './compare-schema.ts';
 import {
@@ -23,24 +22,20 @@ const env = readEnv({
   TABLE_PREFIX: 'string',
 });
 
+const database = {
+  secretArn: env.DATABASE_SECRET_ARN,
+  host: env.DATABASE_HOST,
+  port: env.DATABASE_PORT,
+  database: env.DATABASE_NAME,
+};
+
 const compare = async (event: CompareSchemaInput): Promise<CompareSchemaOutput> => {
   const result = await compareSchema(event, {
     loadManifest: (snapshotId) =>
       readManifestObject(env.MANIFEST_BUCKET, manifestKey(env.MANIFEST_PREFIX, snapshotId)),
     readLive: async () => {
-      const login = await readDatabaseLogin(env.DATABASE_SECRET_ARN);
-      return readLiveSchema(
-        () =>
-          connectDatabase({
-            host: env.DATABASE_HOST,
-            port: env.DATABASE_PORT,
-            user: login.username,
-            password: login.password,
-            database: env.DATABASE_NAME,
-          }),
-        `${env.DATABASE_HOST}:${env.DATABASE_PORT}`,
-        env.TABLE_PREFIX,
-      );
+      const live = await liveDatabase(database);
+      return readLiveSchema(live.open, live.where, env.TABLE_PREFIX);
     },
   });
   logger.info('schema compared', { ...result });

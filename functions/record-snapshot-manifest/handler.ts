@@ -3,8 +3,7 @@ import { parser } from '@aws-lambda-powertools/parser/middleware';
 import middy from '@middy/core';
 import { readEnv } from '#commons/env.ts';
 import { logger } from '#commons/powertools.ts';
-import { readDatabaseLogin, readManifestObject } from '#commons/verify-aws.ts';
-import { connectDatabase } from '#commons/verify-data-sql.ts';
+import { liveDatabase, readManifestObject } from '#commons/verify-aws.ts';
 import {
   collectLiveManifest,
   putManifestIfAbsent,
@@ -26,6 +25,13 @@ const env = readEnv({
   TABLE_PREFIX: 'string',
 });
 
+const database = {
+  secretArn: env.DATABASE_SECRET_ARN,
+  host: env.DATABASE_HOST,
+  port: env.DATABASE_PORT,
+  database: env.DATABASE_NAME,
+};
+
 const record = async (
   event: RecordSnapshotManifestInput,
 ): Promise<RecordSnapshotManifestOutput> => {
@@ -35,21 +41,8 @@ const record = async (
     {
       readExisting: (key) => readManifestObject(env.MANIFEST_BUCKET, key),
       collect: async (snapshotId, createdAt) => {
-        const login = await readDatabaseLogin(env.DATABASE_SECRET_ARN);
-        return collectLiveManifest(
-          () =>
-            connectDatabase({
-              host: env.DATABASE_HOST,
-              port: env.DATABASE_PORT,
-              user: login.username,
-              password: login.password,
-              database: env.DATABASE_NAME,
-            }),
-          `${env.DATABASE_HOST}:${env.DATABASE_PORT}`,
-          snapshotId,
-          createdAt,
-          env.TABLE_PREFIX,
-        );
+        const live = await liveDatabase(database);
+        return collectLiveManifest(live.open, live.where, snapshotId, createdAt, env.TABLE_PREFIX);
       },
       putIfAbsent: (key, manifest) => putManifestIfAbsent(env.MANIFEST_BUCKET, key, manifest),
       now: () => new Date(),
