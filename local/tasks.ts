@@ -317,8 +317,9 @@ export async function choosePort(
  * releasing the lock, or two tasks get the same port.
  */
 export async function allocatePort(base: number): Promise<number> {
+  // Every container of ours that holds a port (service tasks, trial and install tasks).
   const claimed = new Set(
-    (await inspectContainers(await containersByLabel({ [LABEL_ROLE]: 'task' })))
+    (await inspectContainers(await containersByLabel({ [LABEL_MANAGED]: 'true' })))
       .filter((c) => c.State.Running || HOLDS_PORT.has(c.State.Status))
       .map((c) => Number(c.Config.Labels?.[LABEL_PORT] ?? '0')),
   );
@@ -568,14 +569,16 @@ async function exitRecord(stateDir: string, c: ContainerInspect): Promise<ExitRe
   return record;
 }
 
-/** Tasks of a service (all services when omitted), newest first; filter by revision/status. */
+/** Tasks of a service (all services when omitted), newest first; filter by revision/status/role. */
 export async function listTasks(opts: {
   readonly stateDir: string;
   readonly service?: string;
   readonly revision?: number;
   readonly desiredStatus?: 'RUNNING' | 'STOPPED';
+  /** `task` (the service's, the default) or a one-off's role (`trial`, `install`). */
+  readonly role?: string;
 }): Promise<LocalTask[]> {
-  const filter: Record<string, string> = { [LABEL_ROLE]: 'task' };
+  const filter: Record<string, string> = { [LABEL_ROLE]: opts.role ?? 'task' };
   if (opts.service) filter[LABEL_SERVICE] = opts.service;
   if (opts.revision !== undefined) filter[LABEL_REVISION] = String(opts.revision);
   const containers = await inspectContainers(await containersByLabel(filter));

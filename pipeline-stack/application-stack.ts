@@ -35,6 +35,9 @@ export const CONTAINER_NAME = 'wordpress';
 export const CONTAINER_PORT = 8080;
 /** Liveness endpoint of the image: 200 when PHP answers, no database call. */
 export const HEALTH_CHECK_PATH = '/healthz';
+
+/** Wrong answers in a row that mark a target unhealthy; the release's trial task is held to it too. */
+export const UNHEALTHY_THRESHOLD = 2;
 /**
  * uid/gid the image runs as: Debian's `www-data`. The EFS access point creates the uploads
  * directory with this owner so the non-root container can write to it.
@@ -85,6 +88,8 @@ export class ApplicationStack extends Stack {
   public readonly targetGroup: elbv2.ApplicationTargetGroup;
   public readonly loadBalancer: elbv2.ApplicationLoadBalancer;
   public readonly siteUrl: string;
+  /** The site's host name (the Host header visitors send; a token when it is the ALB's). */
+  public readonly siteHost: string;
   public readonly repository: ecr.Repository;
   /** Tasks the service runs once released (config `desiredCount`); DeployService sets it. */
   public readonly desiredCount: number;
@@ -333,6 +338,7 @@ export class ApplicationStack extends Stack {
     this.loadBalancer = loadBalancer;
 
     const https = config.certificateArn !== undefined;
+    this.siteHost = config.domainName ?? loadBalancer.loadBalancerDnsName;
     this.siteUrl =
       config.domainName !== undefined
         ? `${https ? 'https' : 'http'}://${config.domainName}`
@@ -362,7 +368,7 @@ export class ApplicationStack extends Stack {
         interval: Duration.seconds(10),
         timeout: Duration.seconds(5),
         healthyThresholdCount: 2,
-        unhealthyThresholdCount: 2,
+        unhealthyThresholdCount: UNHEALTHY_THRESHOLD,
       },
     });
 
@@ -551,6 +557,12 @@ export class ApplicationStack extends Stack {
       albSecurityGroup,
       ec2.Port.tcp(CONTAINER_PORT),
       'HTTP from the ALB',
+    );
+    // The release asks the trial task of a new revision directly (CheckTrial, verifier group).
+    serviceSecurityGroup.connections.allowFrom(
+      this.verifierSecurityGroup,
+      ec2.Port.tcp(CONTAINER_PORT),
+      'HTTP from the release trial probe',
     );
 
     acknowledge(taskDefinition, {

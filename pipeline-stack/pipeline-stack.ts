@@ -30,7 +30,12 @@ import type { Construct } from 'constructs';
 import { parse as parseYaml } from 'yaml';
 import { SMOKE_MAX_ATTEMPTS, smokeTestBudgetMs } from '#commons/smoke.ts';
 import { DEFAULT_TABLE_PREFIX } from '#commons/wordpress-schema.ts';
-import { type ApplicationStack, CONTAINER_PORT } from './application-stack.ts';
+import {
+  type ApplicationStack,
+  CONTAINER_PORT,
+  HEALTH_CHECK_PATH,
+  UNHEALTHY_THRESHOLD,
+} from './application-stack.ts';
 import type { AppConfig } from './config.ts';
 import { FreeAbandonedLocks } from './constructs/abandoned-lock.ts';
 import { OperationsDashboard } from './constructs/dashboard.ts';
@@ -60,6 +65,7 @@ export type PipelineApplication = Pick<
   | 'targetGroup'
   | 'loadBalancer'
   | 'siteUrl'
+  | 'siteHost'
   | 'repository'
   | 'database'
   | 'databaseSecret'
@@ -438,6 +444,24 @@ export class PipelineStack extends Stack {
       'Compare the schema a release left with the one its pre-release snapshot recorded',
     ).bindManifestReader(this.manifestBucket, MANIFEST_PREFIX);
 
+    // Asks the trial task of a new revision directly, before it takes traffic: in the VPC with
+    // the verifier group, which the service's group admits on the container port.
+    const checkTrial = new StepFunction(this, 'CheckTrial', {
+      step: 'check-trial',
+      description:
+        'One poll of the trial task of a new revision, asked directly before any traffic',
+      logRetention: retention,
+      metricsService,
+      vpc: app.vpc,
+      vpcSubnets: { subnetType: SubnetType.PRIVATE_WITH_EGRESS },
+      securityGroups: [app.verifierSecurityGroup],
+      environment: {
+        APP_PORT: String(CONTAINER_PORT),
+        SITE_HOST: app.siteHost,
+        HEALTH_CHECK_PATH,
+      },
+    }).bindTaskReader(app.cluster);
+
     this.release = new ReleaseStateMachine(this, 'Release', {
       stateMachineName: this.releaseStateMachineName,
       logRetention: retention,
@@ -448,6 +472,7 @@ export class PipelineStack extends Stack {
         recordSnapshotManifest,
         compareSchema,
         registerTaskDefinition,
+        checkTrial,
         deployService,
         checkHealth,
         smokeTest,
@@ -464,6 +489,7 @@ export class PipelineStack extends Stack {
       containerName: app.containerName,
       desiredCount: app.desiredCount,
       targetGroup: app.targetGroup,
+      trialFailingChecks: UNHEALTHY_THRESHOLD,
       database: app.database,
       snapshotPrefix: this.snapshotPrefix,
       siteUrl: app.siteUrl,

@@ -148,7 +148,7 @@ export function describeSchemaChange(change: SchemaChange): string {
 }
 
 /** The outcomes CompareSchema runs after: the new code ran against the database in each. */
-export const SCHEMA_OUTCOMES = ['SUCCEEDED', 'ROLLED_BACK', 'DIRTY'] as const;
+export const SCHEMA_OUTCOMES = ['SUCCEEDED', 'ROLLED_BACK', 'FAILED', 'DIRTY'] as const;
 export type SchemaOutcome = (typeof SCHEMA_OUTCOMES)[number];
 
 /**
@@ -158,6 +158,7 @@ export type SchemaOutcome = (typeof SCHEMA_OUTCOMES)[number];
  * - ROLLED_BACK with a change: the code was rolled back but the schema was not, and which
  *   snapshot undoes it;
  * - DIRTY with a change: the same warning, the rollback having failed too;
+ * - FAILED (a trial task refused before any traffic) with a change: the trial's code made it;
  * - SUCCEEDED with a change: the change, since a later rollback past this release keeps it;
  * - a rollback (ROLLED_BACK, DIRTY) without a baseline: that whether it changed is unknown.
  */
@@ -178,6 +179,9 @@ export function schemaNote(
       return ` The release changed the schema: ${what}.`;
     case 'ROLLED_BACK':
       return ` The code was rolled back but the schema was not: ${what}; restore the pre-release snapshot ${snapshotId} to undo it.`;
+    case 'FAILED':
+      // A trial task refused before any traffic still ran the new code on the live database.
+      return ` The trial task's code changed the schema before it was refused: ${what}; restore the pre-release snapshot ${snapshotId} to undo it.`;
     case 'DIRTY':
       return ` The release changed the schema and nothing rolled it back: ${what}; the pre-release snapshot ${snapshotId} holds the schema it found.`;
   }

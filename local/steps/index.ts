@@ -18,12 +18,14 @@ import { registerTaskDefinition } from './register-task-definition.ts';
 import { releaseLock } from './release-lock.ts';
 import { smokeTest } from './smoke-test.ts';
 import { snapshotDatabase } from './snapshot-database.ts';
+import { checkTrial, startTrial, stopTrial } from './trial.ts';
 import { validateInput } from './validate-input.ts';
 import { verifyBackup } from './verify-backup.ts';
 
 /**
  * Every Task state of the release machine bound to its local adapter, by state name. Rollback
- * and CheckRollbackHealth are the DeployService and CheckHealth steps, as in the ASL.
+ * and CheckRollbackHealth are the DeployService and CheckHealth steps, as in the ASL; StopTrial
+ * and StopRefusedTrial are one `ecs:stopTask`.
  */
 export function releaseHandlers(ctx: StepContext): Record<string, StepHandler> {
   return {
@@ -36,6 +38,10 @@ export function releaseHandlers(ctx: StepContext): Record<string, StepHandler> {
     CheckSnapshot: checkSnapshot(ctx),
     VerifyBackup: verifyBackup(ctx),
     RegisterTaskDefinition: registerTaskDefinition(ctx),
+    StartTrial: startTrial(ctx),
+    CheckTrial: checkTrial(ctx),
+    StopTrial: stopTrial(ctx),
+    StopRefusedTrial: stopTrial(ctx),
     DeployService: deployService(ctx),
     CheckHealth: checkHealth(ctx),
     CheckInstalled: checkInstalled(ctx),

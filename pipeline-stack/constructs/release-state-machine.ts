@@ -34,6 +34,8 @@ export interface ReleaseFunctions {
   /** In the VPC: the schema the release left against the one its snapshot's manifest recorded. */
   readonly compareSchema: IFunction;
   readonly registerTaskDefinition: IFunction;
+  /** In the VPC: asks the trial task of a new revision directly, before any traffic. */
+  readonly checkTrial: IFunction;
   readonly deployService: IFunction;
   readonly checkHealth: IFunction;
   readonly smokeTest: IFunction;
@@ -70,6 +72,8 @@ export interface ReleaseStateMachineProps {
   /** Tasks DeployService and Rollback set on the service (config `desiredCount`). */
   readonly desiredCount: number;
   readonly targetGroup: ITargetGroup;
+  /** Wrong answers in a row that refuse a trial task (the target group's unhealthy threshold). */
+  readonly trialFailingChecks: number;
   readonly database: IDatabaseInstance;
   readonly snapshotPrefix: string;
   readonly siteUrl: string;
@@ -123,6 +127,7 @@ export class ReleaseStateMachine extends Construct {
       RecordSnapshotManifestFunctionArn: f.recordSnapshotManifest.functionArn,
       CompareSchemaFunctionArn: f.compareSchema.functionArn,
       RegisterTaskDefinitionFunctionArn: f.registerTaskDefinition.functionArn,
+      CheckTrialFunctionArn: f.checkTrial.functionArn,
       DeployServiceFunctionArn: f.deployService.functionArn,
       CheckHealthFunctionArn: f.checkHealth.functionArn,
       SmokeTestFunctionArn: f.smokeTest.functionArn,
@@ -139,6 +144,7 @@ export class ReleaseStateMachine extends Construct {
       ServiceName: props.service.serviceName,
       ContainerName: props.containerName,
       DesiredCount: String(props.desiredCount),
+      TrialFailingChecks: String(props.trialFailingChecks),
       TargetGroupArn: props.targetGroup.targetGroupArn,
       DbInstanceIdentifier: props.database.instanceIdentifier,
       SnapshotPrefix: props.snapshotPrefix,
@@ -272,12 +278,12 @@ export class ReleaseStateMachine extends Construct {
     Validations.of(this.stateMachine).acknowledge({
       id: `AwsSolutions-IAM5[${nagResource(this, revisions)}]`,
       reason:
-        'InstallWordPress runs the revision the release just registered, any revision of the one WordPress family, in the one cluster (ecs:cluster condition).',
+        'InstallWordPress and StartTrial run the revision the release just registered, any revision of the one WordPress family, in the one cluster (ecs:cluster condition).',
     });
     Validations.of(this.stateMachine).acknowledge({
       id: `AwsSolutions-IAM5[${nagResource(this, tasks)}]`,
       reason:
-        'runTask.sync describes and, on timeout, stops the one-off install task it started; task ids are per run, pinned to the cluster by the ecs:cluster condition.',
+        'runTask.sync describes and, on timeout, stops the one-off install task it started, and the release stops its trial task; task ids are per run, pinned to the cluster by the ecs:cluster condition.',
     });
 
     if (props.verifyBackup.mode !== 'off') {

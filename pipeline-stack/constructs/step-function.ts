@@ -171,25 +171,7 @@ export class StepFunction extends NodejsFunction {
       }),
     );
     if (!options.update) {
-      // Task ids are only known at run time; the ecs:cluster condition pins them to our cluster.
-      this.addToRolePolicy(
-        new PolicyStatement({
-          actions: ['ecs:DescribeTasks'],
-          resources: [
-            Stack.of(this).formatArn({
-              service: 'ecs',
-              resource: 'task',
-              resourceName: '*',
-              arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
-            }),
-          ],
-          conditions: { ArnEquals: { 'ecs:cluster': cluster.clusterArn } },
-        }),
-      );
-      this.acknowledge(
-        `AwsSolutions-IAM5[Resource::${nagArn(this, 'ecs', 'task/*')}]`,
-        "DescribeTasks on the service's tasks, whose ids are only known at run time; limited to our cluster by the ecs:cluster condition.",
-      );
+      this.bindTaskReader(cluster);
       // ListTasks has no resource type; the ecs:cluster condition scopes it to our cluster.
       this.addToRolePolicy(
         new PolicyStatement({
@@ -199,6 +181,30 @@ export class StepFunction extends NodejsFunction {
         }),
       );
     }
+    return this;
+  }
+
+  /** DescribeTasks on our cluster's tasks (ids are only known at run time). */
+  bindTaskReader(cluster: ICluster): this {
+    // The ecs:cluster condition pins the task ids to our cluster.
+    this.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['ecs:DescribeTasks'],
+        resources: [
+          Stack.of(this).formatArn({
+            service: 'ecs',
+            resource: 'task',
+            resourceName: '*',
+            arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+          }),
+        ],
+        conditions: { ArnEquals: { 'ecs:cluster': cluster.clusterArn } },
+      }),
+    );
+    this.acknowledge(
+      `AwsSolutions-IAM5[Resource::${nagArn(this, 'ecs', 'task/*')}]`,
+      "DescribeTasks on our cluster's tasks, whose ids are only known at run time; limited to our cluster by the ecs:cluster condition.",
+    );
     return this;
   }
 

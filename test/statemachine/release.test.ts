@@ -81,6 +81,9 @@ const AFTER_VALIDATION = [
   'SnapshotDatabase',
   'CheckSnapshot',
   'RegisterTaskDefinition',
+  'StartTrial',
+  'CheckTrial',
+  'StopTrial',
   'DeployService',
   'CheckHealth',
   'CheckInstalled',
@@ -295,6 +298,8 @@ describe('release state machine (synthesized definition, local runner)', () => {
     { state: 'SnapshotDatabase', expect: 'not-deployed' },
     { state: 'CheckSnapshot', expect: 'not-deployed', step: 'SnapshotDatabase' },
     { state: 'RegisterTaskDefinition', expect: 'not-deployed' },
+    { state: 'StartTrial', expect: 'not-deployed' },
+    { state: 'CheckTrial', expect: 'not-deployed' },
     { state: 'DeployService', expect: 'rolled-back' },
     { state: 'CheckHealth', expect: 'rolled-back' },
     { state: 'CheckInstalled', expect: 'rolled-back' },
@@ -834,6 +839,121 @@ describe('release snapshots: manifest and nested backup verification', () => {
     expect(aws.lock).toBeUndefined();
     expect(aws.notifications[0]?.Message).toMatch(
       /at step RecordSnapshotManifest \(LiveDatabaseError\): cannot connect to the live database at db:3306: ETIMEDOUT\. Nothing was deployed\.$/,
+    );
+  });
+});
+
+describe('the trial task: a new revision is asked directly before it takes any traffic', () => {
+  it('a passing trial is stopped before the rollout starts', async () => {
+    // Prepare
+    const aws = new SimulatedAws();
+    // Act
+    const result = await release(aws, inputs.commit());
+    // Assess
+    expect(result.status).toBe('SUCCEEDED');
+    expect(aws.trials).toEqual([
+      expect.objectContaining({ taskDefinitionArn: aws.serviceTaskDefinition, stopped: true }),
+    ]);
+    const order = (name: string) => aws.calls.indexOf(name);
+    expect(order('StartTrial')).toBeGreaterThan(order('RegisterTaskDefinition'));
+    expect(order('StopTrial')).toBeLessThan(order('DeployService'));
+  });
+
+  it.each([
+    {
+      image: 'broken (500 on /healthz)',
+      arrange: (aws: SimulatedAws) => aws.brokenDigests.add(digestOf('bad-build')),
+      reason:
+        /the trial task answered wrongly 2 time\(s\) in a row: \/healthz answered 500: unhealthy/,
+      polls: 3,
+    },
+    {
+      image: 'crashing at start',
+      arrange: (aws: SimulatedAws) => aws.crashingDigests.add(digestOf('bad-build')),
+      reason:
+        /the trial task stopped before it served: Essential container in task exited; wordpress exit 3/,
+      polls: 2,
+    },
+  ])(
+    'a $image image is refused by the trial: nothing deployed, the trial stopped, announced',
+    async ({ arrange, reason, polls }) => {
+      // Prepare
+      const aws = new SimulatedAws();
+      const before = aws.serviceTaskDefinition;
+      aws.buildLabel = 'bad-build';
+      arrange(aws);
+      // Act
+      const result = await release(aws, inputs.commit({ releaseId: 'r-trial' }));
+      // Assess
+      expect(result).toMatchObject({ status: 'FAILED', error: 'FAILED' });
+      expect(aws.calls).not.toContain('DeployService');
+      expect(aws.calls.filter((c) => c === 'CheckTrial')).toHaveLength(polls);
+      expect(aws.serviceTaskDefinition).toBe(before);
+      expect(aws.desiredCounts).toEqual([]);
+      expect(aws.trials).toEqual([expect.objectContaining({ stopped: true })]);
+      expect(aws.lock).toBeUndefined();
+      const note = aws.notifications[0];
+      expect(note?.outcome).toBe('FAILED');
+      expect(note?.Message).toMatch(/FAILED at step CheckTrial \(TrialFailed\): /);
+      expect(note?.Message).toMatch(reason);
+      expect(note?.Message).toMatch(
+        /The trial task of \S+:8 was refused before it took any traffic; the service was not changed\.$/,
+      );
+      expect(aws.ledger.at(-1)).toMatchObject({ releaseId: 'r-trial', outcome: 'FAILED' });
+    },
+  );
+
+  it('a trial ECS could not place fails naming its reason, with no task to stop', async () => {
+    // Prepare
+    const aws = new SimulatedAws();
+    const before = aws.serviceTaskDefinition;
+    aws.trialPlacementFailure = 'RESOURCE:ENI';
+    // Act
+    const result = await release(aws, inputs.commit());
+    // Assess
+    expect(result).toMatchObject({ status: 'FAILED', error: 'FAILED' });
+    expect(aws.calls).not.toContain('StopRefusedTrial');
+    expect(aws.calls).not.toContain('DeployService');
+    expect(aws.serviceTaskDefinition).toBe(before);
+    expect(aws.notifications[0]?.Message).toMatch(
+      /at step CheckTrial \(TrialFailed\): RunTask started no trial task: RESOURCE:ENI\./,
+    );
+  });
+
+  it('a trial that cannot be stopped does not stop a passing release', async () => {
+    // Prepare
+    const aws = new SimulatedAws();
+    aws.failures.set('StopTrial', {
+      times: Number.POSITIVE_INFINITY,
+      error: () => new InjectedFailure('StopTrial'),
+    });
+    // Act
+    const result = await release(aws, inputs.commit());
+    // Assess
+    expect(result.status).toBe('SUCCEEDED');
+    expect(
+      (result.output as { trial?: { stopError?: { Error?: string } } }).trial?.stopError?.Error,
+    ).toBe('InjectedFailure');
+  });
+
+  it('a refused trial whose code changed the schema says so, naming the snapshot that undoes it', async () => {
+    // Prepare
+    const aws = new SimulatedAws();
+    aws.buildLabel = 'bad-build';
+    aws.brokenDigests.add(digestOf('bad-build'));
+    aws.schemaOnDeploy = (schema) => ({
+      ...schema,
+      tables: { ...schema.tables, wp_trial_log: ['id'] },
+    });
+    // Act
+    const result = await release(aws, inputs.commit({ releaseId: 'r-trial-schema' }));
+    // Assess
+    expect(result).toMatchObject({ status: 'FAILED', error: 'FAILED' });
+    const snapshot = aws.ledger.at(-1)?.snapshotId;
+    expect(aws.notifications[0]?.Message).toMatch(
+      new RegExp(
+        `refused before it took any traffic; the service was not changed\\. The trial task's code changed the schema before it was refused: db_version 58975 unchanged; tables added: wp_trial_log; restore the pre-release snapshot ${snapshot} to undo it\\.$`,
+      ),
     );
   });
 });

@@ -36,12 +36,15 @@ import { cloneTaskDefinition, pinImage } from '#commons/task-definition.ts';
 import { manifestKey } from '#commons/verify-manifest.ts';
 import type { DatabaseSchema } from '#commons/wordpress-schema.ts';
 import { judgeInstalled } from '#functions/check-installed/check-installed.ts';
+import { judgeTrial, type TrialTaskView } from '#functions/check-trial/check-trial.ts';
+import { checkTrialSchema } from '#functions/check-trial/schema.ts';
 import { compareSchemas } from '#functions/compare-schema/compare-schema.ts';
 import { CompareSchemaInputSchema } from '#functions/compare-schema/schema.ts';
 import { deployServiceSchema } from '#functions/deploy-service/schema.ts';
 import { imageFromBuild } from '#functions/read-build-output/read-build-output.ts';
 import type { RecordSnapshotManifestOutput } from '#functions/record-snapshot-manifest/schema.ts';
 import { validateRelease } from '#functions/validate-input/validate-input.ts';
+import type { HttpAnswer } from '#functions/verify-application/verify-application.ts';
 import { type Json, type RunnerEvent, type StepHandler, toHistoryEvents } from '#local/runner.ts';
 
 /** A secret value that exists only in the simulated Secrets Manager; it must never surface. */
@@ -112,8 +115,21 @@ export class SimulatedAws {
   readonly calls: string[] = [];
   /** Revisions whose last health verdict was HEALTHY, plus the one running at the start. */
   readonly healthGated = new Set<string>();
-  /** Image digests whose tasks fail their target health checks. */
+  /** Image digests whose tasks fail their target health checks once they take traffic (the trial passes them). */
   readonly badDigests = new Set<string>();
+  /** Image digests whose tasks answer 500 on their health check path everywhere: the trial refuses them. */
+  readonly brokenDigests = new Set<string>();
+  /** Image digests whose tasks exit at start: the trial task stops. */
+  readonly crashingDigests = new Set<string>();
+  /** RunTask places no trial task and answers with this failure reason instead. */
+  trialPlacementFailure: string | undefined;
+  /** Each trial task StartTrial ran, and whether it was stopped. */
+  readonly trials: Array<{
+    taskArn: string;
+    taskDefinitionArn: string;
+    stopped: boolean;
+    polls: number;
+  }> = [];
   /** state name → how many times to fail (Infinity = always) and with what. */
   readonly failures = new Map<string, { times: number; error: () => Error }>();
   buildLabel = 'good';
@@ -132,7 +148,7 @@ export class SimulatedAws {
       wp_posts: ['ID', 'post_author', 'post_title', 'post_status'],
     },
   };
-  /** What the new revision's code does to the schema when it first runs (DeployService). */
+  /** What the new revision's code does to the schema when it first runs (its trial task). */
   schemaOnDeploy?: (schema: DatabaseSchema) => DatabaseSchema;
   private revision = 7;
   private deployments = 0;
@@ -182,6 +198,14 @@ export class SimulatedAws {
       source: { type: 'image' },
       taskDefinitionArn: arn,
     };
+  }
+
+  /** ecs:stopTask of a trial task: StopTask's answer. */
+  private stopTrial(taskArn: string) {
+    const trial = this.trials.find((t) => t.taskArn === taskArn);
+    if (!trial) throw new Error(`ECS.InvalidParameterException: no task ${taskArn}`);
+    trial.stopped = true;
+    return { Task: { TaskArn: taskArn, LastStatus: 'RUNNING', DesiredStatus: 'STOPPED' } };
   }
 
   /** The image a revision runs. */
@@ -389,11 +413,76 @@ export class SimulatedAws {
           image: registration.containerDefinitions?.[0]?.image,
         };
       }),
-      DeployService: step('DeployService', (input) => {
-        const out = deploy(input);
+      // ecs:runTask: the trial task of the new revision; its code runs against the database.
+      StartTrial: step('StartTrial', (input) => {
+        if (this.trialPlacementFailure)
+          return {
+            Tasks: [],
+            Failures: [{ Arn: input.TaskDefinition, Reason: this.trialPlacementFailure }],
+          };
+        const taskArn = `arn:aws:ecs:us-east-1:123456789012:task/sd/trial${this.trials.length + 1}`;
+        this.trials.push({
+          taskArn,
+          taskDefinitionArn: input.TaskDefinition,
+          stopped: false,
+          polls: 0,
+        });
         if (this.schemaOnDeploy) this.schema = this.schemaOnDeploy(this.schema);
-        return out;
+        return {
+          Tasks: [
+            {
+              TaskArn: taskArn,
+              LastStatus: 'PROVISIONING',
+              TaskDefinitionArn: input.TaskDefinition,
+            },
+          ],
+          Failures: [],
+        };
       }),
+      CheckTrial: step('CheckTrial', (raw) => {
+        const input = checkTrialSchema.parse(raw);
+        const trial = this.trials.find((t) => t.taskArn === input.tasks[0]);
+        if (trial) trial.polls += 1;
+        const digest = trial ? (this.imageOf(trial.taskDefinitionArn).split('@')[1] ?? '') : '';
+        const createdAt = new Date(Date.UTC(2026, 1, 1, 9, 0));
+        const crashed = this.crashingDigests.has(digest);
+        const task: TrialTaskView | undefined = trial && {
+          taskArn: trial.taskArn,
+          // The first poll finds it still starting, as DescribeTasks would.
+          lastStatus: trial.polls === 1 ? 'PENDING' : crashed ? 'STOPPED' : 'RUNNING',
+          createdAt,
+          ...(crashed ? { stoppedReason: 'Essential container in task exited' } : {}),
+          containers: [{ name: 'wordpress', ...(crashed ? { exitCode: 3 } : {}) }],
+          address: '10.0.3.10',
+        };
+        const broken = this.brokenDigests.has(digest);
+        const health: HttpAnswer = broken
+          ? { status: 500, body: 'unhealthy\n' }
+          : { status: 200, body: 'ok\n' };
+        const ran = task?.lastStatus === 'RUNNING';
+        return judgeTrial(
+          '/healthz',
+          {
+            task,
+            failures: input.failures,
+            ...(ran ? { health } : {}),
+            ...(ran && !broken
+              ? {
+                  readyz: this.installed
+                    ? { status: 200, body: 'ready\n' }
+                    : { status: 503, body: 'not-installed\n' },
+                  home: { status: 200, body: '<!doctype html><html><body>hi</body></html>' },
+                }
+              : {}),
+            now: new Date(createdAt.getTime() + (trial?.polls ?? 0) * 15_000),
+          },
+          input.policy,
+          input.progress,
+        );
+      }),
+      StopTrial: step('StopTrial', (input) => this.stopTrial(input.Task)),
+      StopRefusedTrial: step('StopRefusedTrial', (input) => this.stopTrial(input.Task)),
+      DeployService: step('DeployService', deploy),
       Rollback: step('Rollback', deploy),
       CheckHealth: step('CheckHealth', checkHealth),
       CheckRollbackHealth: step('CheckRollbackHealth', checkHealth),

@@ -187,6 +187,10 @@ describe('describeSchemaChange / schemaNote', () => {
       ' The code was rolled back but the schema was not: db_version 58975 unchanged; tables added: wp_log; columns added: wp_posts.flag; restore the pre-release snapshot sd-release-r7 to undo it.',
     ],
     [
+      'FAILED',
+      " The trial task's code changed the schema before it was refused: db_version 58975 unchanged; tables added: wp_log; columns added: wp_posts.flag; restore the pre-release snapshot sd-release-r7 to undo it.",
+    ],
+    [
       'DIRTY',
       ' The release changed the schema and nothing rolled it back: db_version 58975 unchanged; tables added: wp_log; columns added: wp_posts.flag; the pre-release snapshot sd-release-r7 holds the schema it found.',
     ],
@@ -201,7 +205,7 @@ describe('describeSchemaChange / schemaNote', () => {
     expect(note).toBe(sentence);
   });
 
-  it.each(['SUCCEEDED', 'ROLLED_BACK', 'DIRTY'] as const)(
+  it.each(['SUCCEEDED', 'ROLLED_BACK', 'FAILED', 'DIRTY'] as const)(
     '%s without a change says nothing',
     (outcome) => {
       // Prepare / Act

@@ -1,0 +1,162 @@
+import { z } from 'zod';
+import {
+  judgeTrial,
+  probeTrialTask,
+  type TrialTaskView,
+} from '#functions/check-trial/check-trial.ts';
+import { checkTrialSchema } from '#functions/check-trial/schema.ts';
+import { httpGet } from '#functions/verify-application/verify-application.ts';
+import type { Json } from '../runner.ts';
+import {
+  type LocalTask,
+  listTasks,
+  RunTaskError,
+  removeTask,
+  runInputFromTaskDefinition,
+  runTask,
+} from '../tasks.ts';
+import type { StepContext } from './context.ts';
+import { STARTING_CPU_SHARES } from './service.ts';
+
+/** Role label of the trial task: one task of a new revision, never in the load balancer. */
+export const TRIAL_TASK_ROLE = 'trial';
+
+/** The `ecs:runTask` parameters StartTrial passes (the parts local mode reads). */
+export const trialRunTaskSchema = z.object({
+  Cluster: z.string().min(1),
+  TaskDefinition: z.string().min(1),
+  LaunchType: z.literal('FARGATE'),
+  Count: z.literal(1),
+  StartedBy: z.string().optional(),
+  NetworkConfiguration: z.object({ AwsvpcConfiguration: z.object({}).loose() }).loose(),
+});
+
+/** The `ecs:stopTask` parameters StopTrial and StopRefusedTrial pass. */
+export const stopTaskSchema = z.object({
+  Cluster: z.string().min(1),
+  Task: z.string().min(1),
+  Reason: z.string().optional(),
+});
+
+const ARN_PREFIX = 'arn:local:ecs:task/';
+
+/** The local task ARN of a container name, and back. Pure. */
+export const trialArn = (name: string) => `${ARN_PREFIX}${name}`;
+const nameOfArn = (arn: string) =>
+  arn.startsWith(ARN_PREFIX) ? arn.slice(ARN_PREFIX.length) : arn;
+
+/** A local task as CheckTrial's judgement sees a DescribeTasks task. Pure. */
+export function trialView(task: LocalTask): TrialTaskView {
+  return {
+    taskArn: trialArn(task.name),
+    lastStatus: task.lastStatus,
+    createdAt: new Date(task.createdAt),
+    ...(task.stoppedReason ? { stoppedReason: task.stoppedReason } : {}),
+    containers: [
+      {
+        name: 'wordpress',
+        ...(task.exitCode !== undefined ? { exitCode: task.exitCode } : {}),
+        ...(task.containerReason ? { reason: task.containerReason } : {}),
+      },
+    ],
+    ...(task.lastStatus === 'RUNNING' ? { address: '127.0.0.1' } : {}),
+  };
+}
+
+async function trialTasks(ctx: StepContext): Promise<LocalTask[]> {
+  return listTasks({
+    stateDir: ctx.config.stateDir,
+    service: ctx.config.service,
+    role: TRIAL_TASK_ROLE,
+  });
+}
+
+/**
+ * StartTrial (`ecs:runTask`): one task of the new revision run with Fargate's semantics by the
+ * service's runner, on its own loopback port and never added to HAProxy, at the low CPU weight
+ * of a task that serves no one. Answers like RunTask: `Tasks` and `Failures`. A trial left by
+ * an interrupted release (this one holds the service's lock, so no other trial is live) goes
+ * first.
+ */
+export function startTrial(ctx: StepContext) {
+  return async (raw: Json): Promise<Json> => {
+    const params = trialRunTaskSchema.parse(raw);
+    for (const left of await trialTasks(ctx)) {
+      ctx.note(`StartTrial: removing ${left.name}, left by an interrupted release`);
+      await removeTask(ctx.config.stateDir, left);
+    }
+    const td = await ctx.taskDefinitions.describe(params.TaskDefinition);
+    const task = await runTask(
+      runInputFromTaskDefinition(td, {
+        stateDir: ctx.config.stateDir,
+        service: ctx.config.service,
+        releaseId: params.StartedBy ?? 'trial',
+        portBase: ctx.config.taskPortBase,
+        role: TRIAL_TASK_ROLE,
+        startingCpuShares: STARTING_CPU_SHARES,
+      }),
+    );
+    ctx.note(`StartTrial: ${task.name} on 127.0.0.1:${task.port}, outside the load balancer`);
+    return {
+      Tasks: [
+        {
+          TaskArn: trialArn(task.name),
+          TaskDefinitionArn: td.taskDefinitionArn ?? params.TaskDefinition,
+          LastStatus: task.lastStatus,
+          DesiredStatus: 'RUNNING',
+        },
+      ],
+      Failures: [],
+    };
+  };
+}
+
+/**
+ * CheckTrial: the Lambda's judgement on the local trial task — its container state, and the
+ * health check path, /readyz and / asked on 127.0.0.1:<its port> with the site's Host header.
+ */
+export function checkTrial(ctx: StepContext) {
+  return async (raw: Json): Promise<Json> => {
+    const event = checkTrialSchema.parse(raw);
+    const [arn] = event.tasks;
+    const local = arn ? (await trialTasks(ctx)).find((t) => t.name === nameOfArn(arn)) : undefined;
+    const task: TrialTaskView | undefined =
+      arn && !local
+        ? {
+            taskArn: arn,
+            lastStatus: 'STOPPED',
+            stoppedReason: 'the trial container is gone',
+            containers: [],
+          }
+        : local && trialView(local);
+    const site = new URL(ctx.loadBalancer.url);
+    const healthPath = ctx.loadBalancer.healthCheck.path;
+    const answers = await probeTrialTask(healthPath, task, (path) =>
+      httpGet('127.0.0.1', local?.port ?? 0, path, site.host),
+    );
+    const verdict = judgeTrial(
+      healthPath,
+      { task, failures: event.failures, ...answers, now: ctx.now() },
+      event.policy,
+      event.progress,
+    );
+    ctx.note(`CheckTrial: ${verdict.status} — ${verdict.reason}`);
+    return verdict as unknown as Json;
+  };
+}
+
+/**
+ * StopTrial / StopRefusedTrial (`ecs:stopTask`): the trial task goes, with its container, its
+ * volumes and its secret copies (nothing of a trial outlives it). Answers like StopTask.
+ */
+export function stopTrial(ctx: StepContext) {
+  return async (raw: Json): Promise<Json> => {
+    const params = stopTaskSchema.parse(raw);
+    const name = nameOfArn(params.Task);
+    const task = (await trialTasks(ctx)).find((t) => t.name === name);
+    if (!task) throw new RunTaskError(`StopTask: no trial task ${params.Task}`);
+    await removeTask(ctx.config.stateDir, task);
+    ctx.note(`${params.Reason ?? 'StopTask'}: ${task.name} removed`);
+    return { Task: { TaskArn: params.Task, LastStatus: 'STOPPED', DesiredStatus: 'STOPPED' } };
+  };
+}
