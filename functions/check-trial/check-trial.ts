@@ -5,9 +5,14 @@
  * no visitor sees it; only what needs the load balancer to show is left to the health gate and
  * the smoke test. The judgement is pure and shared with local mode.
  */
-import { DescribeTasksCommand, type ECSClient } from '@aws-sdk/client-ecs';
+import type { ECSClient } from '@aws-sdk/client-ecs';
 import { judgeResponse } from '#commons/smoke.ts';
-import { type HttpAnswer, httpGet } from '#functions/verify-application/verify-application.ts';
+import {
+  describeTask,
+  type HttpAnswer,
+  httpGet,
+  sightTask,
+} from '#functions/verify-application/verify-application.ts';
 import type { CheckTrialEvent } from './schema.ts';
 
 /** The trial task as DescribeTasks shows it. */
@@ -173,26 +178,26 @@ export async function probeTrialTask(
   return { health, readyz, home: await get('/') };
 }
 
-/** The trial task from DescribeTasks (undefined when ECS no longer knows it). */
+/**
+ * The trial task from DescribeTasks, read as VerifyApplication reads its one-off task (a task
+ * ECS answers MISSING for has stopped), with its creation time for the trial's timeout.
+ */
 export async function describeTrialTask(
-  ecs: Pick<ECSClient, 'send'>,
+  ecs: ECSClient,
   cluster: string,
   taskArn: string,
-): Promise<TrialTaskView | undefined> {
-  const out = await ecs.send(new DescribeTasksCommand({ cluster, tasks: [taskArn] }));
-  const task = out.tasks?.[0];
-  if (!task) return undefined;
-  const address = task.attachments
-    ?.flatMap((a) => a.details ?? [])
-    .find((d) => d.name === 'privateIPv4Address')?.value;
+): Promise<TrialTaskView> {
+  const described = await describeTask(ecs, cluster, taskArn);
+  const { task, address } = sightTask(described);
+  const createdAt = described.tasks?.[0]?.createdAt;
   return {
-    taskArn: task.taskArn ?? taskArn,
-    lastStatus: task.lastStatus ?? 'PROVISIONING',
-    ...(task.createdAt ? { createdAt: task.createdAt } : {}),
+    taskArn,
+    lastStatus: task.lastStatus,
+    ...(createdAt ? { createdAt } : {}),
     ...(task.stoppedReason ? { stoppedReason: task.stoppedReason } : {}),
-    containers: (task.containers ?? []).map((c) => ({
-      name: c.name ?? '?',
-      ...(c.exitCode !== undefined ? { exitCode: c.exitCode } : {}),
+    containers: task.containers.map((c) => ({
+      name: c.name,
+      ...(c.exitCode !== undefined && c.exitCode !== null ? { exitCode: c.exitCode } : {}),
       ...(c.reason ? { reason: c.reason } : {}),
     })),
     ...(address ? { address } : {}),
@@ -209,22 +214,12 @@ export interface TrialTarget {
 /** One poll of the trial on AWS: DescribeTasks, then HTTP to the task's private IP. */
 export async function checkTrial(
   event: CheckTrialEvent,
-  ecs: Pick<ECSClient, 'send'>,
+  ecs: ECSClient,
   target: TrialTarget,
   now: () => Date = () => new Date(),
 ): Promise<TrialVerdict> {
   const [taskArn] = event.tasks;
-  const found = taskArn ? await describeTrialTask(ecs, event.cluster, taskArn) : undefined;
-  // A task ECS forgot (an hour after it stopped) was placed but is gone: it stopped.
-  const task =
-    taskArn && !found
-      ? {
-          taskArn,
-          lastStatus: 'STOPPED',
-          stoppedReason: 'ECS no longer knows the task',
-          containers: [],
-        }
-      : found;
+  const task = taskArn ? await describeTrialTask(ecs, event.cluster, taskArn) : undefined;
   const answers = await probeTrialTask(target.healthPath, task, (path) =>
     httpGet(task?.address ?? '', target.appPort, path, target.siteHost),
   );

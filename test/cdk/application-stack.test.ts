@@ -140,6 +140,33 @@ describe('ApplicationStack with the default config', () => {
     expect(stack.verifierSecurityGroup.securityGroupId).toBeDefined();
   });
 
+  it('admits the container port on the service only from the ALB and the verifier group (the trial probe)', () => {
+    // Prepare
+    const { stack, template } = built;
+    const serviceGroup = logicalId(stack, stack.serviceSecurityGroup);
+    // Act
+    const rules = (
+      Object.values(template.findResources('AWS::EC2::SecurityGroupIngress')) as Resource[]
+    )
+      .map((rule) => rule.Properties)
+      .filter((rule) => JSON.stringify(rule.GroupId).includes(`"${serviceGroup}"`));
+    // Assess
+    expect(rules.map((rule) => [rule.FromPort, rule.ToPort])).toEqual([
+      [8080, 8080],
+      [8080, 8080],
+    ]);
+    expect(
+      rules
+        .map((rule) => (rule.SourceSecurityGroupId as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0])
+        .sort(),
+    ).toEqual(
+      [
+        logicalId(stack, stack.verifierSecurityGroup),
+        expect.stringMatching(/^LoadBalancerSecurityGroup|^Alb/),
+      ].sort(),
+    );
+  });
+
   it('admits NFS to the uploads file system only from the service', () => {
     // Prepare
     const { stack, template } = built;

@@ -168,7 +168,7 @@ describe('PipelineStack', () => {
     expect(publish).toHaveLength(4);
     for (const resource of publish)
       expect(resource).toMatch(/^\{"Ref":"Notifications[0-9A-F]+"\}$/);
-    expect(list(invoke?.statement.Resource)).toHaveLength(14);
+    expect(list(invoke?.statement.Resource)).toHaveLength(15);
     expect(JSON.stringify(invoke?.statement.Resource)).not.toContain(':*');
   });
 
@@ -185,7 +185,7 @@ describe('PipelineStack', () => {
     expect(typeof body).toBe('string');
     expect(machine?.Properties.DefinitionS3Location).toBeUndefined();
     expect(placeholdersOf(body)).toEqual([...substitutions].sort());
-    expect(placeholdersOf(body)).toHaveLength(32);
+    expect(placeholdersOf(body)).toHaveLength(34);
     expect(machine?.Properties.TracingConfiguration).toEqual({ Enabled: true });
     expect(machine?.Properties.LoggingConfiguration).toMatchObject({
       Level: 'ALL',
@@ -250,9 +250,9 @@ describe('PipelineStack', () => {
     const logGroups = template.findResources('AWS::Logs::LogGroup');
     // Act
     const props = functions.map((f) => f.Properties);
-    // Assess: 14 release steps, StartRelease, FormatNotification, FreeAbandonedLock, 6
+    // Assess: 15 release steps, StartRelease, FormatNotification, FreeAbandonedLock, 6
     // verify-restore functions
-    expect(props).toHaveLength(23);
+    expect(props).toHaveLength(24);
     expect(new Set(props.map((p) => `${p.Runtime}/${p.Architectures}`))).toEqual(
       new Set(['nodejs22.x/arm64']),
     );
@@ -768,6 +768,62 @@ describe('CompareSchema', () => {
     // Assess
     expect(list(invoke?.Resource)).toContainEqual({ 'Fn::GetAtt': [id, 'Arn'] });
     expect(substitution).toEqual({ 'Fn::GetAtt': [id, 'Arn'] });
+  });
+});
+
+describe('CheckTrial', () => {
+  const CHECK_TRIAL = /^CheckTrial[0-9A-F]{8}$/;
+
+  it('asks the trial task from the VPC with the verifier group, on the container port and the site host', () => {
+    // Prepare
+    const trial = functionRole(template, CHECK_TRIAL);
+    const manifest = functionRole(template, RECORD_MANIFEST);
+    // Act
+    const env = trial.properties?.Environment.Variables;
+    // Assess
+    expect(env).toMatchObject({ APP_PORT: '8080', HEALTH_CHECK_PATH: '/healthz' });
+    expect(JSON.stringify(env.SITE_HOST)).toMatch(/LoadBalancer.*DNSName/);
+    expect(trial.properties?.VpcConfig?.SecurityGroupIds).toEqual(
+      manifest.properties?.VpcConfig?.SecurityGroupIds,
+    );
+  });
+
+  it('may only describe tasks of our cluster: no run, stop, update or secret', () => {
+    // Prepare
+    const { statements } = functionRole(template, CHECK_TRIAL);
+    // Act
+    const actions = statements.flatMap(({ Action }) => list(Action));
+    const ecs = statements.filter(({ Action }) => list(Action).some((a) => a.startsWith('ecs:')));
+    // Assess
+    expect(actions.filter((a) => /^(ecs|iam|secretsmanager|dynamodb|s3):/.test(a))).toEqual([
+      'ecs:DescribeTasks',
+    ]);
+    expect(JSON.stringify(ecs[0]?.Resource)).toContain(':task/*');
+    expect(ecs[0]).toMatchObject({
+      Condition: { ArnEquals: { 'ecs:cluster': expect.anything() } },
+    });
+  });
+
+  it('is the function behind the CheckTrial state; StartTrial runs the new revision beside the service', () => {
+    // Prepare
+    const { id } = functionRole(template, CHECK_TRIAL);
+    const machine = Object.values(
+      template.findResources('AWS::StepFunctions::StateMachine', {
+        Properties: { StateMachineName: 'stepdeploy-release' },
+      }),
+    )[0];
+    // Act
+    const substitutions = machine?.Properties.DefinitionSubstitutions;
+    const definition = JSON.parse(machine?.Properties.DefinitionString as string);
+    // Assess
+    expect(substitutions.CheckTrialFunctionArn).toEqual({ 'Fn::GetAtt': [id, 'Arn'] });
+    expect(substitutions.TrialFailingChecks).toBe('2');
+    expect(definition.States.RegisterTaskDefinition.Next).toBe('StartTrial');
+    expect(definition.States.StartTrial).toMatchObject({
+      Resource: 'arn:aws:states:::ecs:runTask',
+      Parameters: { LaunchType: 'FARGATE', StartedBy: 'stepdeploy-trial' },
+    });
+    expect(definition.States.StopTrial.Next).toBe('DeployService');
   });
 });
 
