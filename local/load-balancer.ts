@@ -171,6 +171,11 @@ defaults
 
 frontend site
   bind 127.0.0.1:${settings.port}
+  # The headers an ALB adds to every request it forwards (never to its health checks), so code
+  # that behaves differently behind the load balancer does so locally too.
+  option forwardfor
+  http-request set-header X-Forwarded-Proto http
+  http-request set-header X-Forwarded-Port %[dst_port]
   default_backend ${BACKEND}
 
 backend ${BACKEND}

@@ -18,6 +18,7 @@ import { inspectContainer, LABEL_REVISION, LABEL_ROLE, LABEL_SERVICE } from '#lo
 import { LoadBalancer } from '#local/load-balancer.ts';
 import { ledgerTable } from '#local/steps/context.ts';
 import type { LocalServiceState, ServiceEvent } from '#local/steps/service.ts';
+import { TRIAL_TASK_ROLE } from '#local/steps/trial.ts';
 import { serviceTable, TaskDefinitionStore } from '#local/task-definitions.ts';
 import { type LocalTask, listTasks } from '#local/tasks.ts';
 import { type LoadResult, startLoad } from './load.ts';
@@ -183,6 +184,8 @@ export interface ServiceView {
   /** The image of the service's revision (pinned by digest). */
   readonly image: string | null;
   readonly tasks: readonly LocalTask[];
+  /** Names of trial task containers still there. */
+  readonly trials: readonly string[];
 }
 
 const revisionOf = (arn: string | null | undefined) => {
@@ -205,6 +208,9 @@ export async function serviceView(stack: FaultStack): Promise<ServiceView> {
     desiredCount: record?.desiredCount ?? null,
     image: td?.containerDefinitions?.[0]?.image ?? null,
     tasks: await listTasks({ stateDir: stack.home, service: stack.service }),
+    trials: (
+      await listTasks({ stateDir: stack.home, service: stack.service, role: TRIAL_TASK_ROLE })
+    ).map((t) => t.name),
   };
 }
 
@@ -256,7 +262,7 @@ export interface EndState {
 /**
  * Judges an end state: the service record names a revision; exactly `desiredCount` tasks of
  * it run; the targets in the load balancer are exactly those tasks (same names, same ports),
- * every one healthy; no task of another revision still runs. Returns the problems (none: the
+ * every one healthy; no task of another revision still runs; no trial task is left. Returns the problems (none: the
  * promise holds). Pure.
  */
 export function judgeEndState(input: {
@@ -267,9 +273,13 @@ export function judgeEndState(input: {
     'name' | 'port' | 'taskDefinitionArn' | 'lastStatus' | 'revision'
   >[];
   readonly targets: readonly TargetView[];
+  /** Trial task containers still there (a trial never outlives its release). */
+  readonly trials?: readonly string[];
 }): string[] {
-  const problems: string[] = [];
-  if (!input.taskDefinition) return ['the service record names no revision'];
+  const problems: string[] = (input.trials ?? []).map(
+    (name) => `trial task ${name} outlived its release`,
+  );
+  if (!input.taskDefinition) return [...problems, 'the service record names no revision'];
   const rev = input.taskDefinition.split('/').pop();
   const serving = input.tasks.filter(
     (t) => t.taskDefinitionArn === input.taskDefinition && t.lastStatus === 'RUNNING',
@@ -325,6 +335,7 @@ export async function endState(stack: FaultStack): Promise<EndState> {
       desiredCount: view.desiredCount,
       tasks: view.tasks,
       targets,
+      trials: view.trials,
     }),
   };
 }
@@ -354,8 +365,8 @@ export const SCENARIO_SPECS: Record<
     what: '`local release --source <copy of site/ with one file added>` (a real Packer build of a site change)',
   },
   failing: {
-    label: 'failing release (/healthz 500) and its rollback',
-    expected: 'ROLLED_BACK',
+    label: 'failing release (/healthz 500), refused by its trial task',
+    expected: 'FAILED',
     what: '`local release --fault healthz` (a real build of an image whose /healthz answers 500)',
   },
   rollback: {
@@ -379,13 +390,13 @@ export const SCENARIO_SPECS: Record<
     what: '`local release --image <known-good image>`; `docker restart` of the database once the execution entered CheckHealth and a new task runs',
   },
   'fault-home': {
-    label: 'failing release (home page 500, /healthz 200) and its rollback',
-    expected: 'ROLLED_BACK',
-    what: '`local release --fault home` (a real build; caught by SmokeTest, not by the target health)',
+    label: 'failing release (home page 500, /healthz 200), refused by its trial task',
+    expected: 'FAILED',
+    what: '`local release --fault home` (a real build; its trial task asked / directly: the target health alone would pass it)',
   },
   crash: {
-    label: 'release crashing on start and its rollback',
-    expected: 'ROLLED_BACK',
+    label: 'release crashing on start, refused by its trial task',
+    expected: 'FAILED',
     what: '`local release --fault crash` (a real build of an image whose container exits non-zero at start)',
   },
 };

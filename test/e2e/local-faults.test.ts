@@ -190,7 +190,7 @@ describe.sequential('local mode under faults: releases hold with zero failed req
   );
 
   it(
-    '6. a failing release (/healthz 500) is rolled back to the last known-good revision',
+    '6. a failing release (/healthz 500) is refused by its trial task: it never takes traffic',
     async () => {
       // Prepare
       const before = await serviceView(STACK);
@@ -198,12 +198,21 @@ describe.sequential('local mode under faults: releases hold with zero failed req
       const run = await scenario('failing', { label: 'f6-bad' });
       // Assess
       await expectHeld(run, {
-        outcome: 'ROLLED_BACK',
+        outcome: 'FAILED',
         taskDefinition: before.taskDefinition ?? undefined,
       });
-      expect(run.release?.failure?.step).toBe('CheckHealth');
-      expect(run.release?.record?.rollbackTaskDefinitionArn).toBe(before.taskDefinition);
+      expect(run.release?.failure).toMatchObject({ step: 'CheckTrial', error: 'TrialFailed' });
+      expect(run.release?.failure?.reason).toMatch(
+        /answered wrongly 2 time\(s\) in a row: \/healthz answered 500/,
+      );
+      expect(run.stderrTail).not.toMatch(/DeployService/);
       expect(run.end.image).toBe(before.image);
+      expect(run.end.serving.map((t) => t.name).sort()).toEqual(
+        before.tasks
+          .filter((t) => t.lastStatus === 'RUNNING')
+          .map((t) => t.name)
+          .sort(),
+      );
     },
     15 * MINUTES,
   );

@@ -177,6 +177,11 @@ function ourContainers(filter: string[] = []): string[] {
 }
 
 /** Task containers (all, or only those running) by name, with their revision label. */
+/** Trial task containers of this stack (a trial never outlives its release). */
+function trialContainers(): string[] {
+  return ourContainers(['label=stepdeploy.role=trial']);
+}
+
 function taskRevisions(filter: string[] = []): Map<string, string> {
   const names = ourContainers(['label=stepdeploy.role=task', ...filter]);
   const out = new Map<string, string>();
@@ -312,7 +317,7 @@ describe.sequential('local mode: the release state machine on the local stack', 
   );
 
   it(
-    '2. a v2 failing its health check is rolled back to v1 with zero failed requests',
+    '2. a v2 failing its health check is refused by its trial task: never in the load balancer, zero failed requests',
     async () => {
       // Prepare
       const before = new Set(taskRevisions().keys());
@@ -322,19 +327,28 @@ describe.sequential('local mode: the release state machine on the local stack', 
       const seen = await load.stop();
       const v2 = json<ReleaseJson>(run);
       const after = await status();
+      const notice = lastNotification();
       // Assess
       expect(run.code).toBe(1);
-      expect(v2.outcome).toBe('ROLLED_BACK');
-      expect(v2.failure).toMatchObject({ step: 'CheckHealth', error: 'HealthCheckFailed' });
-      expect(v2.failure?.reason).toMatch(/Target\.ResponseCodeMismatch.*500/);
-      expect(v2.record?.rollbackTaskDefinitionArn).toBe(v1.record?.taskDefinitionArn);
+      expect(v2.outcome).toBe('FAILED');
+      expect(v2.failure).toMatchObject({ step: 'CheckTrial', error: 'TrialFailed' });
+      // Two wrong answers in a row, the target group's unhealthy threshold, and no more.
+      expect(v2.failure?.reason).toMatch(
+        /^the trial task answered wrongly 2 time\(s\) in a row: \/healthz answered 500/,
+      );
+      expect(run.stderr).toMatch(/StartTrial: \S+ on 127\.0\.0\.1:\d+, outside the load balancer/);
+      expect(run.stderr).not.toContain('DeployService');
+      expect(notice.message).toMatch(
+        /was refused before it took any traffic; the service was not changed\.$/,
+      );
       expect(seen.failures).toEqual([]);
       expect(seen.ok).toBeGreaterThan(20);
       expect(after.service?.taskDefinition).toBe(v1.record?.taskDefinitionArn);
       expect(new Set(taskRevisions().keys())).toEqual(before);
+      expect(trialContainers()).toEqual([]);
       expect(after.releases.find((r) => r.releaseId === v2.releaseId)).toMatchObject({
-        outcome: 'ROLLED_BACK',
-        failedStep: 'CheckHealth',
+        outcome: 'FAILED',
+        failedStep: 'CheckTrial',
       });
     },
     15 * MINUTES,
@@ -481,7 +495,7 @@ describe.sequential('local mode: the release state machine on the local stack', 
   );
 
   it(
-    '7. a site plugin that breaks the home page is stopped by the smoke test and rolled back',
+    '7. a site plugin that breaks the home page is refused by its trial task before any traffic',
     async () => {
       // Prepare: /healthz stays 200, every front-end page answers 500.
       const serving = (await status()).service?.taskDefinition;
@@ -496,11 +510,13 @@ describe.sequential('local mode: the release state machine on the local stack', 
       const notice = lastNotification();
       // Assess
       expect(run.code).toBe(1);
-      expect(result.outcome).toBe('ROLLED_BACK');
-      expect(result.failure).toMatchObject({ step: 'SmokeTest', error: 'SmokeTestError' });
+      expect(result.outcome).toBe('FAILED');
+      expect(result.failure).toMatchObject({ step: 'CheckTrial', error: 'TrialFailed' });
       expect(notice.message).toMatch(
-        /FAILED at step SmokeTest \(SmokeTestError\): \/ answered 500/,
+        /FAILED at step CheckTrial \(TrialFailed\): the trial task answered wrongly 2 time\(s\) in a row: \/ answered 500/,
       );
+      expect(run.stderr).not.toContain('DeployService');
+      expect(trialContainers()).toEqual([]);
       // Its code changed no schema: the rollback says nothing about one.
       expect(result.record?.schema).toMatchObject({ status: 'READ', change: { changed: false } });
       expect(result.cause).not.toMatch(/schema/i);
@@ -514,14 +530,15 @@ describe.sequential('local mode: the release state machine on the local stack', 
   it(
     '8. a release whose code changed the schema is rolled back: the outcome says the schema was not, and names the snapshot',
     async () => {
-      // Prepare: on its first load the code adds a table and a column (db_version untouched),
-      // then every front-end page answers 500, so SmokeTest fails after the change is made.
+      // Prepare: on its first load (the trial task's) the code adds a table and a column
+      // (db_version untouched); every front-end page answers 500, but only behind the load
+      // balancer (X-Forwarded-For), so the trial passes it and SmokeTest fails after the rollout.
       const serving = (await status()).service?.taskDefinition;
       const source = siteCopy('schema-change');
       writeFileSync(
         join(source, 'mu-plugins', 'schema-change.php'),
         `<?php
-// e2e test 8: changes the schema on first load, then breaks the home page.
+// e2e test 8: changes the schema on first load, then breaks the home page behind the load balancer.
 add_action('muplugins_loaded', static function (): void {
     global $wpdb;
     $wpdb->query("CREATE TABLE IF NOT EXISTS {$wpdb->prefix}e2e_release_log (id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY, note VARCHAR(191) NOT NULL) {$wpdb->get_charset_collate()}");
@@ -530,7 +547,9 @@ add_action('muplugins_loaded', static function (): void {
     }
 });
 add_action('template_redirect', static function (): void {
-    wp_die('broken by e2e test 8', 'Site error', ['response' => 500]);
+    if (!empty($_SERVER['HTTP_X_FORWARDED_FOR'])) {
+        wp_die('broken by e2e test 8', 'Site error', ['response' => 500]);
+    }
 });
 `,
       );

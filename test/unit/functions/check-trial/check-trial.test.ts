@@ -287,7 +287,7 @@ describe('CheckTrial handler', () => {
         failures: [],
         policy: { timeoutSeconds: 900, failingChecks: '2' },
         progress: { polls: 0, failingStreak: 0 },
-      },
+      } as never,
       lambdaContext('CheckTrial'),
     );
     // Assess
@@ -313,13 +313,13 @@ describe('CheckTrial handler', () => {
         tasks: [{ TaskArn: TASK_ARN }],
         failures: [],
         policy: { timeoutSeconds: 900, failingChecks: 2 },
-      },
+      } as never,
       lambdaContext('CheckTrial'),
     );
     // Assess
     expect(out).toMatchObject({
       status: 'FAILED',
-      reason: expect.stringMatching(/ECS no longer knows the task/),
+      reason: expect.stringMatching(/the trial task stopped before it served: MISSING/),
     });
   });
 
@@ -328,7 +328,7 @@ describe('CheckTrial handler', () => {
     const { handler } = await import('#functions/check-trial/handler.ts');
     // Act
     const call = handler(
-      { cluster: 'sd', policy: { timeoutSeconds: 900, failingChecks: 2 } },
+      { cluster: 'sd', policy: { timeoutSeconds: 900, failingChecks: 2 } } as never,
       lambdaContext('CheckTrial'),
     );
     // Assess
