@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** The sweeper runs on a schedule; its input is ignored. */
 export const SweepInputSchema = z.unknown();
