@@ -16,12 +16,13 @@ import { connectDatabase, type DatabaseEndpoint } from '#commons/verify-data-sql
 import { NoSnapshotError } from '#commons/verify-errors.ts';
 import { scratchExpiry, scratchInstanceId } from '#commons/verify-scratch.ts';
 import { buildMetrics } from '#functions/publish-metrics/publish-metrics.ts';
-import { PublishMetricsInputSchema } from '#functions/publish-metrics/schema.ts';
+import { publishMetricsSchema } from '#functions/publish-metrics/schema.ts';
 import { registerVerificationTaskDefinitionSchema } from '#functions/register-verification-task-definition/schema.ts';
 import {
   type ApplicationProbe,
   httpGet,
   judgeApplication,
+  probeApplication,
 } from '#functions/verify-application/verify-application.ts';
 import { verifyData } from '#functions/verify-data/verify-data.ts';
 import {
@@ -444,30 +445,23 @@ export function verifyRestoreAdapters(opts: LocalVerifyOptions): VerifyRestoreAd
         lastStatus === 'STOPPED' && c
           ? (await containerLogs(app.container, 3).catch(() => '')).trim().replace(/\s+/g, ' ')
           : '';
-      const probe: ApplicationProbe = {
-        task: {
-          lastStatus,
-          stoppedReason: c
-            ? `Essential container in task exited (exit code ${c.State.ExitCode}${c.State.Error ? `: ${c.State.Error}` : ''})`
-            : 'container is gone',
-          containers: [
-            {
-              name: CONTAINER_NAME,
-              ...(c ? { exitCode: c.State.ExitCode } : {}),
-              ...(logs ? { reason: logs.slice(0, 300) } : {}),
-            },
-          ],
-        },
+      const task: ApplicationProbe['task'] = {
+        lastStatus,
+        stoppedReason: c
+          ? `Essential container in task exited (exit code ${c.State.ExitCode}${c.State.Error ? `: ${c.State.Error}` : ''})`
+          : 'container is gone',
+        containers: [
+          {
+            name: CONTAINER_NAME,
+            ...(c ? { exitCode: c.State.ExitCode } : {}),
+            ...(logs ? { reason: logs.slice(0, 300) } : {}),
+          },
+        ],
       };
-      if (lastStatus === 'RUNNING') {
-        const readyz = await httpGet('127.0.0.1', opts.appPort, '/readyz', app.host);
-        const home =
-          'status' in readyz && readyz.status === 200
-            ? await httpGet('127.0.0.1', opts.appPort, '/', app.host)
-            : undefined;
-        Object.assign(probe, { readyz, ...(home ? { home } : {}) });
-      }
-      const verdict = judgeApplication(probe);
+      const host = app.host;
+      const verdict = judgeApplication(
+        await probeApplication(task, (path) => httpGet('127.0.0.1', opts.appPort, path, host)),
+      );
       if (verdict.state === 'PASSED') note(`application verified: ${verdict.detail}`);
       return verdict;
     },
@@ -483,7 +477,7 @@ export function verifyRestoreAdapters(opts: LocalVerifyOptions): VerifyRestoreAd
     },
     // The local "CloudWatch": the same data points, one JSON line each in metrics.log.
     PublishMetrics: async (input) => {
-      const parsed = PublishMetricsInputSchema.parse(input);
+      const parsed = publishMetricsSchema.parse(input);
       const { data, summary } = buildMetrics(parsed, {
         DatabaseInstance: `stepdeploy-${opts.service}-db`,
       });

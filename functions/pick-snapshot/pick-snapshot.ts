@@ -1,8 +1,9 @@
 /** PickSnapshot: which snapshot to restore, and the scratch instance's name and expiry. */
 import { type DBSnapshot, DescribeDBSnapshotsCommand, type RDSClient } from '@aws-sdk/client-rds';
+import { classifyAws } from '#commons/errors.ts';
 import { NoSnapshotError } from '#commons/verify-errors.ts';
 import { scratchExpiry, scratchInstanceId } from '#commons/verify-scratch.ts';
-import type { PickSnapshotInput, PickSnapshotOutput } from './schema.ts';
+import type { PickSnapshotEvent, PickSnapshotOutput } from './schema.ts';
 
 /** A snapshot as the decision sees it. */
 export interface SnapshotSummary {
@@ -47,7 +48,7 @@ function summarize(s: DBSnapshot): SnapshotSummary {
   };
 }
 
-/** Reads the candidate snapshots from RDS (thin I/O). */
+/** Reads the candidate snapshots from RDS (thin I/O); throttles become TransientAwsError, which the ASL retries. */
 export async function describeCandidates(
   rds: RDSClient,
   instanceId: string,
@@ -57,11 +58,13 @@ export async function describeCandidates(
   let marker: string | undefined;
   try {
     do {
-      const page = await rds.send(
-        new DescribeDBSnapshotsCommand(
-          requested
-            ? { DBSnapshotIdentifier: requested, Marker: marker }
-            : { DBInstanceIdentifier: instanceId, SnapshotType: 'automated', Marker: marker },
+      const page = await classifyAws('DescribeDBSnapshots', () =>
+        rds.send(
+          new DescribeDBSnapshotsCommand(
+            requested
+              ? { DBSnapshotIdentifier: requested, Marker: marker }
+              : { DBInstanceIdentifier: instanceId, SnapshotType: 'automated', Marker: marker },
+          ),
         ),
       );
       out.push(...(page.DBSnapshots ?? []).map(summarize));
@@ -76,7 +79,7 @@ export async function describeCandidates(
 
 /** The whole step: choose, then name the scratch instance and its expiry. */
 export async function pickSnapshot(
-  input: PickSnapshotInput,
+  input: PickSnapshotEvent,
   settings: { instanceId: string; scratchPrefix: string; scratchTtlMinutes: number; now: Date },
   rds: RDSClient,
 ): Promise<PickSnapshotOutput> {

@@ -1,7 +1,7 @@
 import * as z from 'zod';
 
 /** PickSnapshot input: an explicit snapshot (a release's pre-deploy one), or none for the latest automated. */
-export const PickSnapshotInputSchema = z.object({
+export const pickSnapshotSchema = z.object({
   runId: z.string().min(1).max(80),
   request: z.object({
     snapshotId: z
@@ -11,8 +11,11 @@ export const PickSnapshotInputSchema = z.object({
   }),
 });
 
-/** What the restore and the checks need about the chosen snapshot and the scratch instance. */
-export const PickSnapshotOutputSchema = z.object({
+/** PickSnapshot input type. */
+export type PickSnapshotEvent = z.infer<typeof pickSnapshotSchema>;
+
+/** PickSnapshot output: what the restore and the checks need about the snapshot and the scratch instance. */
+export const pickSnapshotOutputSchema = z.object({
   snapshotId: z.string(),
   snapshotArn: z.string(),
   snapshotCreateTime: z.string(),
@@ -22,5 +25,5 @@ export const PickSnapshotOutputSchema = z.object({
   scratch: z.object({ instanceId: z.string(), expiresAt: z.string() }),
 });
 
-export type PickSnapshotInput = z.infer<typeof PickSnapshotInputSchema>;
-export type PickSnapshotOutput = z.infer<typeof PickSnapshotOutputSchema>;
+/** PickSnapshot output type. */
+export type PickSnapshotOutput = z.infer<typeof pickSnapshotOutputSchema>;

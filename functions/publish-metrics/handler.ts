@@ -1,26 +1,28 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { parser } from '@aws-lambda-powertools/parser/middleware';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import { cloudWatchClient } from '#commons/clients/cloudwatch.ts';
 import { readEnv } from '#commons/env.ts';
-import { logger } from '#commons/powertools.ts';
-import { buildMetrics, putMetrics } from './publish-metrics.ts';
-import {
-  type PublishMetricsInput,
-  PublishMetricsInputSchema,
-  type PublishMetricsOutput,
-} from './schema.ts';
+import { logger, metrics, tracer } from '#commons/powertools.ts';
+import { publishMetrics } from './publish-metrics.ts';
+import { type PublishMetricsEvent, publishMetricsSchema } from './schema.ts';
 
 const env = readEnv({ METRIC_NAMESPACE: 'string', DATABASE_INSTANCE_ID: 'string' });
 
-const publish = async (event: PublishMetricsInput): Promise<PublishMetricsOutput> => {
-  const { data, summary } = buildMetrics(event, { DatabaseInstance: env.DATABASE_INSTANCE_ID });
-  await putMetrics(cloudWatchClient, env.METRIC_NAMESPACE, data);
-  logger.info('verification metrics published', { ...summary });
-  return summary;
-};
-
-/** PublishMetrics Lambda. */
-export const handler = middy(publish)
+/** PublishMetrics step: the run's RTO, RPO and result as CloudWatch metrics. */
+export const handler = middy()
   .use(injectLambdaContext(logger))
-  .use(parser({ schema: PublishMetricsInputSchema }));
+  .use(captureLambdaHandler(tracer))
+  .use(logMetrics(metrics))
+  .use(parser({ schema: publishMetricsSchema }))
+  .handler(async (event: PublishMetricsEvent) => {
+    const summary = await publishMetrics(
+      event,
+      { namespace: env.METRIC_NAMESPACE, databaseInstanceId: env.DATABASE_INSTANCE_ID },
+      cloudWatchClient,
+    );
+    logger.info('verification metrics published', { ...summary });
+    return summary;
+  });

@@ -4,8 +4,9 @@ import {
   type MetricDatum,
   PutMetricDataCommand,
 } from '@aws-sdk/client-cloudwatch';
+import { classifyAws } from '#commons/errors.ts';
 import { VERIFY_METRICS, VERIFY_METRICS_DIMENSION } from '#commons/metrics.ts';
-import type { PublishMetricsInput, PublishMetricsOutput } from './schema.ts';
+import type { PublishMetricsEvent, PublishMetricsOutput } from './schema.ts';
 
 /** Metric names (from #commons/metrics.ts; the verify-restore construct alarms on these). */
 export const METRIC_NAMES = VERIFY_METRICS;
@@ -22,7 +23,7 @@ function seconds(from?: string, to?: string): number | undefined {
  * the start of the run; success and failure are both published (0/1) so either can be alarmed on.
  */
 export function buildMetrics(
-  input: PublishMetricsInput,
+  input: PublishMetricsEvent,
   dimensions: { DatabaseInstance: string },
 ): { data: MetricDatum[]; summary: PublishMetricsOutput } {
   const Dimensions = [{ Name: VERIFY_METRICS_DIMENSION, Value: dimensions.DatabaseInstance }];
@@ -43,11 +44,31 @@ export function buildMetrics(
   return { data, summary: { passed, rtoSeconds, rpoSeconds } };
 }
 
-/** Publishes the data points (thin I/O). */
+/** Publishes the data points (thin I/O); throttles become TransientAwsError, which the ASL retries. */
 export async function putMetrics(
   cloudwatch: CloudWatchClient,
   namespace: string,
   data: MetricDatum[],
 ): Promise<void> {
-  await cloudwatch.send(new PutMetricDataCommand({ Namespace: namespace, MetricData: data }));
+  await classifyAws('PutMetricData', () =>
+    cloudwatch.send(new PutMetricDataCommand({ Namespace: namespace, MetricData: data })),
+  );
+}
+
+/** Where the run's data points go. */
+export interface PublishMetricsSettings {
+  readonly namespace: string;
+  /** The live database instance: the value of the metrics' dimension, as the alarms read it. */
+  readonly databaseInstanceId: string;
+}
+
+/** The whole step: build the run's data points and publish them; returns what was published. */
+export async function publishMetrics(
+  input: PublishMetricsEvent,
+  settings: PublishMetricsSettings,
+  cloudwatch: CloudWatchClient,
+): Promise<PublishMetricsOutput> {
+  const { data, summary } = buildMetrics(input, { DatabaseInstance: settings.databaseInstanceId });
+  await putMetrics(cloudwatch, settings.namespace, data);
+  return summary;
 }

@@ -4,8 +4,9 @@ import {
   DescribeDBInstancesCommand,
   type RDSClient,
 } from '@aws-sdk/client-rds';
+import { logger } from '#commons/powertools.ts';
 import { expiredScratch, type ScratchCandidate } from '#commons/verify-scratch.ts';
-import type { SweepOutput } from './schema.ts';
+import type { SweepScratchInstancesOutput } from './schema.ts';
 
 /** Lists instances with their tags (RDS returns TagList in DescribeDBInstances). */
 export async function listCandidates(rds: RDSClient): Promise<ScratchCandidate[]> {
@@ -47,9 +48,9 @@ export interface DeleteAttempt {
 export function sweepReport(
   attempts: readonly DeleteAttempt[],
   unparseable: readonly string[],
-): SweepOutput {
+): SweepScratchInstancesOutput {
   const deleted: string[] = [];
-  const failed: SweepOutput['failed'] = [];
+  const failed: SweepScratchInstancesOutput['failed'] = [];
   for (const { id, error } of attempts) {
     if (error === undefined || (error instanceof Error && error.name === 'DBInstanceNotFoundFault'))
       deleted.push(id);
@@ -63,7 +64,7 @@ export function sweepReport(
 }
 
 /** One sweep: tries every expired scratch instance, then reports them all. */
-export async function sweep(rds: RDSClient, now: Date): Promise<SweepOutput> {
+export async function sweep(rds: RDSClient, now: Date): Promise<SweepScratchInstancesOutput> {
   const { expired, unparseable } = expiredScratch(await listCandidates(rds), now);
   const attempts: DeleteAttempt[] = [];
   for (const id of expired) {
@@ -87,7 +88,7 @@ export async function sweep(rds: RDSClient, now: Date): Promise<SweepOutput> {
  * The scheduled run's verdict: the report, or ScratchSweepError naming every failure (so the
  * invocation counts as failed, the scheduler retries and the Lambda Errors metric shows it).
  */
-export function sweepVerdict(report: SweepOutput): SweepOutput {
+export function sweepVerdict(report: SweepScratchInstancesOutput): SweepScratchInstancesOutput {
   if (report.failed.length > 0) {
     throw new ScratchSweepError(
       `could not delete ${report.failed.length} expired scratch instance(s): ${report.failed
@@ -96,4 +97,26 @@ export function sweepVerdict(report: SweepOutput): SweepOutput {
     );
   }
   return report;
+}
+
+/**
+ * The scheduled step: one sweep, logged (instances without a parseable expiry as a warning,
+ * failed deletions as an error), then its verdict.
+ */
+export async function sweepScratchInstances(
+  rds: RDSClient,
+  now: Date,
+): Promise<SweepScratchInstancesOutput> {
+  const out = await sweep(rds, now);
+  if (out.unparseable.length > 0) {
+    logger.warn('scratch instances without a parseable expiry tag left alone', {
+      instances: out.unparseable,
+    });
+  }
+  if (out.failed.length > 0) {
+    logger.error('scratch instances not deleted', { failed: out.failed, deleted: out.deleted });
+  } else {
+    logger.info('scratch sweep done', { deleted: out.deleted });
+  }
+  return sweepVerdict(out);
 }

@@ -1,10 +1,17 @@
 /**
  * VerifyApplication: does the site boot on the restored data? One probe per invocation; the ASL
- * loops on PENDING with a bounded number of polls. The judgement is pure and shared with local mode.
+ * loops on PENDING with a bounded number of polls. The judgement and the probe are shared with
+ * local mode; only where the task's state comes from differs (DescribeTasks here, Docker there).
  */
 import { request } from 'node:http';
+import {
+  DescribeTasksCommand,
+  type DescribeTasksCommandOutput,
+  type ECSClient,
+} from '@aws-sdk/client-ecs';
+import { classifyAws } from '#commons/errors.ts';
 import { ApplicationVerificationError } from '#commons/verify-errors.ts';
-import type { VerifyApplicationOutput } from './schema.ts';
+import type { VerifyApplicationEvent, VerifyApplicationOutput } from './schema.ts';
 
 /** What one probe saw. */
 export interface ApplicationProbe {
@@ -100,4 +107,89 @@ export function httpGet(
     req.on('error', (err) => resolve({ error: err.message }));
     req.end();
   });
+}
+
+/** The one-off task as DescribeTasks described it, and its address once it has one. */
+export interface TaskSighting {
+  readonly task: ApplicationProbe['task'];
+  /** The private IPv4 address of the task's network interface (awsvpc), when attached. */
+  readonly address?: string;
+}
+
+/**
+ * What one DescribeTasks answer says about the task (pure). A task ECS answers with a failure
+ * for (`MISSING`: stopped tasks stay describable for about an hour only) has stopped, with that
+ * reason; a task neither described nor failed yet is still provisioning.
+ */
+export function sightTask(
+  described: Pick<DescribeTasksCommandOutput, 'tasks' | 'failures'>,
+): TaskSighting {
+  const task = described.tasks?.[0];
+  const failure = described.failures?.[0];
+  const lastStatus = task?.lastStatus ?? (failure ? 'STOPPED' : 'PROVISIONING');
+  const address = task?.attachments
+    ?.flatMap((a) => a.details ?? [])
+    .find((d) => d.name === 'privateIPv4Address')?.value;
+  return {
+    task: {
+      lastStatus,
+      stoppedReason: task?.stoppedReason ?? failure?.reason,
+      containers: (task?.containers ?? []).map((c) => ({
+        name: c.name ?? '?',
+        exitCode: c.exitCode,
+        reason: c.reason,
+      })),
+    },
+    address,
+  };
+}
+
+/** DescribeTasks of the one-off task (thin I/O); throttles become TransientAwsError, which the ASL retries. */
+export function describeTask(
+  ecs: ECSClient,
+  cluster: string,
+  taskArn: string,
+): Promise<DescribeTasksCommandOutput> {
+  return classifyAws('DescribeTasks', () =>
+    ecs.send(new DescribeTasksCommand({ cluster, tasks: [taskArn] })),
+  );
+}
+
+/** One GET of a path of the task's site. */
+export type SiteGet = (path: string) => Promise<HttpAnswer>;
+
+/**
+ * One probe of a task: `/readyz` once it runs and can be reached (`get` given), then the home
+ * page only after `/readyz` answered 200, since a page from a site not ready proves nothing.
+ */
+export async function probeApplication(
+  task: ApplicationProbe['task'],
+  get: SiteGet | undefined,
+): Promise<ApplicationProbe> {
+  if (task.lastStatus !== 'RUNNING' || !get) return { task };
+  const readyz = await get('/readyz');
+  if (!('status' in readyz) || readyz.status !== 200) return { task, readyz };
+  return { task, readyz, home: await get('/') };
+}
+
+/** Where the Lambda reaches the one-off task. */
+export interface VerifyApplicationSettings {
+  readonly cluster: string;
+  /** The port the application container listens on inside the task. */
+  readonly appPort: number;
+  /** The Host header of the scratch site URL, so WordPress answers instead of redirecting. */
+  readonly siteHost: string;
+}
+
+/** The whole step: describe the task, probe it if it runs, and judge. */
+export async function verifyApplication(
+  event: VerifyApplicationEvent,
+  settings: VerifyApplicationSettings,
+  ecs: ECSClient,
+): Promise<VerifyApplicationOutput> {
+  const { task, address } = sightTask(await describeTask(ecs, settings.cluster, event.taskArn));
+  const get: SiteGet | undefined = address
+    ? (path) => httpGet(address, settings.appPort, path, settings.siteHost)
+    : undefined;
+  return judgeApplication(await probeApplication(task, get));
 }

@@ -1,12 +1,14 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { parser } from '@aws-lambda-powertools/parser/middleware';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import { readEnv } from '#commons/env.ts';
-import { logger } from '#commons/powertools.ts';
+import { logger, metrics, tracer } from '#commons/powertools.ts';
 import { readDatabaseLogin, readManifestObject } from '#commons/verify-aws.ts';
 import { connectDatabase } from '#commons/verify-data-sql.ts';
 import { manifestKey } from '#commons/verify-manifest.ts';
-import { type VerifyDataInput, VerifyDataInputSchema, type VerifyDataOutput } from './schema.ts';
+import { type VerifyDataEvent, verifyDataSchema } from './schema.ts';
 import { verifyData } from './verify-data.ts';
 
 const env = readEnv({
@@ -20,41 +22,37 @@ const env = readEnv({
   ROW_COUNT_TOLERANCE: 'number',
 });
 
-const verify = async (event: VerifyDataInput): Promise<VerifyDataOutput> => {
-  // A restored instance keeps the master login it had at snapshot time: the same secret.
-  const login = await readDatabaseLogin(env.DATABASE_SECRET_ARN);
-  const endpoint = (host: string, port: number) => ({
-    host,
-    port,
-    user: login.username,
-    password: login.password,
-    database: env.DATABASE_NAME,
-  });
-  const verdict = await verifyData(
-    event.snapshotId,
-    { tablePrefix: env.TABLE_PREFIX, rowCountTolerance: env.ROW_COUNT_TOLERANCE },
-    {
-      openScratch: () => connectDatabase(endpoint(event.scratch.host, event.scratch.port)),
-      openLive: () => connectDatabase(endpoint(env.LIVE_DATABASE_HOST, env.LIVE_DATABASE_PORT)),
-      loadManifest: (id) =>
-        readManifestObject(env.MANIFEST_BUCKET, manifestKey(env.MANIFEST_PREFIX, id)),
-    },
-  );
-  logger.info('restored data verified', {
-    snapshotId: event.snapshotId,
-    mode: verdict.mode,
-    tables: verdict.checkedTables.length,
-  });
-  return {
-    passed: true,
-    mode: verdict.mode,
-    checkedTables: [...verdict.checkedTables],
-    failures: [],
-    connectedAt: verdict.connectedAt,
-  };
-};
-
-/** VerifyData Lambda (in the VPC, verifier security group). */
-export const handler = middy(verify)
+/** VerifyData step (in the VPC, verifier security group): the restored data against its manifest. */
+export const handler = middy()
   .use(injectLambdaContext(logger))
-  .use(parser({ schema: VerifyDataInputSchema }));
+  .use(captureLambdaHandler(tracer))
+  .use(logMetrics(metrics))
+  .use(parser({ schema: verifyDataSchema }))
+  .handler(async (event: VerifyDataEvent) => {
+    // A restored instance keeps the master login it had at snapshot time: the same secret.
+    const login = await readDatabaseLogin(env.DATABASE_SECRET_ARN);
+    const open = (host: string, port: number) =>
+      connectDatabase({
+        host,
+        port,
+        user: login.username,
+        password: login.password,
+        database: env.DATABASE_NAME,
+      });
+    const verdict = await verifyData(
+      event.snapshotId,
+      { tablePrefix: env.TABLE_PREFIX, rowCountTolerance: env.ROW_COUNT_TOLERANCE },
+      {
+        openScratch: () => open(event.scratch.host, event.scratch.port),
+        openLive: () => open(env.LIVE_DATABASE_HOST, env.LIVE_DATABASE_PORT),
+        loadManifest: (id) =>
+          readManifestObject(env.MANIFEST_BUCKET, manifestKey(env.MANIFEST_PREFIX, id)),
+      },
+    );
+    logger.info('restored data verified', {
+      snapshotId: event.snapshotId,
+      mode: verdict.mode,
+      tables: verdict.checkedTables.length,
+    });
+    return verdict;
+  });

@@ -1,7 +1,7 @@
 import * as z from 'zod';
 
 /** VerifyData input: which snapshot was restored and where the scratch instance listens. */
-export const VerifyDataInputSchema = z.object({
+export const verifyDataSchema = z.object({
   snapshotId: z.string().min(1),
   scratch: z.object({
     host: z.string().min(1),
@@ -9,8 +9,14 @@ export const VerifyDataInputSchema = z.object({
   }),
 });
 
-/** VerifyData output: the verdict (only a passing one is returned; failures throw). */
-export const VerifyDataOutputSchema = z.object({
+/** VerifyData input type. */
+export type VerifyDataEvent = z.infer<typeof verifyDataSchema>;
+
+/**
+ * VerifyData output: the verdict. Only a passing one is ever returned, because the ASL goes on
+ * from VerifyData without a Choice on `passed`: a failed check throws DataVerificationError.
+ */
+export const verifyDataOutputSchema = z.object({
   passed: z.literal(true),
   mode: z.enum(['manifest', 'live']),
   checkedTables: z.array(z.string()),
@@ -19,5 +25,5 @@ export const VerifyDataOutputSchema = z.object({
   connectedAt: z.string(),
 });
 
-export type VerifyDataInput = z.infer<typeof VerifyDataInputSchema>;
-export type VerifyDataOutput = z.infer<typeof VerifyDataOutputSchema>;
+/** VerifyData output type. */
+export type VerifyDataOutput = z.infer<typeof verifyDataOutputSchema>;

@@ -13,6 +13,7 @@ import {
 } from '#commons/verify-data-checks.ts';
 import { listTables, observeDatabase, tableStats } from '#commons/verify-data-sql.ts';
 import { DataVerificationError, ScratchUnreachableError } from '#commons/verify-errors.ts';
+import { type VerifyDataOutput, verifyDataOutputSchema } from './schema.ts';
 
 /** Where VerifyData gets its facts. */
 export interface VerifyDataDeps {
@@ -41,15 +42,26 @@ async function withConnection<T>(conn: Connection, use: (c: Connection) => Promi
 }
 
 /**
- * Runs the checks and returns a passing verdict (with the time the scratch database first
- * accepted a connection), or throws DataVerificationError listing every
- * failed check by name (ScratchUnreachableError when the scratch database cannot be reached).
+ * What VerifyData hands the ASL (pure): the passing verdict with the time the scratch database
+ * first accepted a connection, or DataVerificationError listing every failed check by name. A
+ * failing verdict must throw: the ASL goes on from VerifyData without reading `passed`, so a
+ * returned one would count as a verified restore.
+ */
+export function dataOutcome(verdict: DataVerdict, connectedAt: string): VerifyDataOutput {
+  if (!verdict.passed) throw new DataVerificationError(verdict.failures);
+  return verifyDataOutputSchema.parse({ ...verdict, connectedAt });
+}
+
+/**
+ * Runs the checks and returns their passing verdict, or throws DataVerificationError listing
+ * every failed check by name (ScratchUnreachableError when the scratch database cannot be
+ * reached).
  */
 export async function verifyData(
   snapshotId: string,
   settings: VerifyDataSettings,
   deps: VerifyDataDeps,
-): Promise<DataVerdict & { readonly connectedAt: string }> {
+): Promise<VerifyDataOutput> {
   const manifest = await deps.loadManifest(snapshotId);
   let scratch: Connection;
   try {
@@ -86,6 +98,5 @@ export async function verifyData(
       observed,
     });
   }
-  if (!verdict.passed) throw new DataVerificationError(verdict.failures);
-  return { ...verdict, connectedAt };
+  return dataOutcome(verdict, connectedAt);
 }

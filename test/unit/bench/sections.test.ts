@@ -214,6 +214,7 @@ describe('selectSections', () => {
   it('runs every section by default, the named ones in run order otherwise, and refuses unknown names', () => {
     // Prepare / Act / Assess
     expect(selectSections([])).toEqual([
+      'cli',
       'lambda',
       'image',
       'restore',

@@ -8,7 +8,7 @@ export interface FakeTable {
 }
 
 /**
- * A mysql2 Connection answering the statements the manifest and schema readers send, with
+ * A mysql2 Connection answering the statements the manifest and schema readers and VerifyData send, with
  * rows shaped as mysql2 returns them (aliased columns, numbers as strings with
  * bigNumberStrings, option_value possibly a Buffer). Anything else is refused, so a new
  * statement cannot pass unnoticed. `sent` records every statement.
@@ -32,6 +32,13 @@ export function fakeConnection(
       return names.map((name) => ({ name }));
     if (sql.startsWith('CHECKSUM TABLE'))
       return names.map((table) => ({ Table: `${database}.${table}`, Checksum: '42' }));
+    if (sql.startsWith('CHECK TABLE '))
+      return [...sql.matchAll(/`([^`]+)`/g)].map(([, table]) => ({
+        Table: `${database}.${table}`,
+        Op: 'check',
+        Msg_type: 'status',
+        Msg_text: 'OK',
+      }));
     const count = /^SELECT COUNT\(\*\) AS n FROM `([^`]+)`$/.exec(sql);
     if (count) return [{ n: String(tables[count[1] as string]?.rows ?? 0) }];
     const option =
