@@ -2,6 +2,7 @@
  * `npm run bench [-- section ...]`: runs the benchmark sections in one process run and writes
  * bench/results/latest.json, REPORT.md and chart.svg. Sections (default: all, in this order):
  *
+ *   cli           `stepdeploy --help` and `local status` start    (bench/cli-start.ts)
  *   lambda        Lambda bundle sizes and cold module load        (bench/lambda-bundles.ts)
  *   image         Packer image builds vs a plain Dockerfile build (bench/image-build.ts)
  *   restore       restore vs restore + verify at 10/100/1000 MB   (bench/restore.ts)
@@ -20,6 +21,7 @@ import { readFile } from 'node:fs/promises';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { runCliStart } from './cli-start.ts';
 import { type CostInputs, runCost } from './cost.ts';
 import { runFailureDetection } from './failure-detection.ts';
 import { runFaultsSection } from './faults.ts';
@@ -33,12 +35,13 @@ import {
 import { readFreshJson, runScript } from './lib/child.ts';
 import { type SectionResult, sectionNotMeasured } from './lib/figures.ts';
 import type { LocalScenarios } from './lib/local-scenarios.ts';
-import { isMain, RESULTS_DIR } from './lib/section.ts';
+import { isMain, RESULTS_DIR, writeSectionJson } from './lib/section.ts';
 import { median } from './lib/stats.ts';
 import { type BenchRun, writeReport } from './report.ts';
 
 /** Section ids in run order (cost last: it prices what the others measured). */
 export const SECTIONS = [
+  'cli',
   'lambda',
   'image',
   'restore',
@@ -53,6 +56,7 @@ export type SectionId = (typeof SECTIONS)[number];
 
 /** The report sections (SectionResult ids) each bench section writes. */
 export const SECTION_RESULTS: Record<SectionId, readonly string[]> = {
+  cli: ['cli-start'],
   lambda: ['lambda'],
   image: ['image'],
   restore: ['restore'],
@@ -165,7 +169,11 @@ async function main(): Promise<void> {
     log(`== ${id}`);
     const t = Date.now();
     try {
-      if (id === 'lambda') {
+      if (id === 'cli') {
+        const section = await runCliStart({ runs: Number(values.runs) });
+        await writeSectionJson('cli-start', section);
+        sections.push(section);
+      } else if (id === 'lambda') {
         lambda = await runLambdaBundles({ runs: Number(values.runs) });
         sections.push(lambda);
       } else if (id === 'image') {

@@ -26,9 +26,6 @@ export const STACK_OUTPUTS = {
 /** A stack output key the command line knows. */
 export type OutputName = keyof typeof STACK_OUTPUTS;
 
-/** The default pipeline stack name (`${prefix}-pipeline` in pipeline-stack/app.ts); `--stack` or STEPDEPLOY_STACK override it. */
-export const DEFAULT_STACK_NAME = 'stepdeploy-pipeline';
-
 /** Options every AWS command accepts. */
 export interface AwsOptions {
   readonly stack: string;

@@ -1,25 +1,12 @@
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { type Command, CommanderError } from 'commander';
+import { registerLocalCommands } from './local.ts';
 import { buildProgram, exitCodeOf } from './program.ts';
 import { type CliDeps, processDeps } from './runtime.ts';
 
-/** Signature cli/local.ts exports so `stepdeploy local …` joins the same program. */
-export type RegisterLocalCommands = (program: Command, deps: CliDeps) => void;
-
-/**
- * Builds the full program: the AWS commands, plus the local-mode commands when
- * cli/local.ts is present (it exports `registerLocalCommands`).
- */
-export async function fullProgram(deps: CliDeps): Promise<Command> {
+/** Builds the full program: the AWS commands and the local-mode commands. */
+export function fullProgram(deps: CliDeps): Command {
   const program = buildProgram(deps);
-  const localModule = new URL('./local.ts', import.meta.url);
-  if (existsSync(fileURLToPath(localModule))) {
-    const local = (await import(localModule.href)) as {
-      registerLocalCommands?: RegisterLocalCommands;
-    };
-    local.registerLocalCommands?.(program, deps);
-  }
+  registerLocalCommands(program, deps);
   return program;
 }
 
@@ -28,7 +15,7 @@ export async function main(
   argv: readonly string[],
   deps: CliDeps = processDeps(),
 ): Promise<number> {
-  const program = await fullProgram(deps);
+  const program = fullProgram(deps);
   program.exitOverride();
   try {
     await program.parseAsync([...argv]);

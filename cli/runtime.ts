@@ -1,6 +1,9 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { AwsContext, type AwsOptions, DEFAULT_STACK_NAME } from './aws.ts';
+import type { AwsContext, AwsOptions } from './aws.ts';
 import { type CliError, friendlyError } from './errors.ts';
+
+/** The default pipeline stack name (`${prefix}-pipeline` in pipeline-stack/app.ts); `--stack` or STEPDEPLOY_STACK override it. */
+export const DEFAULT_STACK_NAME = 'stepdeploy-pipeline';
 
 /** Where a command writes: injected so tests capture output without touching the process. */
 export interface Io {
@@ -15,7 +18,7 @@ export interface CliDeps {
   readonly now: () => Date;
   readonly sleep: (ms: number) => Promise<void>;
   readonly env: NodeJS.ProcessEnv;
-  readonly aws: (options: AwsOptions) => AwsContext;
+  readonly aws: (options: AwsOptions) => AwsContext | Promise<AwsContext>;
   /** Set by a command that wants a non-zero exit without an error message (a failed release). */
   exitCode: number;
 }
@@ -31,7 +34,8 @@ export function processDeps(): CliDeps {
     now: () => new Date(),
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
     env: process.env,
-    aws: (options) => new AwsContext(options),
+    // The SDK clients load with the first AWS command, so `--help` and local mode never pay for them.
+    aws: async (options) => new (await import('./aws.ts')).AwsContext(options),
     exitCode: 0,
   };
 }
@@ -76,7 +80,7 @@ export async function runAws(
     ...(flags.region ? { region: flags.region } : {}),
     ...(flags.profile ? { profile: flags.profile } : {}),
   };
-  const aws = deps.aws(options);
+  const aws = await deps.aws(options);
   try {
     await body(aws);
   } catch (error) {

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** AcquireLock input. */
 export const acquireLockSchema = z.object({

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** CheckHealth input (also used by the CheckRollbackHealth state). */
 export const checkHealthSchema = z.object({

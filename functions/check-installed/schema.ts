@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** CheckInstalled input: the site the load balancer serves. */
 export const checkInstalledSchema = z.object({

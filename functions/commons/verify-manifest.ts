@@ -7,7 +7,7 @@
  * manifests recorded before it existed still parse, and VerifyData reads only `tables`.
  */
 import type { Connection } from 'mysql2/promise';
-import { z } from 'zod';
+import * as z from 'zod';
 import { buildManifest, type SnapshotManifest } from './verify-data-checks.ts';
 import { listTables, readSchema, tableStats } from './verify-data-sql.ts';
 import { DatabaseSchemaSchema, DEFAULT_TABLE_PREFIX } from './wordpress-schema.ts';

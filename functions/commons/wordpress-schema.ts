@@ -8,7 +8,7 @@
  * created a table or added a column on its first load leaves them behind. The pre-release
  * snapshot is what undoes that, so the outcome names it.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** WordPress's table prefix when WORDPRESS_TABLE_PREFIX is not set (the image's default too). */
 export const DEFAULT_TABLE_PREFIX = 'wp_';

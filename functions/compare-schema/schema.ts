@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { SCHEMA_OUTCOMES, SchemaChangeSchema } from '#commons/wordpress-schema.ts';
 
 /**

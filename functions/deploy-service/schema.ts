@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** DeployService input (also used by the Rollback state). */
 export const deployServiceSchema = z.object({

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** FindLastKnownGood input. */
 export const findLastKnownGoodSchema = z.object({

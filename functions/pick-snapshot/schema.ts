@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** PickSnapshot input: an explicit snapshot (a release's pre-deploy one), or none for the latest automated. */
 export const pickSnapshotSchema = z.object({

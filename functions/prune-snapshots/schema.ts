@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** PruneSnapshots input: the release that just succeeded and how many snapshots to keep. */
 export const pruneSnapshotsSchema = z.object({

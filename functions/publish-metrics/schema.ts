@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * PublishMetrics input: the execution start and the whole run state, whose parts are present

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * ReadBuildOutput input: the `Build` that `codebuild:startBuild.sync` returned, as is. Only

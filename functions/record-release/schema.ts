@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** RecordRelease input: the whole execution state and the execution's ARN. */
 export const recordReleaseSchema = z.object({

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** RecordSnapshotManifest input: the id the release's snapshot is about to be taken under. */
 export const RecordSnapshotManifestInputSchema = z.object({

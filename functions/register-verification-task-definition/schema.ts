@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** RegisterVerificationTaskDefinition input: the service's current revision and the scratch URL. */
 export const registerVerificationTaskDefinitionSchema = z.object({

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** ReleaseLock input. */
 export const releaseLockSchema = z.object({

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { SMOKE_MAX_ATTEMPTS } from '#commons/smoke.ts';
 
 /** SmokeTest input. */

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * What the trigger rules' input transformers hand to StartRelease: the fields of a

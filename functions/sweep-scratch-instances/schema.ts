@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * SweepScratchInstances input: whatever the hourly schedule delivers (its target sets no input,

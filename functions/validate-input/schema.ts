@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { releaseTargetSchema } from '#commons/release.ts';
 
 /** ValidateInput's event: the raw execution input plus context and stack coordinates. */

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** VerifyApplication input: the one-off task started on the scratch database. */
 export const verifyApplicationSchema = z.object({

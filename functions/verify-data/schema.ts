@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** VerifyData input: which snapshot was restored and where the scratch instance listens. */
 export const verifyDataSchema = z.object({

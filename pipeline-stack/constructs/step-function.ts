@@ -19,6 +19,12 @@ import { nagArn, nagResource } from './nag-ids.ts';
 
 const projectRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
+/**
+ * What the bundles get for `semver` (relative to the project root, where esbuild runs): only
+ * its `gte`, the one function aws-xray-sdk-core calls (see the file).
+ */
+export const SEMVER_STAND_IN = 'pipeline-stack/constructs/semver-gte.ts';
+
 /** Properties of one Lambda step. */
 export interface StepFunctionProps {
   /** Folder under functions/ (the kebab-case state name), e.g. `check-health`. */
@@ -49,9 +55,10 @@ export interface StepFunctionProps {
 /**
  * Every Lambda of the project (state-machine steps, triggers, notifications, the sweeper) with
  * one set of defaults: Node 22 runtime (bundle targets Node 20) on arm64, X-Ray tracing, an
- * explicit log group with retention, source maps, esbuild `keepNames` (error class names are
- * the ASL's ErrorEquals values), and the metrics namespace and `service` dimension the
- * dashboard reads. `bindX()` methods grant IAM and set the matching environment together.
+ * explicit log group with retention, source maps (positions only), esbuild `keepNames` (error
+ * class names are the ASL's ErrorEquals values), the SDK and @smithy left to the runtime, and
+ * the metrics namespace and `service` dimension the dashboard reads. `bindX()` methods grant
+ * IAM and set the matching environment together.
  */
 export class StepFunction extends NodejsFunction {
   constructor(scope: Construct, id: string, props: StepFunctionProps) {
@@ -94,6 +101,14 @@ export class StepFunction extends NodejsFunction {
         minify: true,
         keepNames: true,
         sourceMap: true,
+        // Stack traces need file and line only; the embedded sources were three quarters of
+        // the map that --enable-source-maps reads at every cold start.
+        sourcesContent: false,
+        // The Lambda runtime ships the SDK v3 with its @smithy packages, and a client has
+        // loaded them before the X-Ray patcher asks for one.
+        externalModules: ['@aws-sdk/*', '@smithy/*'],
+        // aws-xray-sdk-core (under the Powertools tracer) pulls in all of semver for one call.
+        esbuildArgs: { '--alias': `semver=./${SEMVER_STAND_IN}` },
         forceDockerBundling: false,
       },
     });

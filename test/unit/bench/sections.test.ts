@@ -5,7 +5,11 @@ import {
   rolloutMs,
   sectionsFromScenarios,
 } from '../../../bench/failure-detection.ts';
-import { bundlingFromConstruct, envFromHandler } from '../../../bench/lambda-bundles.ts';
+import {
+  bundlingFromConstruct,
+  envFromHandler,
+  inputShares,
+} from '../../../bench/lambda-bundles.ts';
 import type { LocalScenarios, ScenarioRun } from '../../../bench/lib/local-scenarios.ts';
 import { selectSections, withCarriedOver } from '../../../bench/run.ts';
 
@@ -49,11 +53,30 @@ describe('bundlingFromConstruct', () => {
       minify: true,
       keepNames: true,
       sourceMap: false,
+      sourcesContent: true,
       memoryMb: 256,
       nodeOptions: '--enable-source-maps',
       externals: ['@aws-sdk/*'],
+      alias: {},
     });
     expect(bundlingFromConstruct(src, true).externals).toEqual(['@aws-sdk/*', '@smithy/*']);
+  });
+
+  it('takes the externals, sourcesContent and alias the construct sets over the defaults', () => {
+    // Prepare
+    const src = `const STAND_IN = 'pipeline-stack/constructs/x.ts';
+      memorySize: 256,
+      bundling: { target: 'node20', minify: true, keepNames: true, sourceMap: true,
+        sourcesContent: false, externalModules: ['@aws-sdk/*', '@smithy/*'],
+        esbuildArgs: { '--alias': \`semver=./\${STAND_IN}\` } }`;
+    // Act
+    const s = bundlingFromConstruct(src);
+    // Assess
+    expect(s).toMatchObject({
+      sourcesContent: false,
+      externals: ['@aws-sdk/*', '@smithy/*'],
+      alias: { semver: './pipeline-stack/constructs/x.ts' },
+    });
   });
 
   it('refuses a construct without a target rather than guessing one', () => {
@@ -61,6 +84,26 @@ describe('bundlingFromConstruct', () => {
     expect(() =>
       bundlingFromConstruct('minify: true, keepNames: true, sourceMap: true, memorySize: 128'),
     ).toThrow('target');
+  });
+});
+
+describe('inputShares', () => {
+  it('adds up the bytes of each package and project folder, largest first', () => {
+    // Prepare
+    const inputs = {
+      '../main/node_modules/zod/v4/core/schemas.js': { bytesInOutput: 300 },
+      '../main/node_modules/zod/v4/core/util.js': { bytesInOutput: 200 },
+      'node_modules/@aws-lambda-powertools/logger/lib/esm/Logger.js': { bytesInOutput: 400 },
+      'functions/commons/env.ts': { bytesInOutput: 50 },
+      'functions/commons/errors.ts': { bytesInOutput: 25 },
+      'node_modules/zod/v4/core/versions.js': { bytesInOutput: 0 },
+    };
+    // Act / Assess
+    expect(inputShares(inputs)).toEqual([
+      { input: 'zod', bytes: 500 },
+      { input: '@aws-lambda-powertools/logger', bytes: 400 },
+      { input: 'functions/commons', bytes: 75 },
+    ]);
   });
 });
 
@@ -171,6 +214,7 @@ describe('selectSections', () => {
   it('runs every section by default, the named ones in run order otherwise, and refuses unknown names', () => {
     // Prepare / Act / Assess
     expect(selectSections([])).toEqual([
+      'cli',
       'lambda',
       'image',
       'restore',
