@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** CheckTrial input: the one task StartTrial ran (RunTask's answer) and the gate's limits. */
 export const checkTrialSchema = z.object({
