@@ -531,6 +531,7 @@ export class PipelineStack extends Stack {
       releaseStateMachine: releaseMachine,
       lockTable: this.lockTable,
       serviceName: app.service.serviceName,
+      cluster: app.cluster,
       logRetention: retention,
       metricsService,
     });

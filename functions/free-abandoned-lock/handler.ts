@@ -3,17 +3,20 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { parser } from '@aws-lambda-powertools/parser/middleware';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
+import { ecsClient } from '#commons/clients/ecs.ts';
 import { readEnv } from '#commons/env.ts';
 import { logger, metrics, tracer } from '#commons/powertools.ts';
+import { stopAbandonedTrials } from '#functions/check-trial/check-trial.ts';
 import { releaseLock } from '#functions/release-lock/release-lock.ts';
 import { abandonedRelease } from './free-abandoned-lock.ts';
 import { type FreeAbandonedLockEvent, freeAbandonedLockSchema } from './schema.ts';
 
-const env = readEnv({ LOCK_TABLE_NAME: 'string', SERVICE_NAME: 'string' });
+const env = readEnv({ LOCK_TABLE_NAME: 'string', SERVICE_NAME: 'string', CLUSTER_ARN: 'string' });
 
 /**
  * A release execution stopped, timed out or failed: frees the service lock if that release
- * still holds it (conditional delete), so the next release need not wait out the lease.
+ * still holds it (conditional delete), so the next release need not wait out the lease, and
+ * stops the trial task it left running if it ended mid-trial.
  */
 export const handler = middy()
   .use(injectLambdaContext(logger))
@@ -28,11 +31,13 @@ export const handler = middy()
       env.LOCK_TABLE_NAME,
       release.stoppedAt ? { acquiredBefore: release.stoppedAt } : {},
     );
-    logger.info('lock of an abandoned release', {
+    const trialsStopped = await stopAbandonedTrials(ecsClient, env.CLUSTER_ARN, release.releaseId);
+    logger.info('lock and trial of an abandoned release', {
       executionArn: event.detail.executionArn,
       status: event.detail.status,
       releaseId: release.releaseId,
       ...result,
+      trialsStopped,
     });
-    return { releaseId: release.releaseId, ...result };
+    return { releaseId: release.releaseId, ...result, trialsStopped };
   });

@@ -1,5 +1,6 @@
 import { Duration } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import type { ICluster } from 'aws-cdk-lib/aws-ecs';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -15,6 +16,8 @@ export interface FreeAbandonedLocksProps {
   readonly lockTable: ITable;
   /** The service whose lock the releases take (the lock item's key). */
   readonly serviceName: string;
+  /** The cluster a release's trial task runs in (stopped if the release ended mid-trial). */
+  readonly cluster: ICluster;
   readonly logRetention?: RetentionDays;
   readonly metricsService?: string;
 }
@@ -24,6 +27,8 @@ export interface FreeAbandonedLocksProps {
  * runs its ReleaseLock: this frees the lock it still holds, so the next push need not wait a
  * lease (an hour) in WaitForLock. The delete is conditional on the holder and on the lock
  * having been taken before the execution stopped, so it never frees another release's lock.
+ * The trial task a release stopped mid-trial left running is stopped too (by its startedBy,
+ * which carries the release id, so never another release's trial).
  */
 export class FreeAbandonedLocks extends Construct {
   readonly function: StepFunction;
@@ -34,7 +39,11 @@ export class FreeAbandonedLocks extends Construct {
     this.function = new StepFunction(this, 'FreeAbandonedLock', {
       step: 'free-abandoned-lock',
       description: 'Free the release lock of a stopped, timed-out or failed release',
-      environment: { LOCK_TABLE_NAME: props.lockTable.tableName, SERVICE_NAME: props.serviceName },
+      environment: {
+        LOCK_TABLE_NAME: props.lockTable.tableName,
+        SERVICE_NAME: props.serviceName,
+        CLUSTER_ARN: props.cluster.clusterArn,
+      },
       logRetention: props.logRetention,
       metricsService: props.metricsService,
     });
@@ -44,6 +53,8 @@ export class FreeAbandonedLocks extends Construct {
         resources: [props.lockTable.tableArn],
       }),
     );
+    // The trial task of a release that ended mid-trial.
+    this.function.bindTaskStopper(props.cluster);
     this.rule = new events.Rule(this, 'OnReleaseAbandoned', {
       description: 'Free the lock of a release that ended without its ReleaseLock',
       eventPattern: {

@@ -223,6 +223,34 @@ export class StepFunction extends NodejsFunction {
     return this;
   }
 
+  /** List our cluster's tasks and stop them (a one-off task a release left running). */
+  bindTaskStopper(cluster: ICluster): this {
+    const inCluster = { ArnEquals: { 'ecs:cluster': cluster.clusterArn } };
+    // ListTasks has no resource type; the ecs:cluster condition scopes it to our cluster.
+    this.addToRolePolicy(
+      new PolicyStatement({ actions: ['ecs:ListTasks'], resources: ['*'], conditions: inCluster }),
+    );
+    this.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['ecs:StopTask'],
+        resources: [
+          Stack.of(this).formatArn({
+            service: 'ecs',
+            resource: 'task',
+            resourceName: '*',
+            arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+          }),
+        ],
+        conditions: inCluster,
+      }),
+    );
+    this.acknowledge(
+      `AwsSolutions-IAM5[Resource::${nagArn(this, 'ecs', 'task/*')}]`,
+      'StopTask on a one-off task a release left running, whose id is only known at run time; limited to our cluster by the ecs:cluster condition.',
+    );
+    return this;
+  }
+
   /** Register new revisions of the family; pass only its task and execution roles to ECS. */
   bindTaskDefinitionFamily(taskDefinition: TaskDefinition): this {
     // DescribeTaskDefinition and RegisterTaskDefinition accept no resource ARN: '*' only.

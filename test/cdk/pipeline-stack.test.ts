@@ -396,7 +396,7 @@ describe('PipelineStack', () => {
     });
   });
 
-  it('frees the lock of a release that ended without its ReleaseLock, with DeleteItem only', () => {
+  it('frees the lock of a release that ended without its ReleaseLock, with DeleteItem only, and stops its trial task', () => {
     // Prepare
     const [lockTable] = Object.keys(
       template.findResources('AWS::DynamoDB::Table', {
@@ -436,6 +436,19 @@ describe('PipelineStack', () => {
         Resource: { 'Fn::GetAtt': [lockTable, 'Arn'] },
       }),
     ]);
+    // ...and stops the trial task it left, in our cluster only: ListTasks and StopTask, no more.
+    const ecs = grants
+      .map(({ statement }) => statement)
+      .filter((statement) => list(statement.Action).some((a) => a.startsWith('ecs:')));
+    expect(ecs.flatMap((statement) => list(statement.Action)).sort()).toEqual([
+      'ecs:ListTasks',
+      'ecs:StopTask',
+    ]);
+    for (const statement of ecs)
+      expect(statement).toMatchObject({
+        Condition: { ArnEquals: { 'ecs:cluster': expect.anything() } },
+      });
+    expect(functions[freer as string]?.Properties.Environment.Variables.CLUSTER_ARN).toBeDefined();
   });
 
   it('keeps snapshot manifests in an encrypted, private, SSL-only bucket VerifyData reads', () => {

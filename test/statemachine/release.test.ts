@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import type { StateMachineDefinition } from 'aws-local-stepfunctions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { TransientAwsError } from '#commons/errors.ts';
+import { trialStartedBy } from '#functions/check-trial/check-trial.ts';
 import { countTransitions, type Json, runLocal } from '#local/runner.ts';
 import { definitionFromTemplate, readCdkOut } from '#local/template.ts';
 import { RELEASE_ASL_PATH } from '#stack/constructs/release-state-machine.ts';
@@ -852,7 +853,14 @@ describe('the trial task: a new revision is asked directly before it takes any t
     // Assess
     expect(result.status).toBe('SUCCEEDED');
     expect(aws.trials).toEqual([
-      expect.objectContaining({ taskDefinitionArn: aws.serviceTaskDefinition, stopped: true }),
+      expect.objectContaining({
+        taskDefinitionArn: aws.serviceTaskDefinition,
+        stopped: true,
+        // What FreeAbandonedLock looks for if the execution ends mid-trial.
+        startedBy: trialStartedBy(
+          String((result.output as { release?: { releaseId?: string } }).release?.releaseId),
+        ),
+      }),
     ]);
     const order = (name: string) => aws.calls.indexOf(name);
     expect(order('StartTrial')).toBeGreaterThan(order('RegisterTaskDefinition'));

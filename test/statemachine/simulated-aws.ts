@@ -125,6 +125,7 @@ export class SimulatedAws {
   trialPlacementFailure: string | undefined;
   /** Each trial task StartTrial ran, and whether it was stopped. */
   readonly trials: Array<{
+    startedBy: string;
     taskArn: string;
     taskDefinitionArn: string;
     stopped: boolean;
@@ -422,6 +423,7 @@ export class SimulatedAws {
           };
         const taskArn = `arn:aws:ecs:us-east-1:123456789012:task/sd/trial${this.trials.length + 1}`;
         this.trials.push({
+          startedBy: input.StartedBy,
           taskArn,
           taskDefinitionArn: input.TaskDefinition,
           stopped: false,

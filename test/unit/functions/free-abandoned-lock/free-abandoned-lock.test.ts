@@ -1,4 +1,5 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { ECSClient, ListTasksCommand, StopTaskCommand } from '@aws-sdk/client-ecs';
 import { DeleteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
@@ -8,12 +9,16 @@ import { lambdaContext } from '../handlers/context.ts';
 vi.hoisted(() => {
   process.env.LOCK_TABLE_NAME = 'sd-lock';
   process.env.SERVICE_NAME = 'stepdeploy-wordpress';
+  process.env.CLUSTER_ARN = 'arn:aws:ecs:us-east-1:123456789012:cluster/sd';
   process.env.POWERTOOLS_DEV = 'true';
   process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
 });
 
 const { handler } = await import('#functions/free-abandoned-lock/handler.ts');
 const ddb = mockClient(DynamoDBDocumentClient);
+const ecs = mockClient(ECSClient);
+const CLUSTER = 'arn:aws:ecs:us-east-1:123456789012:cluster/sd';
+const TRIAL = 'arn:aws:ecs:us-east-1:123456789012:task/sd/5b6d2c1e0f4a4e0c9d7b1a2f3e4c5d6a';
 const STOPPED = Date.parse('2026-12-02T10:20:00.000Z');
 
 /** The status-change event as EventBridge delivers it (Step Functions user guide, EventBridge). */
@@ -96,7 +101,11 @@ describe('abandonedRelease', () => {
 });
 
 describe('FreeAbandonedLock handler', () => {
-  beforeEach(() => ddb.reset());
+  beforeEach(() => {
+    ddb.reset();
+    ecs.reset();
+    ecs.on(ListTasksCommand).resolves({ taskArns: [] });
+  });
 
   it('deletes the lock the stopped release still holds, only if it took it before it stopped', async () => {
     // Prepare
@@ -104,7 +113,11 @@ describe('FreeAbandonedLock handler', () => {
     // Act
     const out = await handler(statusChange({}), lambdaContext('FreeAbandonedLock'));
     // Assess
-    expect(out).toEqual({ releaseId: 'manual-20261202t101500z-ab12', released: true });
+    expect(out).toEqual({
+      releaseId: 'manual-20261202t101500z-ab12',
+      released: true,
+      trialsStopped: [],
+    });
     expect(ddb).toHaveReceivedCommandWith(DeleteCommand, {
       TableName: 'sd-lock',
       Key: { service: 'stepdeploy-wordpress' },
@@ -134,6 +147,31 @@ describe('FreeAbandonedLock handler', () => {
       releaseId: 'manual-20261202t101500z-ab12',
       released: false,
       reason: 'lock of stepdeploy-wordpress is not held by manual-20261202t101500z-ab12',
+      trialsStopped: [],
+    });
+  });
+
+  it("stops the trial task an execution stopped mid-trial left running, and only that release's", async () => {
+    // Prepare
+    ddb.on(DeleteCommand).resolves({});
+    ecs.on(ListTasksCommand).resolves({ taskArns: [TRIAL] });
+    ecs.on(StopTaskCommand).resolves({ task: { taskArn: TRIAL, desiredStatus: 'STOPPED' } });
+    // Act
+    const out = await handler(
+      statusChange({ input: '{"releaseId":"hotfix-7"}' }),
+      lambdaContext('FreeAbandonedLock'),
+    );
+    // Assess
+    expect(out).toMatchObject({ releaseId: 'hotfix-7', trialsStopped: [TRIAL] });
+    expect(ecs).toHaveReceivedCommandWith(ListTasksCommand, {
+      cluster: CLUSTER,
+      startedBy: 'stepdeploy-trial-hotfix-7',
+      desiredStatus: 'RUNNING',
+    });
+    expect(ecs).toHaveReceivedCommandWith(StopTaskCommand, {
+      cluster: CLUSTER,
+      task: TRIAL,
+      reason: 'stepdeploy: release hotfix-7 ended mid-trial',
     });
   });
 
@@ -146,5 +184,6 @@ describe('FreeAbandonedLock handler', () => {
     // Assess
     expect(out).toEqual({ released: false, reason: 'execution ended SUCCEEDED' });
     expect(ddb).not.toHaveReceivedCommand(DeleteCommand);
+    expect(ecs).not.toHaveReceivedCommand(ListTasksCommand);
   });
 });
