@@ -834,7 +834,10 @@ describe('CheckTrial', () => {
     expect(definition.States.RegisterTaskDefinition.Next).toBe('StartTrial');
     expect(definition.States.StartTrial).toMatchObject({
       Resource: 'arn:aws:states:::ecs:runTask',
-      Parameters: { LaunchType: 'FARGATE', StartedBy: 'stepdeploy-trial' },
+      Parameters: {
+        LaunchType: 'FARGATE',
+        'StartedBy.$': "States.Format('stepdeploy-trial-{}', $.release.releaseId)",
+      },
     });
     expect(definition.States.StopTrial.Next).toBe('DeployService');
   });
