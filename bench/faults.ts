@@ -8,9 +8,9 @@
  *      default): the p99 yardstick;
  *   3. each scenario at that rate, the load running through the whole execution
  *      (bench/lib/fault-scenarios.ts, shared with test/e2e/local-faults.test.ts): good release,
- *      failing release and its rollback, rollback with no build, a new task killed
+ *      failing release (refused by its trial task), rollback with no build, a new task killed
  *      mid-rollout, a known-good task killed mid-rollout, MariaDB restarted during the health
- *      gate, a home page answering 500, a task crashing on start.
+ *      gate, a home page answering 500 and a task crashing on start (both refused by the trial).
  *
  * Targets per scenario: the expected outcome; zero failed requests; p99 during the release at
  * most 3× p99 at rest; after the execution the targets in HAProxy are exactly the running tasks

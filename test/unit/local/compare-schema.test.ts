@@ -87,7 +87,7 @@ describe('CompareSchema (local adapter)', () => {
 
   it('refuses input the Lambda refuses', async () => {
     // Prepare / Act / Assess
-    await expect(adapter(found)({ snapshotId: SNAPSHOT, outcome: 'FAILED' })).rejects.toThrow(
+    await expect(adapter(found)({ snapshotId: SNAPSHOT, outcome: 'REJECTED' })).rejects.toThrow(
       /outcome/,
     );
   });

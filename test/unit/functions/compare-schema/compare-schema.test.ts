@@ -179,7 +179,7 @@ describe('CompareSchema handler', () => {
       /snapshotId must be an RDS snapshot identifier/,
     ],
     // Nothing deployed: the new code never ran, so the ASL never asks.
-    [{ snapshotId: SNAPSHOT, outcome: 'FAILED' }, /outcome/],
+    [{ snapshotId: SNAPSHOT, outcome: 'REJECTED' }, /outcome/],
   ])('refuses %j before any AWS call', async (input, reason) => {
     // Prepare / Act
     const error = (await handler(input as never, lambdaContext('compare')).catch(
