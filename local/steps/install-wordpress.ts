@@ -3,15 +3,10 @@ import { containerLogs, docker } from '../docker.ts';
 import type { Json } from '../runner.ts';
 import { RunTaskError, removeTask, runInputFromTaskDefinition, runTask } from '../tasks.ts';
 import type { StepContext } from './context.ts';
+import { localTaskArn, runTaskParametersSchema } from './ecs-parameters.ts';
 
 /** The `ecs:runTask.sync` parameters InstallWordPress passes (the parts local mode reads). */
-export const installRunTaskSchema = z.object({
-  Cluster: z.string().min(1),
-  TaskDefinition: z.string().min(1),
-  LaunchType: z.literal('FARGATE'),
-  Count: z.literal(1),
-  StartedBy: z.string().optional(),
-  NetworkConfiguration: z.object({ AwsvpcConfiguration: z.object({}).loose() }).loose(),
+export const installRunTaskSchema = runTaskParametersSchema.extend({
   Overrides: z.object({
     ContainerOverrides: z
       .array(
@@ -84,7 +79,7 @@ export function installWordPress(ctx: StepContext) {
     try {
       if (task.lastStatus === 'STOPPED' && task.exitCode === undefined)
         return stoppedTask({
-          arn: `arn:local:ecs:task/${task.name}`,
+          arn: localTaskArn(task.name),
           taskDefinitionArn: arn,
           containerName: override.Name,
           stoppedReason: task.stoppedReason ?? 'Task failed to start',
@@ -99,7 +94,7 @@ export function installWordPress(ctx: StepContext) {
         ?.slice(0, 300);
       ctx.note(`InstallWordPress: exited ${exitCode}${lastLine ? ` (${lastLine})` : ''}`);
       return stoppedTask({
-        arn: `arn:local:ecs:task/${task.name}`,
+        arn: localTaskArn(task.name),
         taskDefinitionArn: arn,
         containerName: override.Name,
         exitCode,

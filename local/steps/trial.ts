@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import {
   judgeTrial,
   probeTrialTask,
@@ -16,39 +15,21 @@ import {
   runTask,
 } from '../tasks.ts';
 import type { StepContext } from './context.ts';
+import {
+  containerNameOfTaskArn,
+  localTaskArn,
+  runTaskParametersSchema,
+  stopTaskParametersSchema,
+} from './ecs-parameters.ts';
 import { STARTING_CPU_SHARES } from './service.ts';
 
 /** Role label of the trial task: one task of a new revision, never in the load balancer. */
 export const TRIAL_TASK_ROLE = 'trial';
 
-/** The `ecs:runTask` parameters StartTrial passes (the parts local mode reads). */
-export const trialRunTaskSchema = z.object({
-  Cluster: z.string().min(1),
-  TaskDefinition: z.string().min(1),
-  LaunchType: z.literal('FARGATE'),
-  Count: z.literal(1),
-  StartedBy: z.string().optional(),
-  NetworkConfiguration: z.object({ AwsvpcConfiguration: z.object({}).loose() }).loose(),
-});
-
-/** The `ecs:stopTask` parameters StopTrial and StopRefusedTrial pass. */
-export const stopTaskSchema = z.object({
-  Cluster: z.string().min(1),
-  Task: z.string().min(1),
-  Reason: z.string().optional(),
-});
-
-const ARN_PREFIX = 'arn:local:ecs:task/';
-
-/** The local task ARN of a container name, and back. Pure. */
-export const trialArn = (name: string) => `${ARN_PREFIX}${name}`;
-const nameOfArn = (arn: string) =>
-  arn.startsWith(ARN_PREFIX) ? arn.slice(ARN_PREFIX.length) : arn;
-
 /** A local task as CheckTrial's judgement sees a DescribeTasks task. Pure. */
 export function trialView(task: LocalTask): TrialTaskView {
   return {
-    taskArn: trialArn(task.name),
+    taskArn: localTaskArn(task.name),
     lastStatus: task.lastStatus,
     createdAt: new Date(task.createdAt),
     ...(task.stoppedReason ? { stoppedReason: task.stoppedReason } : {}),
@@ -80,7 +61,7 @@ async function trialTasks(ctx: StepContext): Promise<LocalTask[]> {
  */
 export function startTrial(ctx: StepContext) {
   return async (raw: Json): Promise<Json> => {
-    const params = trialRunTaskSchema.parse(raw);
+    const params = runTaskParametersSchema.parse(raw);
     for (const left of await trialTasks(ctx)) {
       ctx.note(`StartTrial: removing ${left.name}, left by an interrupted release`);
       await removeTask(ctx.config.stateDir, left);
@@ -100,7 +81,7 @@ export function startTrial(ctx: StepContext) {
     return {
       Tasks: [
         {
-          TaskArn: trialArn(task.name),
+          TaskArn: localTaskArn(task.name),
           TaskDefinitionArn: td.taskDefinitionArn ?? params.TaskDefinition,
           LastStatus: task.lastStatus,
           DesiredStatus: 'RUNNING',
@@ -119,7 +100,9 @@ export function checkTrial(ctx: StepContext) {
   return async (raw: Json): Promise<Json> => {
     const event = checkTrialSchema.parse(raw);
     const [arn] = event.tasks;
-    const local = arn ? (await trialTasks(ctx)).find((t) => t.name === nameOfArn(arn)) : undefined;
+    const local = arn
+      ? (await trialTasks(ctx)).find((t) => t.name === containerNameOfTaskArn(arn))
+      : undefined;
     const task: TrialTaskView | undefined =
       arn && !local
         ? {
@@ -151,8 +134,8 @@ export function checkTrial(ctx: StepContext) {
  */
 export function stopTrial(ctx: StepContext) {
   return async (raw: Json): Promise<Json> => {
-    const params = stopTaskSchema.parse(raw);
-    const name = nameOfArn(params.Task);
+    const params = stopTaskParametersSchema.parse(raw);
+    const name = containerNameOfTaskArn(params.Task);
     const task = (await trialTasks(ctx)).find((t) => t.name === name);
     if (!task) throw new RunTaskError(`StopTask: no trial task ${params.Task}`);
     await removeTask(ctx.config.stateDir, task);
