@@ -325,8 +325,10 @@ export class PipelineStack extends Stack {
     const releaseLock = step(
       'ReleaseLock',
       'release-lock',
-      'Free the release lock this release holds',
-    ).bindLockTable(this.lockTable, lease);
+      'Free the release lock this release holds and stop a trial task it left',
+    )
+      .bindLockTable(this.lockTable, lease)
+      .bindTaskStopper(app.cluster);
     const registerTaskDefinition = step(
       'RegisterTaskDefinition',
       'register-task-definition',

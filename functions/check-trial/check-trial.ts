@@ -240,14 +240,16 @@ export async function checkTrial(
 }
 
 /**
- * Stops the trial tasks a release left running (an execution stopped or timed out between
- * StartTrial and StopTrial never stops its own): ListTasks by the release's `startedBy`, then
- * StopTask each. Returns the ARNs stopped.
+ * Stops the trial tasks of a release still running: ListTasks by the release's `startedBy`,
+ * then StopTask each, with `reason`. FreeAbandonedLock calls it for an execution stopped or
+ * timed out mid-trial, ReleaseLock at the end of every release (for a trial StopTrial could not
+ * stop). Returns the ARNs stopped.
  */
-export async function stopAbandonedTrials(
+export async function stopReleaseTrials(
   ecs: ECSClient,
   cluster: string,
   releaseId: string,
+  reason: string,
 ): Promise<string[]> {
   const listed = await ecs.send(
     new ListTasksCommand({
@@ -257,13 +259,6 @@ export async function stopAbandonedTrials(
     }),
   );
   const arns = listed.taskArns ?? [];
-  for (const task of arns)
-    await ecs.send(
-      new StopTaskCommand({
-        cluster,
-        task,
-        reason: `stepdeploy: release ${releaseId} ended mid-trial`,
-      }),
-    );
+  for (const task of arns) await ecs.send(new StopTaskCommand({ cluster, task, reason }));
   return arns;
 }

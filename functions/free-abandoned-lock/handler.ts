@@ -6,7 +6,7 @@ import middy from '@middy/core';
 import { ecsClient } from '#commons/clients/ecs.ts';
 import { readEnv } from '#commons/env.ts';
 import { logger, metrics, tracer } from '#commons/powertools.ts';
-import { stopAbandonedTrials } from '#functions/check-trial/check-trial.ts';
+import { stopReleaseTrials } from '#functions/check-trial/check-trial.ts';
 import { releaseLock } from '#functions/release-lock/release-lock.ts';
 import { abandonedRelease } from './free-abandoned-lock.ts';
 import { type FreeAbandonedLockEvent, freeAbandonedLockSchema } from './schema.ts';
@@ -31,7 +31,12 @@ export const handler = middy()
       env.LOCK_TABLE_NAME,
       release.stoppedAt ? { acquiredBefore: release.stoppedAt } : {},
     );
-    const trialsStopped = await stopAbandonedTrials(ecsClient, env.CLUSTER_ARN, release.releaseId);
+    const trialsStopped = await stopReleaseTrials(
+      ecsClient,
+      env.CLUSTER_ARN,
+      release.releaseId,
+      `stepdeploy: release ${release.releaseId} ended mid-trial`,
+    );
     logger.info('lock and trial of an abandoned release', {
       executionArn: event.detail.executionArn,
       status: event.detail.status,

@@ -3,17 +3,20 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { parser } from '@aws-lambda-powertools/parser/middleware';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
+import { ecsClient } from '#commons/clients/ecs.ts';
 import { readEnv } from '#commons/env.ts';
 import { logger, metrics, tracer } from '#commons/powertools.ts';
-import { releaseLock } from './release-lock.ts';
+import { endRelease } from './release-lock.ts';
 import { type ReleaseLockEvent, releaseLockSchema } from './schema.ts';
 
-const env = readEnv({ LOCK_TABLE_NAME: 'string' });
+const env = readEnv({ LOCK_TABLE_NAME: 'string', CLUSTER_ARN: 'string' });
 
-/** ReleaseLock step: frees the service lock this release holds. */
+/** ReleaseLock step: frees the service lock this release holds and stops a trial it left. */
 export const handler = middy()
   .use(injectLambdaContext(logger))
   .use(captureLambdaHandler(tracer))
   .use(logMetrics(metrics))
   .use(parser({ schema: releaseLockSchema }))
-  .handler((event: ReleaseLockEvent) => releaseLock(event, env.LOCK_TABLE_NAME));
+  .handler((event: ReleaseLockEvent) =>
+    endRelease(event, { tableName: env.LOCK_TABLE_NAME, ecs: ecsClient, cluster: env.CLUSTER_ARN }),
+  );

@@ -1,7 +1,9 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import type { ECSClient } from '@aws-sdk/client-ecs';
 import { DeleteCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamoClient } from '#commons/clients/dynamodb.ts';
 import { classifyAws } from '#commons/errors.ts';
+import { stopReleaseTrials } from '#functions/check-trial/check-trial.ts';
 import type { ReleaseLockEvent } from './schema.ts';
 
 /**
@@ -37,6 +39,35 @@ export async function releaseLock(
     return {
       released: false,
       reason: `lock of ${event.service} is not held by ${event.releaseId}`,
+    };
+  }
+}
+
+/**
+ * ReleaseLock at the end of every release: frees the lock, then stops a trial task of this
+ * release still running (one StopTrial could not stop), so no trial outlives its release. The
+ * lock goes first and a failure to stop is reported, never thrown: a retry must not keep the
+ * lock, and the trial serves no one.
+ */
+export async function endRelease(
+  event: ReleaseLockEvent,
+  deps: { readonly tableName: string; readonly ecs: ECSClient; readonly cluster: string },
+) {
+  const unlocked = await releaseLock(event, deps.tableName);
+  try {
+    const stopped = await classifyAws('ListTasks/StopTask trial', () =>
+      stopReleaseTrials(
+        deps.ecs,
+        deps.cluster,
+        event.releaseId,
+        `stepdeploy: release ${event.releaseId} ended with its trial task running`,
+      ),
+    );
+    return stopped.length ? { ...unlocked, trialsStopped: stopped } : unlocked;
+  } catch (error) {
+    return {
+      ...unlocked,
+      trialStopError: `the trial task of ${event.releaseId} may still run: ${error instanceof Error ? error.message : String(error)}`,
     };
   }
 }

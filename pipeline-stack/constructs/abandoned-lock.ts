@@ -42,7 +42,6 @@ export class FreeAbandonedLocks extends Construct {
       environment: {
         LOCK_TABLE_NAME: props.lockTable.tableName,
         SERVICE_NAME: props.serviceName,
-        CLUSTER_ARN: props.cluster.clusterArn,
       },
       logRetention: props.logRetention,
       metricsService: props.metricsService,

@@ -248,6 +248,7 @@ export class StepFunction extends NodejsFunction {
       `AwsSolutions-IAM5[Resource::${nagArn(this, 'ecs', 'task/*')}]`,
       'StopTask on a one-off task a release left running, whose id is only known at run time; limited to our cluster by the ecs:cluster condition.',
     );
+    this.addEnvironment('CLUSTER_ARN', cluster.clusterArn);
     return this;
   }
 

@@ -451,6 +451,35 @@ describe('PipelineStack', () => {
     expect(functions[freer as string]?.Properties.Environment.Variables.CLUSTER_ARN).toBeDefined();
   });
 
+  it('lets ReleaseLock stop a trial task its release left, in our cluster only', () => {
+    // Prepare
+    const ecsActions = (policyPrefix: string) =>
+      statements()
+        .filter(({ policy }) => policy.startsWith(policyPrefix))
+        .map(({ statement }) => statement)
+        .filter((statement) => list(statement.Action).some((a) => a.startsWith('ecs:')));
+    const [releaseLock] = Object.entries(
+      template.findResources('AWS::Lambda::Function', {
+        Properties: { Description: Match.stringLikeRegexp('^Free the release lock this release') },
+      }),
+    );
+    // Act
+    const ecs = ecsActions('ReleaseLock');
+    // Assess
+    expect(ecs.flatMap((statement) => list(statement.Action)).sort()).toEqual([
+      'ecs:ListTasks',
+      'ecs:StopTask',
+    ]);
+    for (const statement of ecs)
+      expect(statement).toMatchObject({
+        Condition: { ArnEquals: { 'ecs:cluster': expect.anything() } },
+      });
+    expect(releaseLock?.[1].Properties.Environment.Variables).toMatchObject({
+      CLUSTER_ARN: expect.anything(),
+      LOCK_TABLE_NAME: expect.anything(),
+    });
+  });
+
   it('keeps snapshot manifests in an encrypted, private, SSL-only bucket VerifyData reads', () => {
     // Prepare
     const [manifests] = Object.keys(

@@ -928,7 +928,7 @@ describe('the trial task: a new revision is asked directly before it takes any t
     );
   });
 
-  it('a trial that cannot be stopped does not stop a passing release', async () => {
+  it('a trial StopTrial cannot stop does not stop a passing release; ReleaseLock stops it', async () => {
     // Prepare
     const aws = new SimulatedAws();
     aws.failures.set('StopTrial', {
@@ -942,6 +942,11 @@ describe('the trial task: a new revision is asked directly before it takes any t
     expect(
       (result.output as { trial?: { stopError?: { Error?: string } } }).trial?.stopError?.Error,
     ).toBe('InjectedFailure');
+    expect(aws.trials).toMatchObject([{ stopped: true }]);
+    expect((result.output as { unlock?: unknown }).unlock).toEqual({
+      released: true,
+      trialsStopped: [aws.trials[0]?.taskArn],
+    });
   });
 
   it('a refused trial whose code changed the schema says so, naming the snapshot that undoes it', async () => {

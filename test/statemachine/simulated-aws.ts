@@ -569,9 +569,17 @@ export class SimulatedAws {
         return { deleted: decision.delete, kept: decision.keep };
       }),
       ReleaseLock: step('ReleaseLock', (input) => {
-        if (this.lock?.holder !== input.releaseId) return { released: false, reason: 'not ours' };
-        this.lock = undefined;
-        return { released: true };
+        const unlocked =
+          this.lock?.holder === input.releaseId
+            ? { released: true }
+            : { released: false, reason: 'not ours' };
+        if (unlocked.released) this.lock = undefined;
+        // Like functions/release-lock: a trial of this release still running is stopped.
+        const left = this.trials.filter(
+          (t) => !t.stopped && t.startedBy === `stepdeploy-trial-${input.releaseId}`,
+        );
+        for (const t of left) t.stopped = true;
+        return left.length ? { ...unlocked, trialsStopped: left.map((t) => t.taskArn) } : unlocked;
       }),
       Notify: step('Notify', (input) => {
         // SNS refuses subjects over 100 characters, which would silence the announcement.

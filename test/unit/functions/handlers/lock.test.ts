@@ -2,6 +2,7 @@ import {
   ConditionalCheckFailedException,
   TransactionCanceledException,
 } from '@aws-sdk/client-dynamodb';
+import { ECSClient, ListTasksCommand, StopTaskCommand } from '@aws-sdk/client-ecs';
 import {
   DeleteCommand,
   DynamoDBDocumentClient,
@@ -16,6 +17,7 @@ import { lambdaContext } from './context.ts';
 vi.hoisted(() => {
   process.env.LOCK_TABLE_NAME = 'sd-lock';
   process.env.LOCK_LEASE_SECONDS = '7200';
+  process.env.CLUSTER_ARN = 'arn:aws:ecs:us-east-1:123456789012:cluster/sd';
   process.env.POWERTOOLS_DEV = 'true';
   process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
 });
@@ -23,6 +25,9 @@ vi.hoisted(() => {
 const { handler: acquire } = await import('#functions/acquire-lock/handler.ts');
 const { handler: release } = await import('#functions/release-lock/handler.ts');
 const ddb = mockClient(DynamoDBDocumentClient);
+const ecs = mockClient(ECSClient);
+const CLUSTER = 'arn:aws:ecs:us-east-1:123456789012:cluster/sd';
+const TRIAL = 'arn:aws:ecs:us-east-1:123456789012:task/sd/0f3c2b1a9e8d4c7b6a5f4e3d2c1b0a99';
 const conditionFailed = () =>
   new ConditionalCheckFailedException({
     message: 'The conditional request failed',
@@ -200,7 +205,12 @@ describe('AcquireLock handler', () => {
 });
 
 describe('ReleaseLock handler', () => {
-  beforeEach(() => ddb.reset());
+  beforeEach(() => {
+    ddb.reset();
+    ecs.reset();
+    // No trial of the release is left: ListTasks answers an empty page.
+    ecs.on(ListTasksCommand).resolves({ taskArns: [] });
+  });
 
   it('deletes only a lock this release holds', async () => {
     // Prepare
@@ -213,6 +223,12 @@ describe('ReleaseLock handler', () => {
       ConditionExpression: 'holder = :me',
       ExpressionAttributeValues: { ':me': 'r-2' },
     });
+    expect(ecs).toHaveReceivedCommandWith(ListTasksCommand, {
+      cluster: CLUSTER,
+      startedBy: 'stepdeploy-trial-r-2',
+      desiredStatus: 'RUNNING',
+    });
+    expect(ecs).not.toHaveReceivedCommand(StopTaskCommand);
   });
 
   it("leaves another release's lock alone without failing", async () => {
@@ -222,5 +238,44 @@ describe('ReleaseLock handler', () => {
     const out = await release({ service: 'sd', releaseId: 'r-2' }, lambdaContext('ReleaseLock'));
     // Assess
     expect(out).toEqual({ released: false, reason: 'lock of sd is not held by r-2' });
+  });
+
+  it('stops the trial task StopTrial left running, after freeing the lock', async () => {
+    // Prepare
+    ddb.on(DeleteCommand).resolves({});
+    ecs.on(ListTasksCommand).resolves({ taskArns: [TRIAL] });
+    ecs.on(StopTaskCommand).resolves({
+      task: { taskArn: TRIAL, lastStatus: 'RUNNING', desiredStatus: 'STOPPED' },
+    });
+    // Act
+    const out = await release({ service: 'sd', releaseId: 'r-3' }, lambdaContext('ReleaseLock'));
+    // Assess
+    expect(out).toEqual({ released: true, trialsStopped: [TRIAL] });
+    expect(ecs).toHaveReceivedCommandWith(StopTaskCommand, {
+      cluster: CLUSTER,
+      task: TRIAL,
+      reason: 'stepdeploy: release r-3 ended with its trial task running',
+    });
+  });
+
+  it('frees the lock and reports, without failing, when the trial cannot be stopped', async () => {
+    // Prepare
+    ddb.on(DeleteCommand).resolves({});
+    ecs.on(ListTasksCommand).rejects(
+      Object.assign(new Error('Rate exceeded'), {
+        name: 'ThrottlingException',
+        $metadata: { httpStatusCode: 400 },
+      }),
+    );
+    // Act
+    const out = await release({ service: 'sd', releaseId: 'r-4' }, lambdaContext('ReleaseLock'));
+    // Assess
+    expect(out).toMatchObject({
+      released: true,
+      trialStopError: expect.stringMatching(
+        /^the trial task of r-4 may still run: .*Rate exceeded/,
+      ),
+    });
+    expect(ddb).toHaveReceivedCommand(DeleteCommand);
   });
 });
