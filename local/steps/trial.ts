@@ -7,6 +7,7 @@ import {
 import { checkTrialSchema } from '#functions/check-trial/schema.ts';
 import { httpGet } from '#functions/verify-application/verify-application.ts';
 import type { Json } from '../runner.ts';
+import { STARTING_CPU_SHARES } from '../scheduler.ts';
 import {
   type LocalTask,
   listTasks,
@@ -16,7 +17,6 @@ import {
   runTask,
 } from '../tasks.ts';
 import type { StepContext } from './context.ts';
-import { STARTING_CPU_SHARES } from './service.ts';
 
 /** Role label of the trial task: one task of a new revision, never in the load balancer. */
 export const TRIAL_TASK_ROLE = 'trial';
