@@ -5,9 +5,10 @@
  * at the build project's compute type (read from pipeline-stack/pipeline-stack.ts).
  *
  * Standalone (`npx tsx bench/cost.ts`) it prices executions of the synthesized definition
- * against the simulated AWS of test/statemachine (as bench/transitions.ts counts them) with the
- * app-only build time from bench/results/image-build.json; `npm run bench` feeds it the events
- * and build times of the real local releases of the same run instead.
+ * against the simulated AWS the state-machine tests use (testkit/simulated-aws.ts, as
+ * bench/transitions.ts counts them) with the app-only build time from
+ * bench/results/image-build.json; `npm run bench` feeds it the events and build times of the
+ * real local releases of the same run instead.
  */
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -142,8 +143,8 @@ export function costSection(
 
 async function simulatedInputs(): Promise<CostInputs> {
   const { countTransitions, runLocal } = await import('#local/runner.ts');
-  const { digestOf, inputs, SimulatedAws } = await import('../test/statemachine/simulated-aws.ts');
-  const { releaseDefinitionFromAssembly } = await import('../test/statemachine/synthesized.ts');
+  const { digestOf, inputs, SimulatedAws } = await import('#testkit/simulated-aws.ts');
+  const { releaseDefinitionFromAssembly } = await import('#testkit/synthesized.ts');
   void countTransitions;
   const definition = releaseDefinitionFromAssembly();
   const image = JSON.parse(await readFile(join(RESULTS_DIR, 'image-build.json'), 'utf8')) as {

@@ -12,14 +12,10 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { bootstrapService } from '#local/bootstrap.ts';
 import { loadConfig, PROJECT_ROOT } from '#local/config.ts';
-import {
-  LOCAL_RELEASE_OPTIONS,
-  localPollMs,
-  releaseDefinition,
-  runLocalRelease,
-} from '#local/release.ts';
+import { LOCAL_RELEASE_OPTIONS, localPollMs, runLocalRelease } from '#local/release.ts';
+import type { ServiceEvent } from '#local/scheduler.ts';
 import { down, up } from '#local/stack.ts';
-import type { ServiceEvent } from '#local/steps/service.ts';
+import { releaseDefinition } from '#local/synth.ts';
 import { TaskDefinitionStore } from '#local/task-definitions.ts';
 import { removeTask, runInputFromTaskDefinition, runTask } from '#local/tasks.ts';
 

@@ -22,9 +22,9 @@ import {
   startDatabase,
 } from '#local/database.ts';
 import { readSecret } from '#local/secrets.ts';
+import { freeLoopbackPort } from '#local/verify-backup.ts';
 import { manifestFromMetadata } from '#local/verify-restore.ts';
-import { freePort } from '../test/e2e/fixtures/verify/mariadb.ts';
-import { seedWordPress, sizeForMegabytes } from '../test/e2e/fixtures/verify/wordpress-content.ts';
+import { seedWordPress, sizeForMegabytes } from '#testkit/wordpress-content.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const { values } = parseArgs({ options: { sizes: { type: 'string', default: '10,100' } } });
@@ -67,7 +67,7 @@ try {
     const size = sizeForMegabytes(sizeMb);
     const source = await startDatabase({
       name: `bench-src-${sizeMb}`,
-      port: await freePort(),
+      port: await freeLoopbackPort(),
       stateDir,
       service: 'bench',
     });
@@ -80,7 +80,7 @@ try {
     const [restoreSeconds, plain] = await timed(async () =>
       restoreSnapshot(snapshot.id, {
         name: `bench-plain-${sizeMb}`,
-        port: await freePort(),
+        port: await freeLoopbackPort(),
         stateDir,
       }),
     );
@@ -89,7 +89,7 @@ try {
     const [restoreAndVerifySeconds, verifySeconds] = await timed(async () => {
       const scratch = await restoreSnapshot(snapshot.id, {
         name: `bench-verify-${sizeMb}`,
-        port: await freePort(),
+        port: await freeLoopbackPort(),
         stateDir,
       });
       try {

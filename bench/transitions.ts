@@ -7,13 +7,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { countTransitions, type Json, runLocal } from '#local/runner.ts';
-import {
-  digestOf,
-  inputs,
-  SimulatedAws,
-  SnapshotProofs,
-} from '../test/statemachine/simulated-aws.ts';
-import { releaseDefinitionFromAssembly } from '../test/statemachine/synthesized.ts';
+import { digestOf, inputs, SimulatedAws, SnapshotProofs } from '#testkit/simulated-aws.ts';
+import { releaseDefinitionFromAssembly } from '#testkit/synthesized.ts';
 
 /** USD per state transition of a standard workflow ($0.025 per 1,000). */
 const PRICE_PER_TRANSITION = 0.025 / 1000;

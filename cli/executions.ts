@@ -5,11 +5,11 @@ import {
   type HistoryEvent,
   ListExecutionsCommand,
 } from '@aws-sdk/client-sfn';
+import { type ExecutionProgress, summarize } from '#execution/progress.ts';
+import { describeSource, describeStarter } from '#execution/source.ts';
+import { fromSfnHistory } from '#execution/step-events.ts';
 import { type AwsContext, executionArnFor, executionConsoleUrl } from './aws.ts';
 import { CliError } from './errors.ts';
-import { type ExecutionProgress, summarize } from './render/progress.ts';
-import { describeSource, describeStarter } from './render/source.ts';
-import { fromSfnHistory } from './render/step-events.ts';
 import { renderProgress } from './render/text.ts';
 import type { CliDeps, CommonFlags } from './runtime.ts';
 

@@ -1,7 +1,7 @@
 import type { LedgerRecord } from '#commons/ledger.ts';
+import { describeSource } from '#execution/source.ts';
 import { UsageError } from './errors.ts';
 import type { LedgerEntry } from './render/history.ts';
-import { describeSource } from './render/source.ts';
 
 /** A ledger item as read from DynamoDB: the record shape, loosely (older items may lack fields). */
 export type LedgerItem = Partial<LedgerRecord> & { readonly releaseId?: string };

@@ -4,24 +4,25 @@
  * database client.
  */
 import { hostname, userInfo } from 'node:os';
+import { formatDuration } from '#execution/labels.ts';
+import type { ExecutionProgress } from '#execution/progress.ts';
 import { type BootstrapResult, bootstrapService } from '#local/bootstrap.ts';
 import { type LocalConfig, loadConfig } from '#local/config.ts';
+import { IMAGE_FAULTS, isImageFault } from '#local/image-faults.ts';
 import {
   checkLabel,
   type LocalReleaseResult,
   type LocalSource,
-  releaseDefinition,
   runLocalRelease,
 } from '#local/release.ts';
 import { down, type StackHandle, up } from '#local/stack.ts';
-import { IMAGE_FAULTS, isImageFault } from '#local/steps/build-image.ts';
 import { ledgerTable } from '#local/steps/context.ts';
+import { releaseDefinition } from '#local/synth.ts';
 import { serviceTable } from '#local/task-definitions.ts';
 import { type VerifyBackupResult, verifyBackupLocally } from '#local/verify-backup.ts';
 import { CliError, UsageError } from './errors.ts';
 import { chooseRollbackTarget, toLedgerEntry } from './ledger.ts';
-import type { ExecutionProgress } from './render/progress.ts';
-import { formatDuration, renderProgress } from './render/text.ts';
+import { renderProgress } from './render/text.ts';
 import type { CliDeps } from './runtime.ts';
 
 /** `--json`, which every local command takes. */

@@ -14,8 +14,8 @@ import {
 } from '#local/docker.ts';
 import { LoadBalancer } from '#local/load-balancer.ts';
 import { holderGone } from '#local/lock-holder.ts';
+import type { LocalServiceState } from '#local/scheduler.ts';
 import { ledgerTable, lockTable } from '#local/steps/context.ts';
-import type { LocalServiceState } from '#local/steps/service.ts';
 import { serviceTable } from '#local/task-definitions.ts';
 import { listTasks } from '#local/tasks.ts';
 import { toLedgerEntry } from './ledger.ts';

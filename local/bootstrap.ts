@@ -9,11 +9,11 @@ import {
   taskDefinitionRegistration,
 } from './application.ts';
 import { buildImage } from './packer.ts';
-import { releaseDefinition, releaseDesiredCount, synthesizedTemplates } from './release.ts';
+import type { ServiceEvent } from './scheduler.ts';
 import { ensureSecret, readSecret, writeSecret } from './secrets.ts';
 import { repositoryOf } from './steps/build-image.ts';
 import { createContext, familyOf, type StackParts, type StepContext } from './steps/context.ts';
-import type { ServiceEvent } from './steps/service.ts';
+import { releaseDefinition, releaseDesiredCount, synthesizedTemplates } from './synth.ts';
 import { CONTAINER_NAME } from './tasks.ts';
 
 /** The site could not be set up; the message says which part. */

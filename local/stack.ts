@@ -23,7 +23,7 @@ import {
 import { ensureBaseImage, ensureEngine } from './engine.ts';
 import { type HealthCheckSettings, LoadBalancer } from './load-balancer.ts';
 import { ensureRegistry, type RegistryHandle } from './registry.ts';
-import { synthesizedTemplates } from './release.ts';
+import { synthesizedTemplates } from './synth.ts';
 import type { CfnTemplate } from './template.ts';
 
 /** The running local stack: where each part is reached (all on 127.0.0.1). */

@@ -6,12 +6,12 @@
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import type { StateMachineDefinition } from 'aws-local-stepfunctions';
-import { type ExecutionProgress, type StepRow, summarize } from '../cli/render/progress.ts';
-import { fromLocalEvent, type StepEvent } from '../cli/render/step-events.ts';
+import { type ExecutionProgress, type StepRow, summarize } from '#execution/progress.ts';
+import { fromLocalEvent, type StepEvent } from '#execution/step-events.ts';
 import type { LocalConfig } from './config.ts';
 import type { DatabaseHandle } from './database.ts';
-import { type ReleaseHooks, stateMachineDefinition } from './release.ts';
 import { type Json, type RunnerEvent, runLocal } from './runner.ts';
+import { stateMachineDefinition } from './synth.ts';
 import { verifyRestoreAdapters } from './verify-restore.ts';
 
 /** The verify-restore machine's ASL from the synthesized templates, substitutions resolved. */
@@ -150,8 +150,15 @@ export function summarizeVerification(input: {
   };
 }
 
-/** Hooks for watching a verification as it runs (the same ones local release takes). */
-export type VerifyBackupHooks = Pick<ReleaseHooks, 'onStep' | 'note' | 'announce'>;
+/** Hooks for watching a verification as it runs (the same shape local release's hooks have). */
+export interface VerifyBackupHooks {
+  /** Every step event as it happens, with the progress folded so far. */
+  readonly onStep?: (event: StepEvent, progress: ExecutionProgress) => void;
+  /** One-line notes from the step adapters (never secrets). */
+  readonly note?: (line: string) => void;
+  /** The failure notification's text, besides notifications.log. */
+  readonly announce?: (line: string) => void;
+}
 
 /** Options of {@link verifyBackupLocally}. */
 export interface VerifyBackupOptions {

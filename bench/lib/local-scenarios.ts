@@ -16,14 +16,10 @@ import { bootstrapService } from '#local/bootstrap.ts';
 import { loadConfig } from '#local/config.ts';
 import { inspectContainer } from '#local/docker.ts';
 import type { CheckEvent, HealthCheckSettings } from '#local/load-balancer.ts';
-import {
-  type LocalReleaseResult,
-  type LocalSource,
-  releaseDefinition,
-  runLocalRelease,
-} from '#local/release.ts';
+import { type LocalReleaseResult, type LocalSource, runLocalRelease } from '#local/release.ts';
+import type { ServiceEvent } from '#local/scheduler.ts';
 import { down, type StackHandle, up } from '#local/stack.ts';
-import type { ServiceEvent } from '#local/steps/service.ts';
+import { releaseDefinition } from '#local/synth.ts';
 import { type LoadResult, startLoad } from './load.ts';
 import { sleep } from './timing.ts';
 

@@ -1,4 +1,5 @@
-import { formatDuration, table, truncate } from './text.ts';
+import { formatDuration } from '#execution/labels.ts';
+import { table, truncate } from './text.ts';
 
 /**
  * One release as the ledger tables show it: the neutral shape both the DynamoDB ledger

@@ -1,15 +1,5 @@
-import type { ExecutionProgress, Outcome, StepStatus } from './progress.ts';
-
-/** Formats a duration the way people read it: 0.4s, 42s, 3m 05s, 1h 02m. */
-export function formatDuration(ms: number | undefined): string {
-  if (ms === undefined) return '-';
-  if (ms < 1000) return `${(ms / 1000).toFixed(1)}s`;
-  const seconds = Math.round(ms / 1000);
-  if (seconds < 60) return `${seconds}s`;
-  const minutes = Math.floor(seconds / 60);
-  if (minutes < 60) return `${minutes}m ${String(seconds % 60).padStart(2, '0')}s`;
-  return `${Math.floor(minutes / 60)}h ${String(minutes % 60).padStart(2, '0')}m`;
-}
+import { formatDuration, outcomeLabel } from '#execution/labels.ts';
+import type { ExecutionProgress, StepStatus } from '#execution/progress.ts';
 
 /** ISO-8601 in UTC without milliseconds: stable and sortable. */
 export function formatTime(epochMs: number | undefined): string {
@@ -45,21 +35,6 @@ const STATUS_MARK: Record<StepStatus, string> = {
   running: '▶',
   interrupted: '■',
 };
-
-const OUTCOME_LABEL: Record<Outcome, string> = {
-  running: 'RUNNING',
-  succeeded: 'SUCCEEDED',
-  failed: 'FAILED',
-  'rolled-back': 'ROLLED BACK (failed; service back on the last known-good revision)',
-  'failure-dirty': 'FAILURE DIRTY (rollback failed: the service needs a person now)',
-  'timed-out': 'TIMED OUT',
-  aborted: 'ABORTED',
-};
-
-/** Human label for an outcome, used by `status`, `history` and notifications. */
-export function outcomeLabel(outcome: Outcome): string {
-  return OUTCOME_LABEL[outcome];
-}
 
 /** Header facts shown above the step table. */
 export interface ProgressHeader {

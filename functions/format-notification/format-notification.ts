@@ -1,10 +1,10 @@
 import { GetExecutionHistoryCommand, type HistoryEvent, type SFNClient } from '@aws-sdk/client-sfn';
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
-import type { ExecutionProgress } from '../../cli/render/progress.ts';
-import { summarize } from '../../cli/render/progress.ts';
-import { describeSource, describeStarter } from '../../cli/render/source.ts';
-import { fromSfnHistory } from '../../cli/render/step-events.ts';
-import { formatDuration, outcomeLabel } from '../../cli/render/text.ts';
+import { formatDuration, outcomeLabel } from '#execution/labels.ts';
+import type { ExecutionProgress } from '#execution/progress.ts';
+import { summarize } from '#execution/progress.ts';
+import { describeSource, describeStarter } from '#execution/source.ts';
+import { fromSfnHistory } from '#execution/step-events.ts';
 import type { ExecutionStatusChange } from './schema.ts';
 
 /** A notice ready for SNS: the subject is capped at SNS's 100 characters. */

@@ -4,13 +4,13 @@ import type { LockItem } from '#commons/lock.ts';
 import type { ReleaseTarget } from '#commons/release.ts';
 import type { LocalConfig } from '../config.ts';
 import type { DatabaseHandle } from '../database.ts';
+import type { ImageFault } from '../image-faults.ts';
 import type { LoadBalancer } from '../load-balancer.ts';
 import type { RegistryHandle } from '../registry.ts';
 import type { RunnerEvent } from '../runner.ts';
+import { LocalService, type ServiceEvent } from '../scheduler.ts';
 import { FileTable } from '../table.ts';
 import { TaskDefinitionStore } from '../task-definitions.ts';
-import type { ImageFault } from './build-image.ts';
-import { LocalService, type ServiceEvent } from './service.ts';
 
 /** A ledger record as stored locally: the shared record plus the sparse known-good fields. */
 export type LocalLedgerRecord = LedgerRecord & {

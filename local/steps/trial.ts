@@ -6,6 +6,7 @@ import {
 import { checkTrialSchema } from '#functions/check-trial/schema.ts';
 import { httpGet } from '#functions/verify-application/verify-application.ts';
 import type { Json } from '../runner.ts';
+import { STARTING_CPU_SHARES } from '../scheduler.ts';
 import {
   type LocalTask,
   listTasks,
@@ -21,7 +22,6 @@ import {
   runTaskParametersSchema,
   stopTaskParametersSchema,
 } from './ecs-parameters.ts';
-import { STARTING_CPU_SHARES } from './service.ts';
 
 /** Role label of the trial task: one task of a new revision, never in the load balancer. */
 export const TRIAL_TASK_ROLE = 'trial';

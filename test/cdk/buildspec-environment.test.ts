@@ -5,7 +5,7 @@ import type { StateMachineDefinition } from 'aws-local-stepfunctions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { type CfnTemplate, definitionFromTemplate } from '#local/template.ts';
-import { buildApp } from '../statemachine/synthesized.ts';
+import { buildApp } from '#testkit/synthesized.ts';
 
 // Ties the buildspec to the two things that give a build its environment: the synthesized
 // CodeBuild project and the release ASL's EnvironmentVariablesOverride. A variable the

@@ -1,7 +1,7 @@
 import { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { CfnTemplate } from '#local/template.ts';
-import { buildApp } from '../statemachine/synthesized.ts';
+import { buildApp } from '#testkit/synthesized.ts';
 import {
   emittedMetrics,
   metricKey,

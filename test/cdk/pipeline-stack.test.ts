@@ -4,8 +4,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '#stack/config.ts';
 import { METRICS_NAMESPACE } from '#stack/constructs/dashboard.ts';
 import { placeholdersOf } from '#stack/constructs/release-state-machine.ts';
+import { buildApp, pipelineTemplate } from '#testkit/synthesized.ts';
 import { STACK_OUTPUTS } from '../../cli/aws.ts';
-import { buildApp, pipelineTemplate } from '../statemachine/synthesized.ts';
 
 type Statement = {
   Effect: string;

@@ -1,7 +1,7 @@
 import { Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { buildApp, pipelineTemplate } from '../statemachine/synthesized.ts';
+import { buildApp, pipelineTemplate } from '#testkit/synthesized.ts';
 
 type Statement = {
   Effect: string;

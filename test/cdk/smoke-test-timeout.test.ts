@@ -2,7 +2,7 @@ import type { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { SMOKE_TIMING, smokeTestBudgetMs } from '#commons/smoke.ts';
 import { smokeTestSchema } from '#functions/smoke-test/schema.ts';
-import { pipelineTemplate } from '../statemachine/synthesized.ts';
+import { pipelineTemplate } from '#testkit/synthesized.ts';
 
 let template: Template;
 beforeAll(() => {

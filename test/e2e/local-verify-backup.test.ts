@@ -13,8 +13,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bootstrapService } from '#local/bootstrap.ts';
 import type { LocalConfig } from '#local/config.ts';
 import type { SnapshotMetadata } from '#local/database.ts';
-import { releaseDefinition, runLocalRelease } from '#local/release.ts';
+import { runLocalRelease } from '#local/release.ts';
 import { down, type StackHandle, up } from '#local/stack.ts';
+import { releaseDefinition } from '#local/synth.ts';
 import { TaskDefinitionStore } from '#local/task-definitions.ts';
 import {
   type VerifyBackupSummary,

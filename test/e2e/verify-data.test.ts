@@ -9,13 +9,13 @@ import { connectDatabase } from '#commons/verify-data-sql.ts';
 import { DataVerificationError, ScratchUnreachableError } from '#commons/verify-errors.ts';
 import { collectManifest } from '#commons/verify-manifest.ts';
 import { verifyData } from '#functions/verify-data/verify-data.ts';
+import { SMALL_SITE, seedWordPress } from '#testkit/wordpress-content.ts';
 import {
   connectFixture,
   copySchema,
   type FixtureServer,
   startFixtureServer,
 } from './fixtures/verify/mariadb.ts';
-import { SMALL_SITE, seedWordPress } from './fixtures/verify/wordpress-content.ts';
 
 const SNAPSHOT = 'stepdeploy-e2e-snapshot-1';
 const settings = { tablePrefix: 'wp_', rowCountTolerance: 0.1 };

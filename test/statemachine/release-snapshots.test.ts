@@ -1,8 +1,8 @@
 import type { StateMachineDefinition } from 'aws-local-stepfunctions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { allStates, type Json, runLocal } from '#local/runner.ts';
-import { inputs, SimulatedAws, SnapshotProofs } from './simulated-aws.ts';
-import { releaseDefinitionFromAssembly } from './synthesized.ts';
+import { inputs, SimulatedAws, SnapshotProofs } from '#testkit/simulated-aws.ts';
+import { releaseDefinitionFromAssembly } from '#testkit/synthesized.ts';
 
 let definition: StateMachineDefinition;
 beforeAll(() => {

@@ -14,8 +14,8 @@ import {
   SECRET_VALUE,
   SimulatedAws,
   SnapshotProofs,
-} from './simulated-aws.ts';
-import { buildApp, releaseDefinitionFromAssembly } from './synthesized.ts';
+} from '#testkit/simulated-aws.ts';
+import { buildApp, releaseDefinitionFromAssembly } from '#testkit/synthesized.ts';
 
 /** The release ASL as deployed with `-c releaseVerifyBackup=<mode>`. */
 function definitionWithVerifyBackup(mode: 'warn' | 'block'): StateMachineDefinition {

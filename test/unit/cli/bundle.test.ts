@@ -28,7 +28,15 @@ const RESOLVED = join(COPY, 'resolved.txt');
 afterAll(() => rmSync(COPY, { recursive: true, force: true }));
 
 beforeAll(async () => {
-  for (const path of ['bin', 'cli', 'local', 'functions', 'package.json', 'tsconfig.json'])
+  for (const path of [
+    'bin',
+    'cli',
+    'execution',
+    'local',
+    'functions',
+    'package.json',
+    'tsconfig.json',
+  ])
     cpSync(join(ROOT, path), join(COPY, path), { recursive: true });
   symlinkSync(join(ROOT, 'node_modules'), join(COPY, 'node_modules'));
   // Records every module specifier the process resolves, to see what a command loads.

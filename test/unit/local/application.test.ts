@@ -10,8 +10,8 @@ import {
 } from '#local/application.ts';
 import { adminPasswordFileOf, initialTaskDefinition, siteSecretPaths } from '#local/bootstrap.ts';
 import { fargateProblems } from '#local/fargate.ts';
-import { releaseDesiredCount } from '#local/release.ts';
-import { releaseDefinitionFromAssembly } from '../../statemachine/synthesized.ts';
+import { releaseDesiredCount } from '#local/synth.ts';
+import { releaseDefinitionFromAssembly } from '#testkit/synthesized.ts';
 import { smallApplication, synthesizedApplication } from './fixtures/application.ts';
 
 const LOCAL = {

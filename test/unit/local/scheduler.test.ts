@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { failedTaskReason } from '#local/steps/service.ts';
+import { failedTaskReason } from '#local/scheduler.ts';
 
 const NOW = Date.parse('2026-01-01T10:00:00.000Z');
 const T0 = new Date(NOW - 60_000).toISOString();

@@ -1,8 +1,8 @@
 import type { TaskDefinition } from '@aws-sdk/client-ecs';
 import { describe, expect, it } from 'vitest';
+import type { ExecutionProgress } from '#execution/progress.ts';
 import { summarizeVerification, verifyExecutionName } from '#local/verify-backup.ts';
 import { manifestFromMetadata, siteHost, verificationTaskConfig } from '#local/verify-restore.ts';
-import type { ExecutionProgress } from '../../../cli/render/progress.ts';
 
 const progress: ExecutionProgress = {
   status: 'FAILED',

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { summarize } from '../../../cli/render/progress.ts';
-import { fromLocalEvent, fromSfnHistory, type StepEvent } from '../../../cli/render/step-events.ts';
-import { formatDuration } from '../../../cli/render/text.ts';
-import { HistoryBuilder, rolledBackRelease, T0 } from './fixtures.ts';
+import { formatDuration } from '#execution/labels.ts';
+import { summarize } from '#execution/progress.ts';
+import { fromLocalEvent, fromSfnHistory, type StepEvent } from '#execution/step-events.ts';
+import { HistoryBuilder, rolledBackRelease, T0 } from '../cli/fixtures.ts';
 
 describe('formatDuration', () => {
   it.each([

@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto';
 import type { Deployment, Task, TaskDefinition } from '@aws-sdk/client-ecs';
 import type { TargetHealthDescription } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { defaultFailedTaskThreshold } from '#commons/health.ts';
-import type { LoadBalancer } from '../load-balancer.ts';
-import { type ServiceRecord, serviceTable, type TaskDefinitionStore } from '../task-definitions.ts';
+import type { LoadBalancer } from './load-balancer.ts';
+import { type ServiceRecord, serviceTable, type TaskDefinitionStore } from './task-definitions.ts';
 import {
   type LocalTask,
   listTasks,
@@ -13,7 +13,7 @@ import {
   runTask,
   stopTask,
   toEcsTask,
-} from '../tasks.ts';
+} from './tasks.ts';
 
 /** One deployment of the local service, shaped after ECS `Deployment`. */
 export interface LocalDeployment extends Record<string, unknown> {
