@@ -51,6 +51,22 @@ const statements = (): Array<{ policy: string; statement: Statement }> =>
   );
 const list = <T>(value: T | T[]): T[] => (Array.isArray(value) ? value : [value]);
 
+/** The ECS statements of a function's policies: exactly ListTasks and StopTask, in our cluster. */
+function expectTaskStopperGrants(policyPrefix: string) {
+  const ecs = statements()
+    .filter(({ policy }) => policy.startsWith(policyPrefix))
+    .map(({ statement }) => statement)
+    .filter((statement) => list(statement.Action).some((a) => a.startsWith('ecs:')));
+  expect(ecs.flatMap((statement) => list(statement.Action)).sort()).toEqual([
+    'ecs:ListTasks',
+    'ecs:StopTask',
+  ]);
+  for (const statement of ecs)
+    expect(statement).toMatchObject({
+      Condition: { ArnEquals: { 'ecs:cluster': expect.anything() } },
+    });
+}
+
 describe('PipelineStack', () => {
   it('uses "*" resources only for actions that cannot be scoped', () => {
     // Prepare
@@ -437,43 +453,19 @@ describe('PipelineStack', () => {
       }),
     ]);
     // ...and stops the trial task it left, in our cluster only: ListTasks and StopTask, no more.
-    const ecs = grants
-      .map(({ statement }) => statement)
-      .filter((statement) => list(statement.Action).some((a) => a.startsWith('ecs:')));
-    expect(ecs.flatMap((statement) => list(statement.Action)).sort()).toEqual([
-      'ecs:ListTasks',
-      'ecs:StopTask',
-    ]);
-    for (const statement of ecs)
-      expect(statement).toMatchObject({
-        Condition: { ArnEquals: { 'ecs:cluster': expect.anything() } },
-      });
+    expectTaskStopperGrants('AbandonedLocks');
     expect(functions[freer as string]?.Properties.Environment.Variables.CLUSTER_ARN).toBeDefined();
   });
 
   it('lets ReleaseLock stop a trial task its release left, in our cluster only', () => {
     // Prepare
-    const ecsActions = (policyPrefix: string) =>
-      statements()
-        .filter(({ policy }) => policy.startsWith(policyPrefix))
-        .map(({ statement }) => statement)
-        .filter((statement) => list(statement.Action).some((a) => a.startsWith('ecs:')));
     const [releaseLock] = Object.entries(
       template.findResources('AWS::Lambda::Function', {
         Properties: { Description: Match.stringLikeRegexp('^Free the release lock this release') },
       }),
     );
-    // Act
-    const ecs = ecsActions('ReleaseLock');
-    // Assess
-    expect(ecs.flatMap((statement) => list(statement.Action)).sort()).toEqual([
-      'ecs:ListTasks',
-      'ecs:StopTask',
-    ]);
-    for (const statement of ecs)
-      expect(statement).toMatchObject({
-        Condition: { ArnEquals: { 'ecs:cluster': expect.anything() } },
-      });
+    // Act / Assess
+    expectTaskStopperGrants('ReleaseLock');
     expect(releaseLock?.[1].Properties.Environment.Variables).toMatchObject({
       CLUSTER_ARN: expect.anything(),
       LOCK_TABLE_NAME: expect.anything(),
