@@ -26,11 +26,13 @@ import { type CapacityResult, measureCapacity } from './lib/capacity.ts';
 import {
   cli,
   FAULT_SCENARIOS,
+  type FaultAtRest,
   type FaultRun,
   type FaultScenario,
   type FaultStack,
   faultStack,
   replacementMs,
+  restartDatabaseAtRest,
   rolloutWindow,
   runFaultScenario,
   SCENARIO_SPECS,
@@ -60,6 +62,11 @@ export interface FaultsOutput {
   readonly ratePerSecond: number | null;
   /** The site at rest at the scenario rate: the p99 yardstick. */
   readonly rest: LoadResult | null;
+  /**
+   * The db-restart scenario's MariaDB restart at the same rate with no release: the latency the
+   * fault itself causes, the fair yardstick of that scenario's p99 (absent when not planned).
+   */
+  readonly databaseRestartAtRest?: FaultAtRest | null;
   readonly runs: readonly FaultRun[];
   readonly errors: readonly { readonly scenario: string; readonly reason: string }[];
   readonly setupError?: string;
@@ -105,6 +112,7 @@ export async function runFaults(opts: FaultsOptions = {}): Promise<FaultsOutput>
   let capacity: CapacityResult | null = null;
   let rate: number | null = null;
   let rest: LoadResult | null = null;
+  let databaseRestartAtRest: FaultAtRest | null = null;
   try {
     log(`local stack ${service}: site ${stack.siteUrl}, state ${stack.home}`);
     const up = await cli(stack, ['up', '--json']);
@@ -143,6 +151,17 @@ export async function runFaults(opts: FaultsOptions = {}): Promise<FaultsOutput>
     log(
       `at rest at ${rate} req/s: ${rest.failed}/${rest.sent} failed, p99 ${Math.round(latencySummary(rest)?.p99 ?? Number.NaN)} ms`,
     );
+    if (scenarios.includes('db-restart')) {
+      try {
+        const atRest = await restartDatabaseAtRest(stack, { ratePerSecond: rate });
+        databaseRestartAtRest = atRest;
+        log(
+          `MariaDB restarted at rest at ${rate} req/s: ${atRest.load.failed}/${atRest.load.sent} failed, p99 ${Math.round(latencySummary(atRest.load)?.p99 ?? Number.NaN)} ms, database back after ${atRest.databaseBackMs ?? 'never'} ms`,
+        );
+      } catch (error) {
+        errors.push({ scenario: 'MariaDB restarted at rest', reason: describe(error) });
+      }
+    }
     for (const scenario of scenarios) {
       try {
         runs.push(
@@ -156,7 +175,16 @@ export async function runFaults(opts: FaultsOptions = {}): Promise<FaultsOutput>
         log(`  ${scenario} failed to run: ${describe(error)}`);
       }
     }
-    return { service, fraction, capacity, ratePerSecond: rate, rest, runs, errors };
+    return {
+      service,
+      fraction,
+      capacity,
+      ratePerSecond: rate,
+      rest,
+      databaseRestartAtRest,
+      runs,
+      errors,
+    };
   } catch (error) {
     return {
       service,
@@ -164,6 +192,7 @@ export async function runFaults(opts: FaultsOptions = {}): Promise<FaultsOutput>
       capacity,
       ratePerSecond: rate,
       rest,
+      databaseRestartAtRest,
       runs,
       errors,
       setupError: describe(error),
@@ -257,7 +286,7 @@ export function sectionFromFaults(out: FaultsOutput): SectionResult {
     `A local stack of its own (\`stepdeploy local up\`, own service and ports on 127.0.0.1, a temporary STEPDEPLOY_HOME), driven through the real command line (\`stepdeploy local release|rollback --json\`).`,
     `Capacity at rest: open-loop GET / through HAProxy at a fixed rate for ${cap ? cap.trialMs / 1000 : 20} s per trial (a ${cap ? cap.settleMs / 1000 : 3} s settle between trials), doubling from 4 req/s until a trial fails, then bisecting to within 10 %, the search bounded to 4 min; a trial passes with zero failed requests (only a 200 ending in </html> counts as served; a 5 s timeout, a 5xx or a refused connection fails it) and p99 < ${cap?.limits.p99BelowMs ?? 500} ms.`,
     `Each scenario then runs with the same open-loop load at ${rateText} from before the command starts until a second after it ends; p99 at rest is the same load for 30 s with no release.`,
-    `Faults are injected when the system shows the moment, never after a fixed sleep: a new task is killed (\`docker kill\`) as soon as a container of the new revision runs; a known-good task is killed as soon as the first new task runs; MariaDB is restarted (\`docker restart\`) once the execution entered CheckHealth and a new task runs.`,
+    `Faults are injected when the system shows the moment, never after a fixed sleep: a new task is killed (\`docker kill\`) as soon as a container of the new revision runs; a known-good task is killed as soon as the first new task runs; MariaDB is restarted (\`docker restart\`) once the execution entered CheckHealth and a new task runs. The same MariaDB restart is also made with no release, 10 s into 30 s of the scenario load: its p99 is what the fault itself costs, the yardstick that says what the release adds to it.`,
     `End state: the service record's revision, its running tasks and the servers registered in HAProxy (runtime API, \`show servers state\`) with their target health; the target holds when the servers are exactly the running tasks of that revision (names and ports), all healthy, and no task of another revision runs.`,
   ].join(' ');
   if (out.setupError && out.runs.length === 0)
@@ -339,6 +368,31 @@ export function sectionFromFaults(out: FaultsOutput): SectionResult {
       );
   }
 
+  const faultAtRest = out.databaseRestartAtRest;
+  const faultAtRestLat = faultAtRest ? latencySummary(faultAtRest.load) : undefined;
+  if (faultAtRest && rate !== null) {
+    figures.push(
+      figure({
+        name: `MariaDB restarted at rest at ${rate} req/s (no release): failed requests`,
+        value: faultAtRest.load.failed,
+        unit: 'requests',
+        yardstick: { name: 'requests sent', value: faultAtRest.load.sent, unit: 'requests' },
+        target: zero,
+        note: 'the db-restart fault alone: the site waits the restart out (wp-content/db.php)',
+      }),
+    );
+    if (faultAtRestLat)
+      figures.push(
+        figure({
+          name: `MariaDB restarted at rest at ${rate} req/s (no release): p99`,
+          value: faultAtRestLat.p99,
+          unit: 'ms',
+          ...(restYard ? { yardstick: restYard } : {}),
+          note: `the fault's own cost, no target: MariaDB answered again ${ms(faultAtRest.databaseBackMs)} after \`docker restart\` (which took ${ms(faultAtRest.injection.tookMs)}); p50 ${ms(faultAtRestLat.p50)}, max ${ms(faultAtRestLat.max)}, ${faultAtRestLat.n} requests`,
+        }),
+      );
+  }
+
   const good = out.runs.find((r) => r.scenario === 'good');
   const goodMs = good ? good.endedAt - good.startedAt : undefined;
   const rows: string[][] = [];
@@ -383,6 +437,25 @@ export function sectionFromFaults(out: FaultsOutput): SectionResult {
           })
         : notMeasured(`${L}: p99 during the release`, 'ms', 'no request completed', p99Target),
     );
+    if (run.scenario === 'db-restart' && lat.release && faultAtRestLat)
+      figures.push(
+        figure({
+          name: `${L}: p99 during the release against the same restart with no release`,
+          value: lat.release.p99,
+          unit: 'ms',
+          yardstick: {
+            name: `p99 of the MariaDB restart at rest at ${rate} req/s (no release)`,
+            value: faultAtRestLat.p99,
+            unit: 'ms',
+          },
+          target: {
+            on: 'ratio',
+            max: P99_RATIO_MAX,
+            text: `≤ ${P99_RATIO_MAX}× p99 of the same fault with no release`,
+          },
+          note: 'the 3× rule with the fault on both sides: what the release adds to the restart, not the restart itself',
+        }),
+      );
     figures.push(
       figure({
         name: `${L}: end state (service and load balancer)`,

@@ -784,3 +784,74 @@ export function replacementMs(
       .find((e) => e.at >= at);
   return replaced ? replaced.at - at : undefined;
 }
+
+/** The db-restart scenario's fault with no release running: what the restart alone costs. */
+export interface FaultAtRest {
+  readonly load: LoadResult;
+  readonly injection: Injection;
+  /** From the restart command to MariaDB answering a ping again, ms (null: never within the load). */
+  readonly databaseBackMs: number | null;
+}
+
+/** Options of {@link restartDatabaseAtRest}. */
+export interface FaultAtRestOptions {
+  readonly ratePerSecond: number;
+  /** Seconds of load in all (default 30). */
+  readonly seconds?: number;
+  /** When, in the load, the restart starts (default 10 s: a settled site before it). */
+  readonly restartAfterMs?: number;
+}
+
+/**
+ * Restarts MariaDB (`docker restart`, as the db-restart scenario does) under the scenario's
+ * load with no execution running, so the latency the restart itself causes is measured in the
+ * same run as the scenario it is the yardstick of. There is no system moment to wait for here,
+ * so the restart comes after a fixed settle; the load then runs on until its end, and the
+ * server is pinged until it answers, so the next scenario starts on a serving database.
+ */
+export async function restartDatabaseAtRest(
+  stack: FaultStack,
+  opts: FaultAtRestOptions,
+): Promise<FaultAtRest> {
+  const seconds = opts.seconds ?? 30;
+  const load = startLoad({
+    url: stack.siteUrl,
+    ratePerSecond: opts.ratePerSecond,
+    maxRequests: Math.ceil(opts.ratePerSecond * seconds),
+    maxMs: seconds * 1000,
+    strict: true,
+  });
+  await sleep(opts.restartAfterMs ?? 10_000);
+  const at = Date.now();
+  const tookMs = await dockerAction(['restart', stack.databaseContainer]);
+  let databaseBackMs: number | null = null;
+  const pingUntil = at + seconds * 1000;
+  while (Date.now() < pingUntil) {
+    const answered = await execFileP('docker', [
+      'exec',
+      stack.databaseContainer,
+      'mariadb-admin',
+      'ping',
+      '--silent',
+    ]).then(
+      () => true,
+      () => false,
+    );
+    if (answered) {
+      databaseBackMs = Date.now() - at;
+      break;
+    }
+    await sleep(100);
+  }
+  return {
+    load: await load.finished(),
+    injection: {
+      kind: 'restart-database',
+      target: stack.databaseContainer,
+      at,
+      tookMs,
+      trigger: `${Math.round((opts.restartAfterMs ?? 10_000) / 1000)} s into a load with no release`,
+    },
+    databaseBackMs,
+  };
+}

@@ -426,6 +426,49 @@ describe('sectionFromFaults', () => {
     expect(md).toContain('SUCCEEDED / DIRTY ❌');
   });
 
+  it('judges the db-restart p99 against the same restart with no release as well as at rest', () => {
+    // Prepare: at rest p99 50 ms; the restart alone p99 1000 ms; during the release 1500 ms
+    const flat = (ms: number) =>
+      load({ samples: Array.from({ length: 100 }, (_, i) => ({ at: i, ms, ok: true })) });
+    const faultRun = run({
+      scenario: 'db-restart',
+      label: 'MariaDB restarted during the health gate',
+      load: flat(1500),
+    });
+    // Act
+    const section = sectionFromFaults({
+      service: 's',
+      fraction: 0.5,
+      capacity,
+      ratePerSecond: 6,
+      rest: flat(50),
+      databaseRestartAtRest: {
+        load: flat(1000),
+        injection: { kind: 'restart-database', target: 'db', at: 10, tookMs: 900, trigger: 't' },
+        databaseBackMs: 3200,
+      },
+      runs: [faultRun],
+      errors: [],
+    });
+    const byName = (n: string) => section.figures.find((f) => f.name.startsWith(n));
+    // Assess: 30× rest fails the plain rule; 1.5× the fault alone meets the fair one
+    expect(byName('MariaDB restarted at rest at 6 req/s (no release): p99')).toMatchObject({
+      value: 1000,
+      ratio: 20,
+      met: null,
+    });
+    expect(byName('MariaDB restarted at rest at 6 req/s (no release): failed')?.met).toBe(true);
+    expect(
+      byName('MariaDB restarted during the health gate: p99 during the release'),
+    ).toMatchObject({ ratio: 30, met: false });
+    expect(
+      byName('MariaDB restarted during the health gate: p99 during the release against'),
+    ).toMatchObject({ ratio: 1.5, met: true, yardstick: { value: 1000 } });
+    expect(byName('MariaDB restarted at rest at 6 req/s (no release): p99')?.note).toContain(
+      'answered again 3200 ms after',
+    );
+  });
+
   it('is not measured, with the reason, when the stack never came up', () => {
     // Prepare / Act
     const section = sectionFromFaults({
