@@ -458,7 +458,7 @@ export interface FaultRunOptions {
   readonly unchangedSource?: boolean;
   /** Per-request timeout of the load (default 10 s). */
   readonly timeoutMs?: number;
-  /** Requests of the load waiting at most; one due beyond it fails unsent (default 4 × rate). */
+  /** Requests of the load waiting at most; one due beyond it fails unsent (default 4 × rate, at least 4). */
   readonly maxInFlight?: number;
   readonly log?: (line: string) => void;
 }

@@ -16,7 +16,7 @@ export interface LoadSettings {
    */
   readonly strict?: boolean;
   /**
-   * Requests in flight at most (default 4 × rate); a request due while the cap is reached is
+   * Requests in flight at most (default 4 × rate, at least 4); a request due while the cap is reached is
    * not sent and counts as failed, so a stalled service is not buried under piled-up requests.
    */
   readonly maxInFlight?: number;
@@ -108,6 +108,15 @@ export function servedOk(status: number): boolean {
   return status >= 200 && status < 500;
 }
 
+/**
+ * Requests in flight at most when the caller sets no cap: 4 s of the schedule, and at least 4,
+ * since below 1 req/s a cap of 4 × rate is 1 and one slow answer would be counted as the next
+ * visitor's failure. Pure.
+ */
+export function defaultMaxInFlight(ratePerSecond: number): number {
+  return Math.max(4, Math.ceil(4 * ratePerSecond));
+}
+
 /** A running load; `stop()` stops sending, waits for requests in flight and returns the tally. */
 export interface RunningLoad {
   stop(): Promise<LoadResult>;
@@ -122,7 +131,7 @@ export interface RunningLoad {
 export function startLoad(settings: LoadSettings): RunningLoad {
   checkSettings(settings);
   const period = 1000 / settings.ratePerSecond;
-  const maxInFlight = settings.maxInFlight ?? Math.max(1, Math.ceil(4 * settings.ratePerSecond));
+  const maxInFlight = settings.maxInFlight ?? defaultMaxInFlight(settings.ratePerSecond);
   const startedAt = Date.now();
   const t0 = nowMs();
   const inFlight = new Set<Promise<void>>();

@@ -1,7 +1,13 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assertLoopback, checkSettings, servedOk, startLoad } from '../../../bench/lib/load.ts';
+import {
+  assertLoopback,
+  checkSettings,
+  defaultMaxInFlight,
+  servedOk,
+  startLoad,
+} from '../../../bench/lib/load.ts';
 
 describe('assertLoopback', () => {
   it.each(['http://127.0.0.1:8080/', 'http://localhost:18880/x'])('accepts %s', (url) => {
@@ -26,6 +32,18 @@ describe('checkSettings', () => {
   ])('refuses an unbounded load ($error)', ({ error, ...bounds }) => {
     // Prepare: the table row. Act / Assess
     expect(() => checkSettings({ url: 'http://127.0.0.1:1/', ...bounds })).toThrow(error);
+  });
+});
+
+describe('defaultMaxInFlight', () => {
+  it.each([
+    { rate: 0.25, cap: 4 },
+    { rate: 1, cap: 4 },
+    { rate: 3, cap: 12 },
+    { rate: 2.6, cap: 11 },
+  ])('allows $cap requests in flight at $rate req/s', ({ rate, cap }) => {
+    // Prepare: the table row. Act / Assess
+    expect(defaultMaxInFlight(rate)).toBe(cap);
   });
 });
 
