@@ -291,15 +291,22 @@ export async function inspectImage(ref: string): Promise<ImageInspect | undefine
   }
 }
 
-/** Whether an image reference exists locally. */
-export async function imageExists(ref: string): Promise<boolean> {
+/**
+ * The ID of a local image (`docker image inspect`), or undefined when the engine has none by
+ * that reference (or cannot be asked): the one "does this image exist" check of local mode.
+ */
+export async function imageId(ref: string): Promise<string | undefined> {
   try {
-    await docker(['image', 'inspect', '--format', '{{.Id}}', ref]);
-    return true;
+    return (await docker(['image', 'inspect', '--format', '{{.Id}}', ref])).trim() || undefined;
   } catch (err) {
-    if (err instanceof DockerError) return false;
+    if (err instanceof DockerError) return undefined;
     throw err;
   }
+}
+
+/** Whether an image reference exists locally. */
+export async function imageExists(ref: string): Promise<boolean> {
+  return (await imageId(ref)) !== undefined;
 }
 
 async function listFiles(dir: string): Promise<string[]> {

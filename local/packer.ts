@@ -1,9 +1,11 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtemp, open, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { imageId } from './docker.ts';
+import { withFileLock } from './lock.ts';
 import { DEFAULT_SITE_DIR, readSiteSource, SiteSourceError } from './site-source.ts';
 
 /** The repository root (this file lives in <root>/local/). */
@@ -165,15 +167,6 @@ export function ansibleFailure(lines: readonly string[]): string | undefined {
   return undefined;
 }
 
-async function imageId(ref: string): Promise<string | undefined> {
-  try {
-    const { stdout } = await run('inspect', 'docker', ['image', 'inspect', '-f', '{{.Id}}', ref]);
-    return stdout.trim() || undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 async function listFiles(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { withFileTypes: true, recursive: true });
   return (
@@ -231,35 +224,15 @@ function defaultTag(sourceRevision: string, appKey: string): string {
 /**
  * Runs `fn` holding a lock file in the temp directory, so that concurrent builds on this
  * machine build a given base stage once instead of racing to tag two different images.
- * A lock whose owner process is gone is taken over.
+ * A lock whose owner process is gone is taken over; a live one is waited for however long
+ * its build takes.
  */
-async function withLock<T>(name: string, fn: () => Promise<T>): Promise<T> {
-  const path = join(tmpdir(), `stepdeploy-${name}.lock`);
-  for (;;) {
-    try {
-      const handle = await open(path, 'wx');
-      await handle.writeFile(String(process.pid));
-      await handle.close();
-      break;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      const owner = Number(await readFile(path, 'utf8').catch(() => ''));
-      let alive = false;
-      try {
-        if (owner > 0) process.kill(owner, 0);
-        alive = owner > 0;
-      } catch {
-        alive = false;
-      }
-      if (!alive) await rm(path, { force: true });
-      else await new Promise((r) => setTimeout(r, 500));
-    }
-  }
-  try {
-    return await fn();
-  } finally {
-    await rm(path, { force: true });
-  }
+function withLock<T>(name: string, fn: () => Promise<T>): Promise<T> {
+  return withFileLock(join(tmpdir(), `stepdeploy-${name}.lock`), fn, {
+    timeoutMs: Number.POSITIVE_INFINITY,
+    staleMs: Number.POSITIVE_INFINITY,
+    pollMs: 500,
+  });
 }
 
 /** Reads the digest the registry gave the pushed tag (Packer 1.6.6's manifest lacks it). */
