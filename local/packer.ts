@@ -1,9 +1,9 @@
 import { spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join, relative, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { filesUnder, hashFiles } from './content-hash.ts';
 import { imageId } from './docker.ts';
 import { withFileLock } from './lock.ts';
 import { DEFAULT_SITE_DIR, readSiteSource, SiteSourceError } from './site-source.ts';
@@ -167,17 +167,6 @@ export function ansibleFailure(lines: readonly string[]): string | undefined {
   return undefined;
 }
 
-async function listFiles(dir: string): Promise<string[]> {
-  const entries = await readdir(dir, { withFileTypes: true, recursive: true });
-  return (
-    entries
-      // Tool caches (.cache/, __pycache__) are not inputs.
-      .filter((e) => e.isFile() && !/(^|\/)(\.cache|__pycache__)(\/|$)/.test(e.parentPath))
-      .map((e) => join(e.parentPath, e.name))
-      .sort()
-  );
-}
-
 /** Key of the app stage: the base stage it sits on and every input of the app tasks. */
 async function appStageKey(
   baseStageId: string,
@@ -185,19 +174,14 @@ async function appStageKey(
   extraVars: Record<string, string>,
   siteHash: string,
 ): Promise<string> {
-  const hash = createHash('sha256');
-  hash.update(`base ${baseStageId}\nrevision ${sourceRevision}\nsite ${siteHash}\n`);
-  hash.update(`vars ${JSON.stringify(Object.entries(extraVars).sort())}\n`);
+  const seed = `base ${baseStageId}\nrevision ${sourceRevision}\nsite ${siteHash}\nvars ${JSON.stringify(Object.entries(extraVars).sort())}\n`;
   const files = [
-    ...(await listFiles(ANSIBLE_DIR)),
+    // Tool caches (.cache/, __pycache__) are not inputs.
+    ...(await filesUnder(ANSIBLE_DIR, /(^|\/)(\.cache|__pycache__)(\/|$)/)),
     join(PACKER_DIR, 'wordpress.pkr.hcl'),
     join(PACKER_DIR, 'variables.pkr.hcl'),
   ];
-  for (const file of files) {
-    hash.update(`file ${relative(ROOT, file)}\n`);
-    hash.update(await readFile(file));
-  }
-  return hash.digest('hex').slice(0, 16);
+  return (await hashFiles(ROOT, files, seed)).slice(0, 16);
 }
 
 function validate(req: ImageBuildRequest): void {
