@@ -3,6 +3,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { type BuildPhaseEvent, BuildPhaseTracker } from './build-phases.ts';
 import { filesUnder, hashFiles } from './content-hash.ts';
 import { imageId } from './docker.ts';
 import { withFileLock } from './lock.ts';
@@ -40,6 +41,8 @@ export interface ImageBuildRequest {
   siteDir?: string;
   /** Receives every log line of Packer and Docker as it arrives. */
   onLog?: (line: string) => void;
+  /** Receives each phase (Packer step, Ansible task) as it starts and ends (local/build-phases.ts). */
+  onPhase?: (event: BuildPhaseEvent) => void;
 }
 
 /** The pushed image and how the build went. */
@@ -243,6 +246,20 @@ async function pushedDigest(registry: string, repository: string, ref: string): 
  * one (same base, role files, template, revision and extra vars) was built before.
  */
 export async function buildImage(req: ImageBuildRequest): Promise<ImageBuildResult> {
+  if (!req.onPhase) return buildStages(req);
+  const phases = new BuildPhaseTracker(req.onPhase);
+  const onLog = (line: string) => {
+    phases.feed(line);
+    req.onLog?.(line);
+  };
+  try {
+    return await buildStages({ ...req, onLog });
+  } finally {
+    phases.end();
+  }
+}
+
+async function buildStages(req: ImageBuildRequest): Promise<ImageBuildResult> {
   validate(req);
   const onLog = req.onLog;
   const extraVars = req.extraVars ?? {};

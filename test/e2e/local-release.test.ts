@@ -259,6 +259,10 @@ describe.sequential('local mode: the release state machine on the local stack', 
       // Assess
       expect(json(up)).toMatchObject({ outcome: 'up', siteUrl: SITE, install: 'not-installed' });
       expect(json(again)).toMatchObject({ outcome: 'already-up' });
+      // The bootstrap build shows its phases as a release shows its steps (stderr, even with --json).
+      expect(up.stderr).toMatch(/^▶ image app: .+ \(elapsed (?:\d+(?:\.\d)?s|\d+m \d{2}s)\)$/m);
+      expect(up.stderr).toMatch(/^✓ image app: .+ (?:\d+s|\d+m \d{2}s)$/m);
+      expect(again.stderr).not.toContain('▶ image');
       expect({ status: before.status, body: beforeBody }).toEqual({
         status: 503,
         body: 'not-installed',
