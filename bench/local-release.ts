@@ -10,6 +10,7 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { pollUntil } from '#commons/wait.ts';
 import { bootstrapService } from '#local/bootstrap.ts';
 import { loadConfig, PROJECT_ROOT } from '#local/config.ts';
 import { LOCAL_RELEASE_OPTIONS, localPollMs, runLocalRelease } from '#local/release.ts';
@@ -59,19 +60,20 @@ async function containerReadyMs(
     }),
   );
   try {
-    for (;;) {
-      try {
-        const res = await fetch(`http://127.0.0.1:${task.port}/healthz`, {
-          signal: AbortSignal.timeout(1000),
-        });
-        if (res.status === 200) return Date.now() - started;
-      } catch {
-        // not listening yet
-      }
-      if (Date.now() - started > 120_000)
-        throw new Error('probe container never answered /healthz');
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    return await pollUntil(
+      async () => {
+        try {
+          const res = await fetch(`http://127.0.0.1:${task.port}/healthz`, {
+            signal: AbortSignal.timeout(1000),
+          });
+          if (res.status === 200) return Date.now() - started;
+        } catch {
+          // not listening yet
+        }
+        return undefined;
+      },
+      { intervalMs: 50, timeoutMs: 120_000, description: 'the probe container to answer /healthz' },
+    );
   } finally {
     await removeTask(stateDir, task);
   }

@@ -7,6 +7,7 @@ import { hostname, userInfo } from 'node:os';
 import { formatDuration } from '#execution/labels.ts';
 import type { ExecutionProgress } from '#execution/progress.ts';
 import { type BootstrapResult, bootstrapService } from '#local/bootstrap.ts';
+import type { BuildPhaseEvent } from '#local/build-phases.ts';
 import { type LocalConfig, loadConfig } from '#local/config.ts';
 import { IMAGE_FAULTS, isImageFault } from '#local/image-faults.ts';
 import {
@@ -120,6 +121,35 @@ function progressDisplay(deps: CliDeps, verbose: boolean) {
   };
 }
 
+/**
+ * The phases of an image build on stderr, as a release shows its steps: each Packer step and
+ * Ansible task as it starts, with the build's elapsed time, and with its duration when it
+ * took a second or more; a heartbeat names a long phase still running.
+ */
+function buildPhaseDisplay(deps: CliDeps) {
+  const started = Date.now();
+  let running: BuildPhaseEvent['phase'] | undefined;
+  const elapsed = () => formatDuration(Date.now() - started);
+  const label = (phase: BuildPhaseEvent['phase']) => `image ${phase.stage}: ${phase.name}`;
+  const heartbeat = setInterval(() => {
+    if (running) deps.io.err(`  … ${label(running)} running (elapsed ${elapsed()})`);
+  }, 15_000);
+  heartbeat.unref();
+  return {
+    stop: () => clearInterval(heartbeat),
+    onPhase: (event: BuildPhaseEvent) => {
+      if (event.type === 'started') {
+        running = event.phase;
+        deps.io.err(`▶ ${label(event.phase)} (elapsed ${elapsed()})`);
+        return;
+      }
+      running = undefined;
+      if (event.durationMs >= 1000)
+        deps.io.err(`✓ ${label(event.phase)} ${formatDuration(event.durationMs)}`);
+    },
+  };
+}
+
 async function bringUp(
   deps: CliDeps,
   log: (line: string) => void,
@@ -128,11 +158,17 @@ async function bringUp(
   const stack = await up({ ...configOf(deps), log });
   // Like `cdk deploy`: the state machines come from the synthesized app.
   await releaseDefinition(stack.config.stateDir, log);
-  const boot = await bootstrapService(stack, {
-    log,
-    ...(verbose ? { onBuildLog: (line: string) => deps.io.err(`  | ${line}`) } : {}),
-  });
-  return { stack, boot };
+  const phases = buildPhaseDisplay(deps);
+  try {
+    const boot = await bootstrapService(stack, {
+      log,
+      onBuildPhase: phases.onPhase,
+      ...(verbose ? { onBuildLog: (line: string) => deps.io.err(`  | ${line}`) } : {}),
+    });
+    return { stack, boot };
+  } finally {
+    phases.stop();
+  }
 }
 
 function releaseJson(result: LocalReleaseResult) {

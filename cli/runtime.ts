@@ -1,4 +1,5 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
+import { sleep } from '#commons/wait.ts';
 import type { AwsContext, AwsOptions } from './aws.ts';
 import { type CliError, friendlyError } from './errors.ts';
 
@@ -32,7 +33,7 @@ export function processDeps(): CliDeps {
       isTty: Boolean(process.stdout.isTTY),
     },
     now: () => new Date(),
-    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    sleep,
     env: process.env,
     // The SDK clients load with the first AWS command, so `--help` and local mode never pay for them.
     aws: async (options) => new (await import('./aws.ts')).AwsContext(options),

@@ -8,6 +8,7 @@ import {
   type TemplateSecret,
   taskDefinitionRegistration,
 } from './application.ts';
+import type { BuildPhaseEvent } from './build-phases.ts';
 import { buildImage } from './packer.ts';
 import type { ServiceEvent } from './scheduler.ts';
 import { ensureSecret, readSecret, writeSecret } from './secrets.ts';
@@ -157,6 +158,8 @@ export interface BootstrapResult {
 export interface BootstrapOptions {
   readonly log?: (line: string) => void;
   readonly onBuildLog?: (line: string) => void;
+  /** Each phase of the bootstrap image build (Packer step, Ansible task) as it starts and ends. */
+  readonly onBuildPhase?: (event: BuildPhaseEvent) => void;
   readonly onServiceEvent?: (event: ServiceEvent) => void;
   /** Tasks the service runs (default 2). */
   readonly desiredCount?: number;
@@ -254,6 +257,7 @@ export async function bootstrapService(
       registry: stack.registry.url,
       repository: repositoryOf(config.service),
       onLog: opts.onBuildLog,
+      onPhase: opts.onBuildPhase,
     });
     log(`pushed ${built.imageUri}`);
     const td = await ctx.taskDefinitions.register(

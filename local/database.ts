@@ -3,6 +3,7 @@ import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/p
 import { join } from 'node:path';
 import mysql from 'mysql2/promise';
 import { connectDatabase, readSchema } from '#commons/verify-data-sql.ts';
+import { pollUntil } from '#commons/wait.ts';
 import { type DatabaseSchema, DEFAULT_TABLE_PREFIX } from '#commons/wordpress-schema.ts';
 import { IMAGES_DIR } from './config.ts';
 import {
@@ -95,36 +96,44 @@ export function databaseImage(): Promise<string> {
 
 async function waitReady(handle: DatabaseHandle, timeoutMs: number): Promise<void> {
   const password = await readSecret(handle.passwordFile);
-  const deadline = Date.now() + timeoutMs;
   let last: unknown;
-  while (Date.now() < deadline) {
-    const c = await inspectContainer(handle.container);
-    if (!c?.State.Running) {
-      const logs = c ? await containerLogs(handle.container, 30).catch(() => '') : '';
-      throw new DatabaseError(
-        `database container ${handle.container} is not running (${c?.State.Status ?? 'absent'}, exit ${c?.State.ExitCode}): ${logs.trim()}`,
-      );
-    }
-    try {
-      const conn = await mysql.createConnection({
-        host: handle.host,
-        port: handle.port,
-        user: handle.user,
-        password,
-        database: handle.database,
-        connectTimeout: 2000,
-      });
-      await conn.query('SELECT 1');
-      await conn.end();
-      return;
-    } catch (err) {
-      last = err;
-      await new Promise((r) => setTimeout(r, 500));
-    }
-  }
-  throw new DatabaseError(
-    `database ${handle.container} did not accept ${handle.user} on 127.0.0.1:${handle.port}: ${(last as Error)?.message}`,
-    last,
+  await pollUntil(
+    async () => {
+      const c = await inspectContainer(handle.container);
+      if (!c?.State.Running) {
+        const logs = c ? await containerLogs(handle.container, 30).catch(() => '') : '';
+        throw new DatabaseError(
+          `database container ${handle.container} is not running (${c?.State.Status ?? 'absent'}, exit ${c?.State.ExitCode}): ${logs.trim()}`,
+        );
+      }
+      try {
+        const conn = await mysql.createConnection({
+          host: handle.host,
+          port: handle.port,
+          user: handle.user,
+          password,
+          database: handle.database,
+          connectTimeout: 2000,
+        });
+        await conn.query('SELECT 1');
+        await conn.end();
+        return true;
+      } catch (err) {
+        last = err;
+        return false;
+      }
+    },
+    {
+      intervalMs: 500,
+      timeoutMs,
+      description: `database ${handle.container}`,
+      onTimeout: () => {
+        throw new DatabaseError(
+          `database ${handle.container} did not accept ${handle.user} on 127.0.0.1:${handle.port}: ${(last as Error)?.message}`,
+          last,
+        );
+      },
+    },
   );
 }
 

@@ -1,8 +1,6 @@
 import { execFile, spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { readdir, readFile, stat } from 'node:fs/promises';
-import { join, relative } from 'node:path';
+import { filesUnder, hashFiles } from './content-hash.ts';
 
 /** The labels every container and volume of ours carries (docs/contracts.md "Local mode"). */
 export const LABEL_MANAGED = 'stepdeploy.managed';
@@ -291,38 +289,27 @@ export async function inspectImage(ref: string): Promise<ImageInspect | undefine
   }
 }
 
-/** Whether an image reference exists locally. */
-export async function imageExists(ref: string): Promise<boolean> {
+/**
+ * The ID of a local image (`docker image inspect`), or undefined when the engine has none by
+ * that reference (or cannot be asked): the one "does this image exist" check of local mode.
+ */
+export async function imageId(ref: string): Promise<string | undefined> {
   try {
-    await docker(['image', 'inspect', '--format', '{{.Id}}', ref]);
-    return true;
+    return (await docker(['image', 'inspect', '--format', '{{.Id}}', ref])).trim() || undefined;
   } catch (err) {
-    if (err instanceof DockerError) return false;
+    if (err instanceof DockerError) return undefined;
     throw err;
   }
 }
 
-async function listFiles(dir: string): Promise<string[]> {
-  const entries = await readdir(dir, { withFileTypes: true });
-  const files: string[] = [];
-  for (const e of entries) {
-    const p = join(dir, e.name);
-    if (e.isDirectory()) files.push(...(await listFiles(p)));
-    else if (e.isFile()) files.push(p);
-  }
-  return files.sort();
+/** Whether an image reference exists locally. */
+export async function imageExists(ref: string): Promise<boolean> {
+  return (await imageId(ref)) !== undefined;
 }
 
 /** A content hash of a build context (file names, modes and bytes), for cache-by-content tags. */
 export async function hashDirectory(dir: string): Promise<string> {
-  const hash = createHash('sha256');
-  for (const file of await listFiles(dir)) {
-    const st = await stat(file);
-    hash.update(`${relative(dir, file)}\0${st.mode & 0o777}\0`);
-    hash.update(await readFile(file));
-    hash.update('\0');
-  }
-  return hash.digest('hex').slice(0, 12);
+  return (await hashFiles(dir, await filesUnder(dir))).slice(0, 12);
 }
 
 /**

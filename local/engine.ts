@@ -2,6 +2,8 @@ import { execFile, spawn } from 'node:child_process';
 import { openSync } from 'node:fs';
 import { access, readFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
+import { pollUntil } from '#commons/wait.ts';
+import { imageExists } from './docker.ts';
 
 const run = promisify(execFile);
 
@@ -119,24 +121,27 @@ export async function ensureEngine(opts: EnsureEngineOptions = {}): Promise<'run
   const child = spawn('dockerd', [], { detached: true, stdio: ['ignore', fd, fd] });
   child.unref();
 
-  const deadline = Date.now() + (opts.readyTimeoutMs ?? 60_000);
-  while (Date.now() < deadline) {
-    if (await dockerInfoOk()) return 'started';
-    if (child.exitCode !== null)
-      throw new EngineUnavailableError(`dockerd exited with ${child.exitCode}; see ${logFile}`);
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  throw new EngineUnavailableError(`dockerd did not become ready in time; see ${logFile}`);
+  return pollUntil(
+    async () => {
+      if (await dockerInfoOk()) return 'started' as const;
+      if (child.exitCode !== null)
+        throw new EngineUnavailableError(`dockerd exited with ${child.exitCode}; see ${logFile}`);
+      return undefined;
+    },
+    {
+      intervalMs: 500,
+      timeoutMs: opts.readyTimeoutMs ?? 60_000,
+      description: 'dockerd',
+      onTimeout: () => {
+        throw new EngineUnavailableError(`dockerd did not become ready in time; see ${logFile}`);
+      },
+    },
+  );
 }
 
 /** Makes the base image with scripts/base-image.sh unless it exists. */
 export async function ensureBaseImage(scriptPath: string, tag: string): Promise<void> {
-  try {
-    await run('docker', ['image', 'inspect', '--format', '{{.Id}}', tag]);
-    return;
-  } catch {
-    // absent: make it below
-  }
+  if (await imageExists(tag)) return;
   const suite = tag.split(':')[1] ?? 'trixie';
   try {
     await run(scriptPath, [suite, tag], { timeout: 1_800_000, maxBuffer: 64 * 1024 * 1024 });

@@ -7,6 +7,7 @@ import type {
   TargetHealthReasonEnum,
   TargetHealthStateEnum,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { pollUntil } from '#commons/wait.ts';
 import {
   applicationFromTemplates,
   type TargetGroupSettings,
@@ -645,22 +646,33 @@ export class LoadBalancer {
   }
 
   private async waitForApi(timeoutMs = 30_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
     let last: unknown;
-    while (Date.now() < deadline) {
-      try {
-        if ((await this.command('show info')).includes('Name: HAProxy')) return;
-      } catch (err) {
-        last = err;
-      }
-      const c = await inspectContainer(this.container);
-      if (c && !c.State.Running)
-        throw new LoadBalancerError(
-          `HAProxy exited (${c.State.ExitCode}): ${(await containerLogs(this.container, 20)).trim()}`,
-        );
-      await new Promise((r) => setTimeout(r, 200));
-    }
-    throw new LoadBalancerError(`HAProxy runtime API did not answer at ${this.paths.socket}`, last);
+    await pollUntil(
+      async () => {
+        try {
+          if ((await this.command('show info')).includes('Name: HAProxy')) return true;
+        } catch (err) {
+          last = err;
+        }
+        const c = await inspectContainer(this.container);
+        if (c && !c.State.Running)
+          throw new LoadBalancerError(
+            `HAProxy exited (${c.State.ExitCode}): ${(await containerLogs(this.container, 20)).trim()}`,
+          );
+        return false;
+      },
+      {
+        intervalMs: 200,
+        timeoutMs,
+        description: 'the HAProxy runtime API',
+        onTimeout: () => {
+          throw new LoadBalancerError(
+            `HAProxy runtime API did not answer at ${this.paths.socket}`,
+            last,
+          );
+        },
+      },
+    );
   }
 
   private async restoreTargets(): Promise<void> {
@@ -726,12 +738,20 @@ export class LoadBalancer {
     const out = await this.command(`set server ${BACKEND}/${id} state drain`);
     if (/No such server/i.test(out)) return 0;
     if (out.trim() !== '') throw new LoadBalancerError(`drain ${id} failed: ${out.trim()}`);
-    const deadline = Date.now() + (opts.timeoutMs ?? this.deregistrationDelayMs);
-    for (;;) {
-      const sessions = await this.activeSessions(id);
-      if (sessions === 0 || Date.now() >= deadline) return sessions;
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    let sessions = 0;
+    return pollUntil(
+      async () => {
+        sessions = await this.activeSessions(id);
+        return sessions === 0 ? sessions : undefined;
+      },
+      {
+        intervalMs: 100,
+        timeoutMs: opts.timeoutMs ?? this.deregistrationDelayMs,
+        description: `target ${id} to drain`,
+        // The deregistration delay is a bound, not a failure: report what is still open.
+        onTimeout: () => sessions,
+      },
+    );
   }
 
   /**
@@ -742,19 +762,20 @@ export class LoadBalancer {
   async removeTarget(id: string, opts: { readonly timeoutMs?: number } = {}): Promise<void> {
     const maint = await this.command(`set server ${BACKEND}/${id} state maint`);
     if (!/No such server/i.test(maint)) {
-      const deadline = Date.now() + (opts.timeoutMs ?? this.deregistrationDelayMs);
-      for (;;) {
-        const out = await this.command(`del server ${BACKEND}/${id}`);
-        if (/Server deleted|No such server/i.test(out)) break;
-        if (Date.now() >= deadline) {
+      const deleted = (out: string) => /Server deleted|No such server/i.test(out);
+      await pollUntil(async () => deleted(await this.command(`del server ${BACKEND}/${id}`)), {
+        intervalMs: 100,
+        timeoutMs: opts.timeoutMs ?? this.deregistrationDelayMs,
+        description: `target ${id} to be removed`,
+        // Past the delay, sessions still open are shut down, as an ALB does.
+        onTimeout: async () => {
           await this.command(`shutdown sessions server ${BACKEND}/${id}`);
           const last = await this.command(`del server ${BACKEND}/${id}`);
-          if (!/Server deleted|No such server/i.test(last))
+          if (!deleted(last))
             throw new LoadBalancerError(`del server ${id} failed: ${last.trim()}`);
-          break;
-        }
-        await new Promise((r) => setTimeout(r, 100));
-      }
+          return true;
+        },
+      });
     }
     await this.table.delete({ id });
   }

@@ -1,5 +1,6 @@
 import { mkdir, open, readFile, rm, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { pollUntil } from '#commons/wait.ts';
 
 /** The lock file could not be taken in time. */
 export class LockTimeoutError extends Error {
@@ -25,6 +26,8 @@ export interface FileLockOptions {
   readonly timeoutMs?: number;
   /** A lock older than this is taken over even if its pid lives (default 120 s). */
   readonly staleMs?: number;
+  /** Milliseconds between attempts while another holds it (default 20 to 50, jittered). */
+  readonly pollMs?: number;
 }
 
 // Holders in this process, by path: later callers queue on the promise instead of polling.
@@ -63,26 +66,34 @@ export async function withFileLock<R>(
 
 async function acquire(path: string, opts: FileLockOptions): Promise<void> {
   await mkdir(dirname(path), { recursive: true, mode: 0o700 });
-  const deadline = Date.now() + (opts.timeoutMs ?? 60_000);
   const staleMs = opts.staleMs ?? 120_000;
-  for (;;) {
+  let holder = '';
+  // Taken, or not yet: a lock whose holder is gone is removed and tried again at once.
+  const take = async (): Promise<boolean> => {
     try {
       const fh = await open(path, 'wx', 0o600);
       await fh.writeFile(String(process.pid));
       await fh.close();
-      return;
+      return true;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
     }
-    const holder = (await readFile(path, 'utf8').catch(() => '')).trim();
+    holder = (await readFile(path, 'utf8').catch(() => '')).trim();
     const st = await stat(path).catch(() => undefined);
     // An empty file is a holder between create and write: give it a moment before judging.
     const dead = holder !== '' && !alive(Number(holder));
     if (st && (dead || Date.now() - st.mtimeMs > staleMs)) {
       await rm(path, { force: true });
-      continue;
+      return take();
     }
-    if (Date.now() > deadline) throw new LockTimeoutError(path, holder);
-    await new Promise((r) => setTimeout(r, 20 + Math.random() * 30));
-  }
+    return false;
+  };
+  await pollUntil(take, {
+    intervalMs: opts.pollMs === undefined ? () => 20 + Math.random() * 30 : opts.pollMs,
+    timeoutMs: opts.timeoutMs ?? 60_000,
+    description: `the lock ${path}`,
+    onTimeout: () => {
+      throw new LockTimeoutError(path, holder);
+    },
+  });
 }

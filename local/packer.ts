@@ -1,9 +1,12 @@
 import { spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { mkdtemp, open, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join, relative, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { type BuildPhaseEvent, BuildPhaseTracker } from './build-phases.ts';
+import { filesUnder, hashFiles } from './content-hash.ts';
+import { imageId } from './docker.ts';
+import { withFileLock } from './lock.ts';
 import { DEFAULT_SITE_DIR, readSiteSource, SiteSourceError } from './site-source.ts';
 
 /** The repository root (this file lives in <root>/local/). */
@@ -38,6 +41,8 @@ export interface ImageBuildRequest {
   siteDir?: string;
   /** Receives every log line of Packer and Docker as it arrives. */
   onLog?: (line: string) => void;
+  /** Receives each phase (Packer step, Ansible task) as it starts and ends (local/build-phases.ts). */
+  onPhase?: (event: BuildPhaseEvent) => void;
 }
 
 /** The pushed image and how the build went. */
@@ -165,26 +170,6 @@ export function ansibleFailure(lines: readonly string[]): string | undefined {
   return undefined;
 }
 
-async function imageId(ref: string): Promise<string | undefined> {
-  try {
-    const { stdout } = await run('inspect', 'docker', ['image', 'inspect', '-f', '{{.Id}}', ref]);
-    return stdout.trim() || undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-async function listFiles(dir: string): Promise<string[]> {
-  const entries = await readdir(dir, { withFileTypes: true, recursive: true });
-  return (
-    entries
-      // Tool caches (.cache/, __pycache__) are not inputs.
-      .filter((e) => e.isFile() && !/(^|\/)(\.cache|__pycache__)(\/|$)/.test(e.parentPath))
-      .map((e) => join(e.parentPath, e.name))
-      .sort()
-  );
-}
-
 /** Key of the app stage: the base stage it sits on and every input of the app tasks. */
 async function appStageKey(
   baseStageId: string,
@@ -192,19 +177,14 @@ async function appStageKey(
   extraVars: Record<string, string>,
   siteHash: string,
 ): Promise<string> {
-  const hash = createHash('sha256');
-  hash.update(`base ${baseStageId}\nrevision ${sourceRevision}\nsite ${siteHash}\n`);
-  hash.update(`vars ${JSON.stringify(Object.entries(extraVars).sort())}\n`);
+  const seed = `base ${baseStageId}\nrevision ${sourceRevision}\nsite ${siteHash}\nvars ${JSON.stringify(Object.entries(extraVars).sort())}\n`;
   const files = [
-    ...(await listFiles(ANSIBLE_DIR)),
+    // Tool caches (.cache/, __pycache__) are not inputs.
+    ...(await filesUnder(ANSIBLE_DIR, /(^|\/)(\.cache|__pycache__)(\/|$)/)),
     join(PACKER_DIR, 'wordpress.pkr.hcl'),
     join(PACKER_DIR, 'variables.pkr.hcl'),
   ];
-  for (const file of files) {
-    hash.update(`file ${relative(ROOT, file)}\n`);
-    hash.update(await readFile(file));
-  }
-  return hash.digest('hex').slice(0, 16);
+  return (await hashFiles(ROOT, files, seed)).slice(0, 16);
 }
 
 function validate(req: ImageBuildRequest): void {
@@ -231,35 +211,15 @@ function defaultTag(sourceRevision: string, appKey: string): string {
 /**
  * Runs `fn` holding a lock file in the temp directory, so that concurrent builds on this
  * machine build a given base stage once instead of racing to tag two different images.
- * A lock whose owner process is gone is taken over.
+ * A lock whose owner process is gone is taken over; a live one is waited for however long
+ * its build takes.
  */
-async function withLock<T>(name: string, fn: () => Promise<T>): Promise<T> {
-  const path = join(tmpdir(), `stepdeploy-${name}.lock`);
-  for (;;) {
-    try {
-      const handle = await open(path, 'wx');
-      await handle.writeFile(String(process.pid));
-      await handle.close();
-      break;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      const owner = Number(await readFile(path, 'utf8').catch(() => ''));
-      let alive = false;
-      try {
-        if (owner > 0) process.kill(owner, 0);
-        alive = owner > 0;
-      } catch {
-        alive = false;
-      }
-      if (!alive) await rm(path, { force: true });
-      else await new Promise((r) => setTimeout(r, 500));
-    }
-  }
-  try {
-    return await fn();
-  } finally {
-    await rm(path, { force: true });
-  }
+function withLock<T>(name: string, fn: () => Promise<T>): Promise<T> {
+  return withFileLock(join(tmpdir(), `stepdeploy-${name}.lock`), fn, {
+    timeoutMs: Number.POSITIVE_INFINITY,
+    staleMs: Number.POSITIVE_INFINITY,
+    pollMs: 500,
+  });
 }
 
 /** Reads the digest the registry gave the pushed tag (Packer 1.6.6's manifest lacks it). */
@@ -286,6 +246,20 @@ async function pushedDigest(registry: string, repository: string, ref: string): 
  * one (same base, role files, template, revision and extra vars) was built before.
  */
 export async function buildImage(req: ImageBuildRequest): Promise<ImageBuildResult> {
+  if (!req.onPhase) return buildStages(req);
+  const phases = new BuildPhaseTracker(req.onPhase);
+  const onLog = (line: string) => {
+    phases.feed(line);
+    req.onLog?.(line);
+  };
+  try {
+    return await buildStages({ ...req, onLog });
+  } finally {
+    phases.end();
+  }
+}
+
+async function buildStages(req: ImageBuildRequest): Promise<ImageBuildResult> {
   validate(req);
   const onLog = req.onLog;
   const extraVars = req.extraVars ?? {};

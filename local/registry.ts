@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { pollUntil } from '#commons/wait.ts';
 import { IMAGES_DIR } from './config.ts';
 import {
   buildImageOnce,
@@ -69,24 +70,36 @@ export async function ensureRegistry(opts: RegistryOptions = {}): Promise<Regist
       restart: 'unless-stopped',
     });
   }
-  const deadline = Date.now() + 30_000;
   let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const res = await fetch(`http://${url}/v2/`, { signal: AbortSignal.timeout(2000) });
-      if (res.ok) return { url, container, volume };
-      last = new Error(`GET /v2/ answered ${res.status}`);
-    } catch (err) {
-      last = err;
-    }
-    const c = await inspectContainer(container);
-    if (!c?.State.Running)
-      throw new RegistryError(
-        `registry container exited: ${(await containerLogs(container, 20).catch(() => '')).trim()}`,
-      );
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new RegistryError(`registry at ${url} did not answer: ${(last as Error)?.message}`, last);
+  await pollUntil(
+    async () => {
+      try {
+        const res = await fetch(`http://${url}/v2/`, { signal: AbortSignal.timeout(2000) });
+        if (res.ok) return true;
+        last = new Error(`GET /v2/ answered ${res.status}`);
+      } catch (err) {
+        last = err;
+      }
+      const c = await inspectContainer(container);
+      if (!c?.State.Running)
+        throw new RegistryError(
+          `registry container exited: ${(await containerLogs(container, 20).catch(() => '')).trim()}`,
+        );
+      return false;
+    },
+    {
+      intervalMs: 200,
+      timeoutMs: 30_000,
+      description: `the registry at ${url}`,
+      onTimeout: () => {
+        throw new RegistryError(
+          `registry at ${url} did not answer: ${(last as Error)?.message}`,
+          last,
+        );
+      },
+    },
+  );
+  return { url, container, volume };
 }
 
 /** Removes the registry container (and its storage volume unless keepData). */

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Deployment, Task, TaskDefinition } from '@aws-sdk/client-ecs';
 import type { TargetHealthDescription } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { defaultFailedTaskThreshold } from '#commons/health.ts';
+import { pollUntil, sleep } from '#commons/wait.ts';
 import type { LoadBalancer } from './load-balancer.ts';
 import { type ServiceRecord, serviceTable, type TaskDefinitionStore } from './task-definitions.ts';
 import {
@@ -106,8 +107,6 @@ export interface LocalServiceOptions {
   readonly pollMs?: number;
   readonly onEvent?: (event: ServiceEvent) => void;
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** ELBv2 target health keyed by target port (every task has its own port on 127.0.0.1). */
 /**
@@ -281,28 +280,34 @@ export class LocalService {
 
   /** Resolves when the deployment is COMPLETED; rejects when it is superseded or the time runs out. */
   async waitForSteady(deploymentId: string, timeoutMs = 300_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const state = await this.describe();
-      const dep = state?.deployments?.find((d) => d.id === deploymentId);
-      if (dep?.rolloutState === 'COMPLETED') return;
-      if (dep?.status !== 'PRIMARY')
-        throw new Error(`deployment ${deploymentId} was replaced before it completed`);
-      if (Date.now() > deadline) {
-        const tasks = await this.tasks();
-        const health = await this.opts.loadBalancer.describeTargetHealth();
-        throw new Error(
-          `deployment ${deploymentId} did not complete in ${Math.round(timeoutMs / 1000)}s: tasks ${tasks
-            .map(
-              (t) => `${t.name} ${t.lastStatus}${t.stoppedReason ? ` (${t.stoppedReason})` : ''}`,
-            )
-            .join(', ')}; targets ${health
-            .map((h) => `${h.Target?.Id}:${h.Target?.Port} ${h.TargetHealth?.State}`)
-            .join(', ')}`,
-        );
-      }
-      await sleep(this.opts.pollMs ?? 250);
-    }
+    await pollUntil(
+      async () => {
+        const state = await this.describe();
+        const dep = state?.deployments?.find((d) => d.id === deploymentId);
+        if (dep?.rolloutState === 'COMPLETED') return true;
+        if (dep?.status !== 'PRIMARY')
+          throw new Error(`deployment ${deploymentId} was replaced before it completed`);
+        return false;
+      },
+      {
+        intervalMs: this.opts.pollMs ?? 250,
+        timeoutMs,
+        description: `deployment ${deploymentId} to complete`,
+        onTimeout: async () => {
+          const tasks = await this.tasks();
+          const health = await this.opts.loadBalancer.describeTargetHealth();
+          throw new Error(
+            `deployment ${deploymentId} did not complete in ${Math.round(timeoutMs / 1000)}s: tasks ${tasks
+              .map(
+                (t) => `${t.name} ${t.lastStatus}${t.stoppedReason ? ` (${t.stoppedReason})` : ''}`,
+              )
+              .join(', ')}; targets ${health
+              .map((h) => `${h.Target?.Id}:${h.Target?.Port} ${h.TargetHealth?.State}`)
+              .join(', ')}`,
+          );
+        },
+      },
+    );
   }
 
   /** Waits for every rollout this process runs to end (completed or superseded). */

@@ -3,12 +3,12 @@
 // its templates. Release, bootstrap and backup verification all read it here, so none of
 // them has to import another to get a definition.
 import { execFile } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { join, relative } from 'node:path';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { StateMachineDefinition } from 'aws-local-stepfunctions';
 import { deployServiceSchema } from '#functions/deploy-service/schema.ts';
 import { PROJECT_ROOT } from './config.ts';
+import { filesUnder, hashFiles } from './content-hash.ts';
 import { type CfnTemplate, definitionFromTemplate, readCdkOut } from './template.ts';
 
 const run = (file: string, args: readonly string[], env: NodeJS.ProcessEnv) =>
@@ -30,27 +30,14 @@ export class SynthError extends Error {
   }
 }
 
-async function filesUnder(dir: string): Promise<string[]> {
-  const entries = await readdir(dir, { withFileTypes: true, recursive: true });
-  return entries
-    .filter((e) => e.isFile())
-    .map((e) => join(e.parentPath, e.name))
-    .sort();
-}
-
 /** A hash of everything the synthesized state machines depend on (stack code, ASL, cdk.json). */
 export async function synthInputsHash(): Promise<string> {
-  const hash = createHash('sha256');
   const files = [
     ...(await filesUnder(join(PROJECT_ROOT, 'pipeline-stack'))),
     ...(await filesUnder(join(PROJECT_ROOT, 'statemachine'))),
     join(PROJECT_ROOT, 'cdk.json'),
   ];
-  for (const file of files) {
-    hash.update(`${relative(PROJECT_ROOT, file)}\0`);
-    hash.update(await readFile(file));
-  }
-  return hash.digest('hex').slice(0, 16);
+  return (await hashFiles(PROJECT_ROOT, files)).slice(0, 16);
 }
 
 /** Where the cached synthesized templates live in the state dir. */

@@ -1,19 +1,12 @@
-import { mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { readFile, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { withFileLock } from './lock.ts';
 
 /** A conditional put or delete found the item not in the expected state (DynamoDB's name). */
 export class ConditionalCheckFailedError extends Error {
   constructor(table: string, key: string) {
     super(`condition failed for ${table} item ${key}`);
     this.name = 'ConditionalCheckFailedError';
-  }
-}
-
-/** The table's lock file could not be taken in time. */
-export class TableLockTimeoutError extends Error {
-  constructor(path: string) {
-    super(`could not lock ${path} in time (another stepdeploy process holds it)`);
-    this.name = 'TableLockTimeoutError';
   }
 }
 
@@ -82,34 +75,10 @@ export class FileTable<T extends object> {
     await rename(tmp, this.path);
   }
 
-  // O_EXCL lock file holding our pid; a lock older than LOCK_STALE_MS is taken over (its
-  // holder crashed mid-write: writes are tiny, so a live holder never takes that long).
+  // The lock file holds our pid; a lock older than LOCK_STALE_MS is taken over (its holder
+  // crashed mid-write: writes are tiny, so a live holder never takes that long).
   private async withLock<R>(body: () => Promise<R>, timeoutMs = 10_000): Promise<R> {
-    await mkdir(dirname(this.path), { recursive: true, mode: 0o700 });
-    const lock = `${this.path}.lock`;
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      try {
-        const fh = await open(lock, 'wx', 0o600);
-        await fh.writeFile(String(process.pid));
-        await fh.close();
-        break;
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-        const st = await stat(lock).catch(() => undefined);
-        if (st && Date.now() - st.mtimeMs > LOCK_STALE_MS) {
-          await rm(lock, { force: true });
-          continue;
-        }
-        if (Date.now() > deadline) throw new TableLockTimeoutError(lock);
-        await new Promise((r) => setTimeout(r, 10 + Math.random() * 20));
-      }
-    }
-    try {
-      return await body();
-    } finally {
-      await rm(lock, { force: true });
-    }
+    return withFileLock(`${this.path}.lock`, body, { timeoutMs, staleMs: LOCK_STALE_MS });
   }
 
   /** The item with this key, or undefined. */

@@ -7,9 +7,10 @@
  *
  * The search is pure (`judgeTrial`, `nextRate`, `capacityOf`); `measureCapacity` runs it.
  */
+
+import { sleep } from '#commons/wait.ts';
 import { type LoadResult, latencySummary, startLoad } from './load.ts';
 import { round } from './stats.ts';
-import { sleep } from './timing.ts';
 
 /** What a trial must hold to pass. */
 export interface CapacityLimits {

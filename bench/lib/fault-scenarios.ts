@@ -14,6 +14,7 @@ import { cp, mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
+import { sleep } from '#commons/wait.ts';
 import { inspectContainer, LABEL_REVISION, LABEL_ROLE, LABEL_SERVICE } from '#local/docker.ts';
 import { LoadBalancer } from '#local/load-balancer.ts';
 import type { LocalServiceState, ServiceEvent } from '#local/scheduler.ts';
@@ -22,7 +23,6 @@ import { TRIAL_TASK_ROLE } from '#local/steps/trial.ts';
 import { serviceTable, TaskDefinitionStore } from '#local/task-definitions.ts';
 import { type LocalTask, listTasks } from '#local/tasks.ts';
 import { type LoadResult, startLoad } from './load.ts';
-import { sleep } from './timing.ts';
 
 const execFileP = promisify(execFile);
 const ROOT = resolve(import.meta.dirname, '..', '..');

@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { StateMachineDefinition } from 'aws-local-stepfunctions';
+import { sleep } from '#commons/wait.ts';
 import { bootstrapService } from '#local/bootstrap.ts';
 import { loadConfig } from '#local/config.ts';
 import { inspectContainer } from '#local/docker.ts';
@@ -21,7 +22,6 @@ import type { ServiceEvent } from '#local/scheduler.ts';
 import { down, type StackHandle, up } from '#local/stack.ts';
 import { releaseDefinition } from '#local/synth.ts';
 import { type LoadResult, startLoad } from './load.ts';
-import { sleep } from './timing.ts';
 
 const run = promisify(execFile);
 

@@ -9,8 +9,3 @@ export async function timed<T>(fn: () => Promise<T> | T): Promise<{ ms: number; 
   const value = await fn();
   return { ms: nowMs() - started, value };
 }
-
-/** Resolves after ms milliseconds. */
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}

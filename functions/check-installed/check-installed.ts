@@ -1,3 +1,4 @@
+import { sleep } from '#commons/wait.ts';
 import type { CheckInstalledEvent, CheckInstalledOutput } from './schema.ts';
 
 /**
@@ -54,7 +55,7 @@ export async function checkInstalled(
       verdict = judgeInstalled(0, detail);
     }
     if (verdict.state !== 'UNKNOWN') return verdict;
-    if (attempt < timing.attempts) await new Promise((r) => setTimeout(r, timing.intervalMs));
+    if (attempt < timing.attempts) await sleep(timing.intervalMs);
   }
   return verdict;
 }

@@ -5,7 +5,7 @@
  * no visitor sees it; only what needs the load balancer to show is left to the health gate and
  * the smoke test. The judgement is pure and shared with local mode.
  */
-import { type ECSClient, ListTasksCommand, StopTaskCommand } from '@aws-sdk/client-ecs';
+import type { ECSClient } from '@aws-sdk/client-ecs';
 import { judgeResponse } from '#commons/smoke.ts';
 import {
   describeTask,
@@ -14,14 +14,6 @@ import {
   sightTask,
 } from '#functions/verify-application/verify-application.ts';
 import type { CheckTrialEvent } from './schema.ts';
-
-/**
- * The `startedBy` of a release's trial task (StartTrial's `States.Format`), by which
- * FreeAbandonedLock finds the trial an execution stopped mid-trial left running. Pure.
- */
-export function trialStartedBy(releaseId: string): string {
-  return `stepdeploy-trial-${releaseId}`;
-}
 
 /** The trial task as DescribeTasks shows it. */
 export interface TrialTaskView {
@@ -237,28 +229,4 @@ export async function checkTrial(
     event.policy,
     event.progress,
   );
-}
-
-/**
- * Stops the trial tasks of a release still running: ListTasks by the release's `startedBy`,
- * then StopTask each, with `reason`. FreeAbandonedLock calls it for an execution stopped or
- * timed out mid-trial, ReleaseLock at the end of every release (for a trial StopTrial could not
- * stop). Returns the ARNs stopped.
- */
-export async function stopReleaseTrials(
-  ecs: ECSClient,
-  cluster: string,
-  releaseId: string,
-  reason: string,
-): Promise<string[]> {
-  const listed = await ecs.send(
-    new ListTasksCommand({
-      cluster,
-      startedBy: trialStartedBy(releaseId),
-      desiredStatus: 'RUNNING',
-    }),
-  );
-  const arns = listed.taskArns ?? [];
-  for (const task of arns) await ecs.send(new StopTaskCommand({ cluster, task, reason }));
-  return arns;
 }

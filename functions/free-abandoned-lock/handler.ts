@@ -6,7 +6,7 @@ import middy from '@middy/core';
 import { ecsClient } from '#commons/clients/ecs.ts';
 import { readEnv } from '#commons/env.ts';
 import { logger, metrics, tracer } from '#commons/powertools.ts';
-import { stopReleaseTrials } from '#functions/check-trial/check-trial.ts';
+import { stopReleaseTrials } from '#commons/trial-tasks.ts';
 import { releaseLock } from '#functions/release-lock/release-lock.ts';
 import { abandonedRelease } from './free-abandoned-lock.ts';
 import { type FreeAbandonedLockEvent, freeAbandonedLockSchema } from './schema.ts';

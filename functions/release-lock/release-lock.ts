@@ -3,7 +3,7 @@ import type { ECSClient } from '@aws-sdk/client-ecs';
 import { DeleteCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamoClient } from '#commons/clients/dynamodb.ts';
 import { classifyAws } from '#commons/errors.ts';
-import { stopReleaseTrials } from '#functions/check-trial/check-trial.ts';
+import { stopReleaseTrials } from '#commons/trial-tasks.ts';
 import type { ReleaseLockEvent } from './schema.ts';
 
 /**

@@ -6,6 +6,7 @@ import {
   type SmokeCheck,
   type SmokeTiming,
 } from '#commons/smoke.ts';
+import { sleep } from '#commons/wait.ts';
 import type { SmokeTestEvent } from './schema.ts';
 
 export type { SmokeTiming };
@@ -35,7 +36,7 @@ export async function smokeTest(event: SmokeTestEvent, timing: SmokeTiming = SMO
     for (let attempt = 1; attempt <= event.attempts; attempt += 1) {
       last = await check(event.siteUrl, path, timing);
       if (last.ok) break;
-      if (attempt < event.attempts) await new Promise((r) => setTimeout(r, timing.intervalMs));
+      if (attempt < event.attempts) await sleep(timing.intervalMs);
     }
     if (!last?.ok) {
       throw new SmokeTestError(`${last?.reason ?? path} after ${event.attempts} attempt(s)`);

@@ -1,4 +1,4 @@
-import { trialStartedBy } from '#functions/check-trial/check-trial.ts';
+import { trialStartedBy } from '#commons/trial-tasks.ts';
 import { releaseLockSchema } from '#functions/release-lock/schema.ts';
 import type { Json } from '../runner.ts';
 import { ConditionalCheckFailedError } from '../table.ts';

@@ -2,6 +2,7 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { sleep } from '#commons/wait.ts';
 import { screenshotPage } from '../support/browser.ts';
 
 // One local stack for every scenario, on its own service name, ports and state dir, so it
@@ -258,6 +259,10 @@ describe.sequential('local mode: the release state machine on the local stack', 
       // Assess
       expect(json(up)).toMatchObject({ outcome: 'up', siteUrl: SITE, install: 'not-installed' });
       expect(json(again)).toMatchObject({ outcome: 'already-up' });
+      // The bootstrap build shows its phases as a release shows its steps (stderr, even with --json).
+      expect(up.stderr).toMatch(/^▶ image app: .+ \(elapsed (?:\d+(?:\.\d)?s|\d+m \d{2}s)\)$/m);
+      expect(up.stderr).toMatch(/^✓ image app: .+ (?:\d+s|\d+m \d{2}s)$/m);
+      expect(again.stderr).not.toContain('▶ image');
       expect({ status: before.status, body: beforeBody }).toEqual({
         status: 503,
         body: 'not-installed',
@@ -389,16 +394,15 @@ describe.sequential('local mode: the release state machine on the local stack', 
       // Prepare: v4 holds the lock (a redeploy of v3's image: no build, only the rollout).
       const image = v3.record?.imageUri ?? '';
       const first = startCli(['release', '--image', image, '--json']);
-      for (let i = 0; i < 600 && !first.stderr().includes('✓ AcquireLock'); i++)
-        await new Promise((r) => setTimeout(r, 200));
+      for (let i = 0; i < 600 && !first.stderr().includes('✓ AcquireLock'); i++) await sleep(200);
       // Act
       const older = startCli(['release', '--image', image, '--json']);
-      await new Promise((r) => setTimeout(r, 500));
+      await sleep(500);
       const newer = startCli(['release', '--image', image, '--json']);
       let waitingSeen: StatusJson['lock']['waiting'] = null;
       for (let i = 0; i < 600 && !waitingSeen; i++) {
         waitingSeen = (await status()).lock.waiting;
-        if (!waitingSeen) await new Promise((r) => setTimeout(r, 500));
+        if (!waitingSeen) await sleep(500);
       }
       const [a, b, c] = await Promise.all([first.done, older.done, newer.done]);
       v4 = json<ReleaseJson>(a);
@@ -438,7 +442,7 @@ describe.sequential('local mode: the release state machine on the local stack', 
         if (fresh) {
           execFileSync('docker', ['kill', fresh[0]]);
           killed = fresh[0];
-        } else await new Promise((r) => setTimeout(r, 100));
+        } else await sleep(100);
       }
       // Act
       const result = json<ReleaseJson>(await run.done);

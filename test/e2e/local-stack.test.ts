@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pollUntil } from '#commons/wait.ts';
 import { ensureSecretFiles, initialTaskDefinition } from '#local/bootstrap.ts';
 import { DEFAULT_TIME_FACTOR } from '#local/config.ts';
 import {
@@ -49,19 +50,8 @@ async function freePort(): Promise<number> {
   });
 }
 
-async function until<T>(
-  probe: () => Promise<T | undefined>,
-  what: string,
-  ms = 60_000,
-): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
+const until = <T>(probe: () => Promise<T | undefined>, what: string, ms = 60_000): Promise<T> =>
+  pollUntil(probe, { intervalMs: 200, timeoutMs: ms, description: what });
 
 /** A target for HAProxy: answers `name` on every path, and `healthz` with the given status. */
 function target(name: string, healthStatus: number): Promise<{ server: Server; port: number }> {

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import type { StateMachineDefinition } from 'aws-local-stepfunctions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { TransientAwsError } from '#commons/errors.ts';
-import { trialStartedBy } from '#functions/check-trial/check-trial.ts';
+import { trialStartedBy } from '#commons/trial-tasks.ts';
 import { countTransitions, type Json, runLocal } from '#local/runner.ts';
 import { definitionFromTemplate, readCdkOut } from '#local/template.ts';
 import { RELEASE_ASL_PATH } from '#stack/constructs/release-state-machine.ts';

@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sleep } from '#commons/wait.ts';
 import {
   assertLoopback,
   checkSettings,
@@ -128,7 +129,7 @@ describe('startLoad against a stalled service', () => {
     });
     // Act: release the held requests once the bound is reached
     const done = load.finished();
-    await new Promise((r) => setTimeout(r, 300));
+    await sleep(300);
     for (const res of held) res.end('late');
     const result = await done;
     await new Promise<void>((r) => stalled.close(() => r()));

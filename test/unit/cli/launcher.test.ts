@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { sleep } from '#commons/wait.ts';
 
 const LAUNCHER = resolve(import.meta.dirname, '../../../bin/stepdeploy.js');
 const HOME = mkdtempSync(join(tmpdir(), 'sd-launcher-'));
@@ -35,7 +36,7 @@ describe('bin/stepdeploy.js: local commands yield the CPU to the site', () => {
     while (!ended && !seen.has(7)) {
       const nice = niceOf(child.pid as number);
       if (nice !== undefined) seen.add(nice);
-      await new Promise((r) => setTimeout(r, 10));
+      await sleep(10);
     }
     child.kill();
     await exited;

@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { sleep } from '#commons/wait.ts';
 import { withFileLock } from '#local/lock.ts';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const LOCK_MODULE = fileURLToPath(new URL('../../../local/lock.ts', import.meta.url));
 
 describe('withFileLock', () => {
