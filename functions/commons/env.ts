@@ -33,7 +33,7 @@ export const numberVariable = () =>
   });
 
 /** The environment of a handler that reads none. */
-export const noEnvironment: EnvironmentSchema = z.object({});
+export const noEnvironment = z.object({});
 
 /**
  * Reads the variables `schema` declares once (call it at module scope) and throws naming the
