@@ -7,11 +7,14 @@
  * Usage: npx tsx bench/lambda-bundles.ts [--runs 15]   (writes bench/results/lambda-bundles.json)
  */
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { build, type Metafile } from 'esbuild';
+import { type EnvironmentSchema, noEnvironment } from '#commons/env.ts';
 import { figure, type SectionResult } from './lib/figures.ts';
 import { isMain, writeSectionJson } from './lib/section.ts';
 import { median, round, summarize } from './lib/stats.ts';
@@ -125,16 +128,26 @@ export function inputShares(
 }
 
 /**
- * The environment variables a handler reads through `readEnv({...})` at cold start, with
- * stand-in values of the right kind (a number for 'number'), so its module can load. Pure.
+ * Stand-in values for the variables a handler's `environmentSchema` declares, each the first
+ * of a name-like string or `1` that the variable's own schema accepts, so its module can load
+ * at cold start. Pure.
  */
-export function envFromHandler(source: string): Record<string, string> {
-  const call = /readEnv\(\s*\{([\s\S]*?)\}\s*\)/.exec(source)?.[1];
-  if (!call) return {};
+export function envFromSchema(schema: EnvironmentSchema): Record<string, string> {
   const env: Record<string, string> = {};
-  for (const m of call.matchAll(/([A-Z][A-Z0-9_]*)\s*:\s*'(string|number)'/g))
-    env[m[1] as string] = m[2] === 'number' ? '1' : `bench-${(m[1] as string).toLowerCase()}`;
+  for (const [name, variable] of Object.entries(schema.shape)) {
+    const value = [`bench-${name.toLowerCase()}`, '1'].find((v) => variable.safeParse(v).success);
+    if (value === undefined) throw new Error(`no stand-in value satisfies ${name}`);
+    env[name] = value;
+  }
   return env;
+}
+
+/** The environment a step's handler declares (`functions/<step>/env.ts`), none without one. */
+async function stepEnvironment(step: string): Promise<EnvironmentSchema> {
+  const file = join(ROOT, 'functions', step, 'env.ts');
+  if (!existsSync(file)) return noEnvironment;
+  return ((await import(pathToFileURL(file).href)) as { environmentSchema: EnvironmentSchema })
+    .environmentSchema;
 }
 
 const LOADER = `const t0 = process.hrtime.bigint();
@@ -253,7 +266,6 @@ export async function runLambdaBundles(opts: { runs?: number } = {}): Promise<Se
   const failed: { step: string; reason: string }[] = [];
   const standInProblems: string[] = [];
   for (const step of steps) {
-    const entry = join(ROOT, 'functions', step, 'handler.ts');
     const outfile = join(OUT_DIR, step, settings.format === 'esm' ? 'index.mjs' : 'index.js');
     try {
       const t = nowMs();
@@ -275,7 +287,7 @@ export async function runLambdaBundles(opts: { runs?: number } = {}): Promise<Se
       bundles.push({
         step,
         file: outfile,
-        env: envFromHandler(await readFile(entry, 'utf8')),
+        env: envFromSchema(await stepEnvironment(step)),
         bytes: code.length,
         mapBytes,
         gzipBytes: gzipSync(code).length,

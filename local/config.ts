@@ -1,5 +1,6 @@
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import * as z from 'zod';
 
 /** The repository root (this file lives in <root>/local/). */
 export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -38,13 +39,69 @@ export interface LocalConfig {
  */
 export const DEFAULT_TIME_FACTOR = 0.5;
 
-function port(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1 || value > 65535)
-    throw new Error(`environment variable ${name} must be a TCP port (1-65535), got ${raw}`);
-  return value;
+/** A local setting in the environment is malformed; the message names the variable. */
+export class LocalConfigError extends Error {
+  constructor(name: string, detail: string) {
+    super(`environment variable ${name} ${detail}`);
+    this.name = 'LocalConfigError';
+  }
+}
+
+const unset = (raw: unknown) => raw === undefined || (typeof raw === 'string' && raw.trim() === '');
+
+/** A TCP port, `fallback` when unset or empty. */
+const port = (fallback: number) =>
+  z.preprocess(
+    (raw) => (raw === undefined || raw === '' ? String(fallback) : raw),
+    z
+      .string()
+      .refine(
+        (raw) => {
+          const value = Number(raw);
+          return Number.isInteger(value) && value >= 1 && value <= 65535;
+        },
+        { error: (issue) => `must be a TCP port (1-65535), got ${issue.input}` },
+      )
+      .transform(Number),
+  );
+
+/** STEPDEPLOY_TIME_FACTOR: a number from 0.05 to 1, {@link DEFAULT_TIME_FACTOR} when unset. */
+const timeFactor = z.preprocess(
+  (raw) => (unset(raw) ? String(DEFAULT_TIME_FACTOR) : raw),
+  z
+    .string()
+    .refine(
+      (raw) => {
+        const value = Number(raw);
+        return Number.isFinite(value) && value >= 0.05 && value <= 1;
+      },
+      {
+        error: (issue) => `must be a number from 0.05 to 1 (1 = AWS timings), got ${issue.input}`,
+      },
+    )
+    .transform(Number),
+);
+
+/** The environment local mode reads, each variable with its default. */
+export const localEnvironmentSchema = z.object({
+  STEPDEPLOY_HOME: z.string().optional(),
+  STEPDEPLOY_SERVICE: z.string().optional(),
+  STEPDEPLOY_SITE_PORT: port(8080),
+  STEPDEPLOY_REGISTRY_PORT: port(5000),
+  STEPDEPLOY_DB_PORT: port(13306),
+  STEPDEPLOY_TASK_PORT_BASE: port(18000),
+  STEPDEPLOY_TIME_FACTOR: timeFactor,
+});
+
+/** Parses `schema` from `env`, throwing a LocalConfigError naming the first bad variable. */
+function parseEnvironment<T extends z.ZodType>(schema: T, input: unknown): z.output<T> {
+  const parsed = schema.safeParse(input);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  throw new LocalConfigError(
+    String(issue?.path[0] ?? 'STEPDEPLOY_TIME_FACTOR'),
+    issue?.message ?? 'is malformed',
+  );
 }
 
 /**
@@ -52,14 +109,8 @@ function port(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
  * the stack's timings as AWS would. Pure.
  */
 export function timeFactorFromEnv(env: NodeJS.ProcessEnv = process.env): number {
-  const raw = env.STEPDEPLOY_TIME_FACTOR;
-  if (raw === undefined || raw.trim() === '') return DEFAULT_TIME_FACTOR;
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value < 0.05 || value > 1)
-    throw new Error(
-      `environment variable STEPDEPLOY_TIME_FACTOR must be a number from 0.05 to 1 (1 = AWS timings), got ${raw}`,
-    );
-  return value;
+  return parseEnvironment(localEnvironmentSchema.pick({ STEPDEPLOY_TIME_FACTOR: true }), env)
+    .STEPDEPLOY_TIME_FACTOR;
 }
 
 /**
@@ -71,15 +122,16 @@ export function loadConfig(
   overrides: Partial<LocalConfig> = {},
   env: NodeJS.ProcessEnv = process.env,
 ): LocalConfig {
+  const read = parseEnvironment(localEnvironmentSchema, env);
   return {
-    stateDir: resolve(env.STEPDEPLOY_HOME || join(PROJECT_ROOT, '.stepdeploy')),
-    service: env.STEPDEPLOY_SERVICE || 'wordpress',
-    sitePort: port(env, 'STEPDEPLOY_SITE_PORT', 8080),
-    registryPort: port(env, 'STEPDEPLOY_REGISTRY_PORT', 5000),
-    databasePort: port(env, 'STEPDEPLOY_DB_PORT', 13306),
-    taskPortBase: port(env, 'STEPDEPLOY_TASK_PORT_BASE', 18000),
+    stateDir: resolve(read.STEPDEPLOY_HOME || join(PROJECT_ROOT, '.stepdeploy')),
+    service: read.STEPDEPLOY_SERVICE || 'wordpress',
+    sitePort: read.STEPDEPLOY_SITE_PORT,
+    registryPort: read.STEPDEPLOY_REGISTRY_PORT,
+    databasePort: read.STEPDEPLOY_DB_PORT,
+    taskPortBase: read.STEPDEPLOY_TASK_PORT_BASE,
     baseImage: 'stepdeploy/base:trixie',
-    timeFactor: timeFactorFromEnv(env),
+    timeFactor: read.STEPDEPLOY_TIME_FACTOR,
     ...overrides,
   };
 }

@@ -1,4 +1,5 @@
 import type { IConstruct } from 'constructs';
+import * as z from 'zod';
 import {
   checkScheduleOutsideWindow,
   type DailyWindow,
@@ -166,346 +167,282 @@ export function loadConfig(scope: IConstruct, env: NodeJS.ProcessEnv = process.e
   return parseConfig((key) => scope.node.tryGetContext(key), env);
 }
 
+// Building blocks of the context schema. Each reads a value as `-c key=value` gives it (a
+// string) or as cdk.json gives it (its JSON type); absent (undefined, null or '') takes the
+// default. Their messages say what was expected and what was given; ConfigError adds the key
+// and how to set it.
+
+const got = (issue: { readonly input?: unknown }) => JSON.stringify(issue.input);
+const absent = (value: unknown) => value === undefined || value === null || value === '';
+
+/** A field that may be absent: absent reads as undefined. */
+const optional = <T extends z.ZodType>(schema: T) =>
+  z.preprocess((value) => (absent(value) ? undefined : value), schema.optional());
+
+/** A field with a default when absent. */
+const withDefault = <T extends z.ZodType>(schema: T, fallback: z.input<T>) =>
+  z.preprocess((value) => (absent(value) ? fallback : value), schema);
+
+const text = () => z.string({ error: (issue) => `expected a string, got ${got(issue)}` }).trim();
+
+/** A string matching `pattern`; `expected` says what it should look like. */
+const matching = (pattern: RegExp, expected: string) =>
+  text().regex(pattern, { error: (issue) => `expected ${expected}, got ${got(issue)}` });
+
+/** A whole number from `min` to `max`, given as a number or a string of digits. */
+const integer = (min: number, max: number) => {
+  const range = {
+    error: (issue: { input?: unknown }) =>
+      `expected an integer from ${min} to ${max}, got ${issue.input}`,
+  };
+  return z.preprocess(
+    (value) => (typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value) : value),
+    z
+      .int({ error: (issue) => `expected an integer, got ${got(issue)}` })
+      .min(min, range)
+      .max(max, range),
+  );
+};
+
+const boolean = () =>
+  z.preprocess(
+    (value) => (value === 'true' ? true : value === 'false' ? false : value),
+    z.boolean({ error: (issue) => `expected true or false, got ${got(issue)}` }),
+  );
+
+const oneOf = <const T extends readonly [string, ...string[]]>(allowed: T) =>
+  text().pipe(
+    z.enum(allowed, {
+      error: (issue) => `expected one of ${allowed.join(', ')}, got ${got(issue)}`,
+    }),
+  );
+
+const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
+
+/** A list given as a JSON array (cdk.json) or a comma-separated string (`-c key=a,b`). */
+const emailList = () =>
+  z.preprocess(
+    (value) => (absent(value) ? [] : typeof value === 'string' ? value.split(',') : value),
+    z
+      .array(z.string(), { error: (issue) => `expected a list of strings, got ${got(issue)}` })
+      .transform((items) => [
+        ...new Set(items.map((item) => item.trim()).filter((item) => item !== '')),
+      ])
+      .pipe(z.array(matching(EMAIL, 'e-mail addresses'))),
+  );
+
+/** An IPv4 CIDR from /16 to /20: the subnet layout needs room for three tiers per AZ. */
+const vpcCidr = () =>
+  text().refine(
+    (value) => {
+      const cidr = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(value);
+      if (!cidr) return false;
+      return (
+        cidr.slice(1, 5).every((octet) => Number(octet) <= 255) &&
+        Number(cidr[5]) >= 16 &&
+        Number(cidr[5]) <= 20
+      );
+    },
+    { error: (issue) => `expected an IPv4 CIDR from /16 to /20, got ${got(issue)}` },
+  );
+
+/** An RDS preferred backup window of at least 30 minutes, clear of the maintenance window. */
+const backupWindow = () =>
+  text().superRefine((value, ctx) => {
+    const window = parseDailyWindow(value);
+    if (!window || window.end - window.start < 30) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `expected an RDS backup window hh:mm-hh:mm in UTC of at least 30 minutes, got "${value}"`,
+      });
+    } else if (
+      // RDS refuses a backup window that overlaps the maintenance window (sun:04:30-sun:05:30).
+      [270, 329].some((t) => insideWindow(t, window)) ||
+      insideWindow(window.start, MAINTENANCE)
+    ) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `"${value}" overlaps the maintenance window sun:04:30-sun:05:30; choose a window that ends by 04:30 or starts at 05:30 or later`,
+      });
+    }
+  });
+
 /**
- * Pure parser behind {@link loadConfig}. Context values given with `-c key=value` arrive as
- * strings, values from cdk.json keep their JSON type, so both are accepted.
+ * Every context key the app reads, each checked on its own; the checks that relate two keys
+ * (and the defaults that depend on another key) follow in {@link parseConfig}.
  */
-export function parseConfig(lookup: Lookup, env: NodeJS.ProcessEnv = {}): AppConfig {
-  const prefix = readString(lookup, 'prefix', CONFIG_DEFAULTS.prefix);
+export const contextSchema = z.object({
   // Lower case because ECR repository names and RDS identifiers are derived from it.
-  if (!/^[a-z][a-z0-9-]{1,19}$/.test(prefix)) {
-    throw new ConfigError(
-      'prefix',
-      `expected 2-20 lower-case letters, digits or '-', got "${prefix}"`,
+  prefix: withDefault(
+    matching(/^[a-z][a-z0-9-]{1,19}$/, "2-20 lower-case letters, digits or '-'"),
+    CONFIG_DEFAULTS.prefix,
+  ),
+  account: optional(matching(/^\d{12}$/, 'a 12-digit AWS account id')),
+  region: optional(matching(/^[a-z]{2}(-[a-z]+)+-\d$/, 'a region name like eu-west-1')),
+  azCount: withDefault(integer(2, 3), CONFIG_DEFAULTS.azCount),
+  // At most azCount, checked below.
+  natGateways: withDefault(integer(1, 3), CONFIG_DEFAULTS.natGateways),
+  vpcCidr: withDefault(vpcCidr(), CONFIG_DEFAULTS.vpcCidr),
+  desiredCount: withDefault(integer(1, 100), CONFIG_DEFAULTS.desiredCount),
+  image: optional(matching(/^\S+$/, 'an image reference without spaces')),
+  taskCpu: withDefault(
+    integer(256, 4096).refine((cpu) => FARGATE_MEMORY[cpu] !== undefined, {
+      error: (issue) => `expected one of 256, 512, 1024, 2048, 4096, got ${issue.input}`,
+    }),
+    CONFIG_DEFAULTS.taskCpu,
+  ),
+  // Its default and its Fargate sizes depend on taskCpu, checked below.
+  taskMemoryMiB: optional(integer(512, 30720)),
+  cpuArchitecture: withDefault(
+    // The image is built by Packer's Docker builder on an x86_64 CodeBuild image with no
+    // emulation, so an ARM64 task would pull an x86_64 image and exit with "exec format error".
+    oneOf(['X86_64', 'ARM64'] as const).refine((arch) => arch === 'X86_64', {
+      error: (issue) =>
+        `${issue.input} is not supported: the pipeline builds x86_64 images only (CodeBuild LinuxBuildImage.STANDARD_7_0, Packer Docker builder); use X86_64 (the default)`,
+    }),
+    CONFIG_DEFAULTS.cpuArchitecture,
+  ),
+  certificateArn: optional(
+    matching(
+      /^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[\w-]+$/,
+      'an ACM certificate ARN',
+    ),
+  ),
+  domainName: optional(
+    matching(/^([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}$/, 'a lower-case DNS name'),
+  ),
+  enableWaf: withDefault(boolean(), CONFIG_DEFAULTS.enableWaf),
+  logRetentionDays: withDefault(
+    integer(1, 3653).refine((days) => (LOG_RETENTION_DAYS as readonly number[]).includes(days), {
+      error: (issue) => `expected one of ${LOG_RETENTION_DAYS.join(', ')}, got ${issue.input}`,
+    }),
+    CONFIG_DEFAULTS.logRetentionDays,
+  ),
+  dbInstanceClass: withDefault(
+    text()
+      .transform((value) => value.replace(/^db\./, '').toLowerCase())
+      .pipe(matching(/^[a-z][a-z0-9-]*\.[a-z0-9]+$/, 'an instance class like t4g.small')),
+    CONFIG_DEFAULTS.dbInstanceClass,
+  ),
+  dbAllocatedStorage: withDefault(integer(20, 65536), CONFIG_DEFAULTS.dbAllocatedStorage),
+  // Its default and its floor depend on dbAllocatedStorage, checked below.
+  dbMaxAllocatedStorage: optional(integer(20, 65536)),
+  dbMultiAz: withDefault(boolean(), CONFIG_DEFAULTS.dbMultiAz),
+  dbIamAuth: withDefault(boolean(), CONFIG_DEFAULTS.dbIamAuth),
+  dbName: withDefault(
+    matching(/^[A-Za-z][A-Za-z0-9_]{0,63}$/, 'a MySQL identifier (letters, digits, _)'),
+    CONFIG_DEFAULTS.dbName,
+  ),
+  dbBackupWindow: withDefault(backupWindow(), CONFIG_DEFAULTS.dbBackupWindow),
+  alarmEmail: optional(matching(EMAIL, 'an e-mail address')),
+  // CodeCommit repository names: 1-100 of letters, digits, '.', '_', '-'.
+  sourceRepositoryName: optional(matching(/^[\w.-]{1,100}$/, 'a CodeCommit repository name')),
+  sourceBranch: withDefault(
+    matching(/^[\w./-]+$/, 'a branch name').refine((branch) => !branch.includes('..'), {
+      error: (issue) => `expected a branch name, got ${got(issue)}`,
+    }),
+    CONFIG_DEFAULTS.sourceBranch,
+  ),
+  // The S3 rule matches `<prefix>*.zip` with an EventBridge wildcard, so no '*' in the prefix.
+  releasePrefix: withDefault(
+    matching(/^[\w!.'()/-]+\/$/, "an S3 key prefix ending in '/', without '*'"),
+    CONFIG_DEFAULTS.releasePrefix,
+  ),
+  notificationEmails: emailList(),
+  // Outside dbBackupWindow, checked below.
+  verifySchedule: withDefault(
+    matching(/^(cron|rate|at)\(.+\)$/, 'a Scheduler expression like cron(17 6 * * ? *)'),
+    CONFIG_DEFAULTS.verifySchedule,
+  ),
+  restoreRtoMinutes: withDefault(integer(1, 24 * 60), CONFIG_DEFAULTS.restoreRtoMinutes),
+  releaseVerifyBackup: withDefault(
+    oneOf(['off', 'warn', 'block'] as const),
+    CONFIG_DEFAULTS.releaseVerifyBackup,
+  ),
+  // Their sum is capped, checked below.
+  keepReleaseSnapshots: withDefault(integer(1, 50), CONFIG_DEFAULTS.keepReleaseSnapshots),
+  keepKnownGoodSnapshots: withDefault(integer(0, 20), CONFIG_DEFAULTS.keepKnownGoodSnapshots),
+});
+
+type Context = z.output<typeof contextSchema>;
+
+/** The checks that relate two keys, and the defaults that depend on another key. */
+function resolveContext(context: Context, env: NodeJS.ProcessEnv, ctx: z.RefinementCtx): AppConfig {
+  const fail = (key: keyof Context, message: string) => {
+    ctx.issues.push({ code: 'custom', path: [key], message, input: context[key] });
+    return z.NEVER;
+  };
+  const region = context.region ?? env.CDK_DEFAULT_REGION ?? CONFIG_DEFAULTS.region;
+  if (!/^[a-z]{2}(-[a-z]+)+-\d$/.test(region))
+    return fail('region', `expected a region name like eu-west-1, got "${region}"`);
+  if (context.natGateways > context.azCount)
+    return fail(
+      'natGateways',
+      `expected an integer from 1 to ${context.azCount}, got ${context.natGateways}`,
     );
-  }
-
-  const account = readOptionalString(lookup, 'account');
-  if (account !== undefined && !/^\d{12}$/.test(account)) {
-    throw new ConfigError('account', `expected a 12-digit AWS account id, got "${account}"`);
-  }
-  const region = readString(lookup, 'region', env.CDK_DEFAULT_REGION ?? CONFIG_DEFAULTS.region);
-  if (!/^[a-z]{2}(-[a-z]+)+-\d$/.test(region)) {
-    throw new ConfigError('region', `expected a region name like eu-west-1, got "${region}"`);
-  }
-
-  const azCount = readInt(lookup, 'azCount', CONFIG_DEFAULTS.azCount, 2, 3) as 2 | 3;
-  const natGateways = readInt(lookup, 'natGateways', CONFIG_DEFAULTS.natGateways, 1, azCount);
-  const vpcCidr = readString(lookup, 'vpcCidr', CONFIG_DEFAULTS.vpcCidr);
-  const cidr = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(vpcCidr);
-  // The subnet layout needs a /16..../20 block: three tiers per AZ.
-  if (
-    !cidr ||
-    cidr.slice(1, 5).some((octet) => Number(octet) > 255) ||
-    Number(cidr[5]) < 16 ||
-    Number(cidr[5]) > 20
-  ) {
-    throw new ConfigError('vpcCidr', `expected an IPv4 CIDR from /16 to /20, got "${vpcCidr}"`);
-  }
-
-  const desiredCount = readInt(lookup, 'desiredCount', CONFIG_DEFAULTS.desiredCount, 1, 100);
-  const image = readOptionalString(lookup, 'image');
-  if (image !== undefined && /\s/.test(image)) {
-    throw new ConfigError('image', `expected an image reference without spaces, got "${image}"`);
-  }
-
-  const taskCpu = readInt(lookup, 'taskCpu', CONFIG_DEFAULTS.taskCpu, 256, 4096);
-  const memory = FARGATE_MEMORY[taskCpu];
-  if (!memory) {
-    throw new ConfigError('taskCpu', `expected one of 256, 512, 1024, 2048, 4096, got ${taskCpu}`);
-  }
-  const taskMemoryMiB = readInt(lookup, 'taskMemoryMiB', Math.max(memory.min, 1024), 512, 30720);
+  const memory = FARGATE_MEMORY[context.taskCpu] as { min: number; max: number; step: number };
+  const taskMemoryMiB = context.taskMemoryMiB ?? Math.max(memory.min, 1024);
   if (
     taskMemoryMiB < memory.min ||
     taskMemoryMiB > memory.max ||
     (taskMemoryMiB - memory.min) % memory.step !== 0
-  ) {
-    throw new ConfigError(
+  )
+    return fail(
       'taskMemoryMiB',
-      `${taskMemoryMiB} MiB is not a Fargate size for ${taskCpu} CPU units (${memory.min}-${memory.max} in steps of ${memory.step})`,
+      `${taskMemoryMiB} MiB is not a Fargate size for ${context.taskCpu} CPU units (${memory.min}-${memory.max} in steps of ${memory.step})`,
     );
-  }
-  const cpuArchitecture = readEnum(lookup, 'cpuArchitecture', CONFIG_DEFAULTS.cpuArchitecture, [
-    'X86_64',
-    'ARM64',
-  ] as const);
-  if (cpuArchitecture !== 'X86_64') {
-    // The image is built by Packer's Docker builder on an x86_64 CodeBuild image with no
-    // emulation, so an ARM64 task would pull an x86_64 image and exit with "exec format error".
-    throw new ConfigError(
-      'cpuArchitecture',
-      `${cpuArchitecture} is not supported: the pipeline builds x86_64 images only (CodeBuild LinuxBuildImage.STANDARD_7_0, Packer Docker builder); use X86_64 (the default)`,
-    );
-  }
-
-  const certificateArn = readOptionalString(lookup, 'certificateArn');
-  if (
-    certificateArn !== undefined &&
-    !/^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[\w-]+$/.test(certificateArn)
-  ) {
-    throw new ConfigError(
-      'certificateArn',
-      `expected an ACM certificate ARN, got "${certificateArn}"`,
-    );
-  }
-  const domainName = readOptionalString(lookup, 'domainName');
-  if (
-    domainName !== undefined &&
-    !/^([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}$/.test(domainName)
-  ) {
-    throw new ConfigError('domainName', `expected a lower-case DNS name, got "${domainName}"`);
-  }
-  if (certificateArn !== undefined && domainName === undefined) {
-    // The certificate can never match the ALB's generated DNS name, so WordPress would be
-    // configured with a URL browsers reject.
-    throw new ConfigError('domainName', 'required when certificateArn is set');
-  }
-
-  const enableWaf = readBool(lookup, 'enableWaf', CONFIG_DEFAULTS.enableWaf);
-  const logRetentionDays = readInt(
-    lookup,
-    'logRetentionDays',
-    CONFIG_DEFAULTS.logRetentionDays,
-    1,
-    3653,
-  );
-  if (!(LOG_RETENTION_DAYS as readonly number[]).includes(logRetentionDays)) {
-    throw new ConfigError(
-      'logRetentionDays',
-      `expected one of ${LOG_RETENTION_DAYS.join(', ')}, got ${logRetentionDays}`,
-    );
-  }
-
-  const dbInstanceClass = readString(lookup, 'dbInstanceClass', CONFIG_DEFAULTS.dbInstanceClass)
-    .replace(/^db\./, '')
-    .toLowerCase();
-  if (!/^[a-z][a-z0-9-]*\.[a-z0-9]+$/.test(dbInstanceClass)) {
-    throw new ConfigError(
-      'dbInstanceClass',
-      `expected an instance class like t4g.small, got "${dbInstanceClass}"`,
-    );
-  }
-  const dbAllocatedStorage = readInt(
-    lookup,
-    'dbAllocatedStorage',
-    CONFIG_DEFAULTS.dbAllocatedStorage,
-    20,
-    65536,
-  );
-  const dbMaxAllocatedStorage = readInt(
-    lookup,
-    'dbMaxAllocatedStorage',
-    Math.max(CONFIG_DEFAULTS.dbMaxAllocatedStorage, dbAllocatedStorage),
-    20,
-    65536,
-  );
-  if (dbMaxAllocatedStorage < dbAllocatedStorage) {
-    throw new ConfigError(
+  // The certificate can never match the ALB's generated DNS name, so WordPress would be
+  // configured with a URL browsers reject.
+  if (context.certificateArn !== undefined && context.domainName === undefined)
+    return fail('domainName', 'required when certificateArn is set');
+  const dbMaxAllocatedStorage =
+    context.dbMaxAllocatedStorage ??
+    Math.max(CONFIG_DEFAULTS.dbMaxAllocatedStorage, context.dbAllocatedStorage);
+  if (dbMaxAllocatedStorage < context.dbAllocatedStorage)
+    return fail(
       'dbMaxAllocatedStorage',
-      `must be at least dbAllocatedStorage (${dbAllocatedStorage}), got ${dbMaxAllocatedStorage}`,
+      `must be at least dbAllocatedStorage (${context.dbAllocatedStorage}), got ${dbMaxAllocatedStorage}`,
     );
-  }
-  const dbMultiAz = readBool(lookup, 'dbMultiAz', CONFIG_DEFAULTS.dbMultiAz);
-  const dbIamAuth = readBool(lookup, 'dbIamAuth', CONFIG_DEFAULTS.dbIamAuth);
-  const dbName = readString(lookup, 'dbName', CONFIG_DEFAULTS.dbName);
-  if (!/^[A-Za-z][A-Za-z0-9_]{0,63}$/.test(dbName)) {
-    throw new ConfigError(
-      'dbName',
-      `expected a MySQL identifier (letters, digits, _), got "${dbName}"`,
-    );
-  }
-
-  const dbBackupWindow = readString(lookup, 'dbBackupWindow', CONFIG_DEFAULTS.dbBackupWindow);
-  const backupWindow = parseDailyWindow(dbBackupWindow);
-  if (!backupWindow || backupWindow.end - backupWindow.start < 30) {
-    throw new ConfigError(
-      'dbBackupWindow',
-      `expected an RDS backup window hh:mm-hh:mm in UTC of at least 30 minutes, got "${dbBackupWindow}"`,
-    );
-  }
-  // RDS refuses a backup window that overlaps the maintenance window (sun:04:30-sun:05:30).
-  if (
-    [270, 329].some((t) => insideWindow(t, backupWindow)) ||
-    insideWindow(backupWindow.start, MAINTENANCE)
-  ) {
-    throw new ConfigError(
-      'dbBackupWindow',
-      `"${dbBackupWindow}" overlaps the maintenance window sun:04:30-sun:05:30; choose a window that ends by 04:30 or starts at 05:30 or later`,
-    );
-  }
-
-  const alarmEmail = readOptionalString(lookup, 'alarmEmail');
-  if (alarmEmail !== undefined && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(alarmEmail)) {
-    throw new ConfigError('alarmEmail', `expected an e-mail address, got "${alarmEmail}"`);
-  }
-
-  const sourceRepositoryName = readOptionalString(lookup, 'sourceRepositoryName');
-  // CodeCommit repository names: 1-100 of letters, digits, '.', '_', '-'.
-  if (sourceRepositoryName !== undefined && !/^[\w.-]{1,100}$/.test(sourceRepositoryName)) {
-    throw new ConfigError(
-      'sourceRepositoryName',
-      `expected a CodeCommit repository name, got "${sourceRepositoryName}"`,
-    );
-  }
-  const sourceBranch = readString(lookup, 'sourceBranch', CONFIG_DEFAULTS.sourceBranch);
-  if (!/^[\w./-]+$/.test(sourceBranch) || sourceBranch.includes('..')) {
-    throw new ConfigError('sourceBranch', `expected a branch name, got "${sourceBranch}"`);
-  }
-  const releasePrefix = readString(lookup, 'releasePrefix', CONFIG_DEFAULTS.releasePrefix);
-  // The S3 rule matches `<prefix>*.zip` with an EventBridge wildcard, so no '*' in the prefix.
-  if (!/^[\w!.'()/-]+\/$/.test(releasePrefix)) {
-    throw new ConfigError(
-      'releasePrefix',
-      `expected an S3 key prefix ending in '/', without '*', got "${releasePrefix}"`,
-    );
-  }
-  const notificationEmails = readList(lookup, 'notificationEmails');
-  for (const address of notificationEmails) {
-    if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(address)) {
-      throw new ConfigError('notificationEmails', `expected e-mail addresses, got "${address}"`);
-    }
-  }
-  const verifySchedule = readString(lookup, 'verifySchedule', CONFIG_DEFAULTS.verifySchedule);
-  if (!/^(cron|rate|at)\(.+\)$/.test(verifySchedule)) {
-    throw new ConfigError(
+  const outside = checkScheduleOutsideWindow(
+    context.verifySchedule,
+    parseDailyWindow(context.dbBackupWindow) as DailyWindow,
+  );
+  if (!outside.ok)
+    return fail(
       'verifySchedule',
-      `expected a Scheduler expression like cron(17 6 * * ? *), got "${verifySchedule}"`,
-    );
-  }
-  const outside = checkScheduleOutsideWindow(verifySchedule, backupWindow);
-  if (!outside.ok) {
-    throw new ConfigError(
-      'verifySchedule',
-      `"${verifySchedule}" must start outside the database backup window dbBackupWindow=${dbBackupWindow} (UTC), but ${outside.reason}; ` +
+      `"${context.verifySchedule}" must start outside the database backup window dbBackupWindow=${context.dbBackupWindow} (UTC), but ${outside.reason}; ` +
         'give a cron(...) expression whose hours and minutes fall outside it, or move dbBackupWindow',
     );
-  }
-  const restoreRtoMinutes = readInt(
-    lookup,
-    'restoreRtoMinutes',
-    CONFIG_DEFAULTS.restoreRtoMinutes,
-    1,
-    24 * 60,
-  );
-  const releaseVerifyBackup = readEnum(
-    lookup,
-    'releaseVerifyBackup',
-    CONFIG_DEFAULTS.releaseVerifyBackup as AppConfig['releaseVerifyBackup'],
-    ['off', 'warn', 'block'] as const,
-  );
-  const keepReleaseSnapshots = readInt(
-    lookup,
-    'keepReleaseSnapshots',
-    CONFIG_DEFAULTS.keepReleaseSnapshots,
-    1,
-    50,
-  );
-  const keepKnownGoodSnapshots = readInt(
-    lookup,
-    'keepKnownGoodSnapshots',
-    CONFIG_DEFAULTS.keepKnownGoodSnapshots,
-    0,
-    20,
-  );
-  if (keepReleaseSnapshots + keepKnownGoodSnapshots > 50) {
+  if (context.keepReleaseSnapshots + context.keepKnownGoodSnapshots > 50)
     // The quota (100 manual snapshots per region by default) is shared with every other
     // manual snapshot in the account and region, final snapshots of deleted stacks included.
-    throw new ConfigError(
+    return fail(
       'keepReleaseSnapshots',
-      `keepReleaseSnapshots (${keepReleaseSnapshots}) + keepKnownGoodSnapshots (${keepKnownGoodSnapshots}) must be at most 50, half of the default RDS quota of 100 manual snapshots per region`,
+      `keepReleaseSnapshots (${context.keepReleaseSnapshots}) + keepKnownGoodSnapshots (${context.keepKnownGoodSnapshots}) must be at most 50, half of the default RDS quota of 100 manual snapshots per region`,
     );
-  }
-
   return {
-    prefix,
-    account,
+    ...context,
     region,
-    azCount,
-    natGateways,
-    vpcCidr,
-    desiredCount,
-    image,
-    taskCpu,
+    azCount: context.azCount as 2 | 3,
     taskMemoryMiB,
-    cpuArchitecture,
-    certificateArn,
-    domainName,
-    enableWaf,
-    logRetentionDays,
-    dbInstanceClass,
-    dbAllocatedStorage,
     dbMaxAllocatedStorage,
-    dbMultiAz,
-    dbIamAuth,
-    dbName,
-    dbBackupWindow,
-    alarmEmail,
-    sourceRepositoryName,
-    sourceBranch,
-    releasePrefix,
-    notificationEmails,
-    verifySchedule,
-    restoreRtoMinutes,
-    releaseVerifyBackup,
-    keepReleaseSnapshots,
-    keepKnownGoodSnapshots,
   };
 }
 
-/** A list given as a JSON array (cdk.json) or a comma-separated string (`-c key=a,b`). */
-function readList(lookup: Lookup, key: string): string[] {
-  const value = lookup(key);
-  if (value === undefined || value === null || value === '') return [];
-  const items = typeof value === 'string' ? value.split(',') : value;
-  if (!Array.isArray(items) || items.some((item) => typeof item !== 'string')) {
-    throw new ConfigError(key, `expected a list of strings, got ${JSON.stringify(value)}`);
-  }
-  return [...new Set(items.map((item: string) => item.trim()).filter((item) => item !== ''))];
-}
-
-function readOptionalString(lookup: Lookup, key: string): string | undefined {
-  const value = lookup(key);
-  if (value === undefined || value === null || value === '') return undefined;
-  if (typeof value !== 'string') {
-    throw new ConfigError(key, `expected a string, got ${JSON.stringify(value)}`);
-  }
-  return value.trim();
-}
-
-function readString(lookup: Lookup, key: string, fallback: string): string {
-  return readOptionalString(lookup, key) ?? fallback;
-}
-
-function readInt(lookup: Lookup, key: string, fallback: number, min: number, max: number): number {
-  const value = lookup(key);
-  if (value === undefined || value === null || value === '') return fallback;
-  const parsed = typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value) : value;
-  if (typeof parsed !== 'number' || !Number.isInteger(parsed)) {
-    throw new ConfigError(key, `expected an integer, got ${JSON.stringify(value)}`);
-  }
-  if (parsed < min || parsed > max) {
-    throw new ConfigError(key, `expected an integer from ${min} to ${max}, got ${parsed}`);
-  }
-  return parsed;
-}
-
-function readBool(lookup: Lookup, key: string, fallback: boolean): boolean {
-  const value = lookup(key);
-  if (value === undefined || value === null || value === '') return fallback;
-  if (value === true || value === 'true') return true;
-  if (value === false || value === 'false') return false;
-  throw new ConfigError(key, `expected true or false, got ${JSON.stringify(value)}`);
-}
-
-function readEnum<T extends string>(
-  lookup: Lookup,
-  key: string,
-  fallback: T,
-  allowed: readonly T[],
-): T {
-  const value = readOptionalString(lookup, key) ?? fallback;
-  if (!(allowed as readonly string[]).includes(value)) {
-    throw new ConfigError(key, `expected one of ${allowed.join(', ')}, got "${value}"`);
-  }
-  return value as T;
+/**
+ * Pure parser behind {@link loadConfig}: reads every key of {@link contextSchema} through
+ * `lookup` and throws a ConfigError naming the first key that is wrong, what is wrong with it
+ * and how to set it. Context values given with `-c key=value` arrive as strings, values from
+ * cdk.json keep their JSON type, so both are accepted.
+ */
+export function parseConfig(lookup: Lookup, env: NodeJS.ProcessEnv = {}): AppConfig {
+  const context = Object.fromEntries(
+    Object.keys(contextSchema.shape).map((key) => [key, lookup(key)]),
+  );
+  const parsed = contextSchema
+    .transform((fields, ctx) => resolveContext(fields, env, ctx))
+    .safeParse(context);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  throw new ConfigError(String(issue?.path[0] ?? '(context)'), issue?.message ?? 'is invalid');
 }

@@ -39,6 +39,7 @@ import {
 import type { AppConfig } from './config.ts';
 import { FreeAbandonedLocks } from './constructs/abandoned-lock.ts';
 import { OperationsDashboard } from './constructs/dashboard.ts';
+import type { StepName } from './constructs/handler-environments.ts';
 import { nagArn, nagRef } from './constructs/nag-ids.ts';
 import { ReleaseNotifications } from './constructs/notifications.ts';
 import { ReleaseStateMachine } from './constructs/release-state-machine.ts';
@@ -303,7 +304,12 @@ export class PipelineStack extends Stack {
     });
 
     const metricsService = config.prefix;
-    const step = (id: string, folder: string, description: string, timeout?: Duration) =>
+    const step = <S extends StepName>(
+      id: string,
+      folder: S,
+      description: string,
+      timeout?: Duration,
+    ) =>
       new StepFunction(this, id, {
         step: folder,
         description,
@@ -312,11 +318,9 @@ export class PipelineStack extends Stack {
         metricsService,
       });
     const validateInput = step('ValidateInput', 'validate-input', 'Refuse malformed release input');
-    const acquireLock = step(
-      'AcquireLock',
-      'acquire-lock',
-      'Take the per-service release lock',
-    ).bindLockTable(this.lockTable, lease);
+    const acquireLock = step('AcquireLock', 'acquire-lock', 'Take the per-service release lock')
+      .bindLockTable(this.lockTable)
+      .bindLockLease(lease);
     const readBuildOutput = step(
       'ReadBuildOutput',
       'read-build-output',
@@ -327,7 +331,7 @@ export class PipelineStack extends Stack {
       'release-lock',
       'Free the release lock this release holds and stop a trial task it left',
     )
-      .bindLockTable(this.lockTable, lease)
+      .bindLockTable(this.lockTable)
       .bindTaskStopper(app.cluster);
     const registerTaskDefinition = step(
       'RegisterTaskDefinition',
@@ -400,7 +404,11 @@ export class PipelineStack extends Stack {
     });
 
     // In the VPC with the verifier group, the group the database admits besides the service.
-    const liveDatabaseStep = (id: string, folder: string, description: string) =>
+    const liveDatabaseStep = <S extends 'record-snapshot-manifest' | 'compare-schema'>(
+      id: string,
+      folder: S,
+      description: string,
+    ) =>
       new StepFunction(this, id, {
         step: folder,
         description,

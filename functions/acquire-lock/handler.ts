@@ -3,12 +3,13 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { parser } from '@aws-lambda-powertools/parser/middleware';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
-import { readEnv } from '#commons/env.ts';
+import { readEnvironment } from '#commons/env.ts';
 import { logger, metrics, tracer } from '#commons/powertools.ts';
 import { acquireLock } from './acquire-lock.ts';
+import { environmentSchema } from './env.ts';
 import { type AcquireLockEvent, acquireLockSchema } from './schema.ts';
 
-const env = readEnv({ LOCK_TABLE_NAME: 'string', LOCK_LEASE_SECONDS: 'number' });
+const env = readEnvironment(environmentSchema);
 
 /** AcquireLock step: one release per service at a time. */
 export const handler = middy()

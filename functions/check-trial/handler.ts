@@ -4,12 +4,13 @@ import { parser } from '@aws-lambda-powertools/parser/middleware';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import { ecsClient } from '#commons/clients/ecs.ts';
-import { readEnv } from '#commons/env.ts';
+import { readEnvironment } from '#commons/env.ts';
 import { logger, metrics, tracer } from '#commons/powertools.ts';
 import { checkTrial } from './check-trial.ts';
+import { environmentSchema } from './env.ts';
 import { type CheckTrialEvent, checkTrialSchema } from './schema.ts';
 
-const env = readEnv({ APP_PORT: 'number', SITE_HOST: 'string', HEALTH_CHECK_PATH: 'string' });
+const env = readEnvironment(environmentSchema);
 
 /** CheckTrial step (in the VPC): one poll of the trial task of the new revision. */
 export const handler = middy()

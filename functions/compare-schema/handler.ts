@@ -1,26 +1,19 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { parser } from '@aws-lambda-powertools/parser/middleware';
 import middy from '@middy/core';
-import { readEnv } from '#commons/env.ts';
+import { readEnvironment } from '#commons/env.ts';
 import { logger } from '#commons/powertools.ts';
 import { liveDatabase, readManifestObject } from '#commons/verify-aws.ts';
 import { manifestKey } from '#commons/verify-manifest.ts';
 import { compareSchema, readLiveSchema } from './compare-schema.ts';
+import { environmentSchema } from './env.ts';
 import {
   type CompareSchemaInput,
   CompareSchemaInputSchema,
   type CompareSchemaOutput,
 } from './schema.ts';
 
-const env = readEnv({
-  DATABASE_SECRET_ARN: 'string',
-  DATABASE_NAME: 'string',
-  DATABASE_HOST: 'string',
-  DATABASE_PORT: 'number',
-  MANIFEST_BUCKET: 'string',
-  MANIFEST_PREFIX: 'string',
-  TABLE_PREFIX: 'string',
-});
+const env = readEnvironment(environmentSchema);
 
 const database = {
   secretArn: env.DATABASE_SECRET_ARN,

@@ -3,12 +3,13 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { parser } from '@aws-lambda-powertools/parser/middleware';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
-import { readEnv } from '#commons/env.ts';
+import { readEnvironment } from '#commons/env.ts';
 import { logger, metrics, tracer } from '#commons/powertools.ts';
+import { environmentSchema } from './env.ts';
 import { findLastKnownGood } from './find-last-known-good.ts';
 import { type FindLastKnownGoodEvent, findLastKnownGoodSchema } from './schema.ts';
 
-const env = readEnv({ LEDGER_TABLE_NAME: 'string', LEDGER_GOOD_INDEX: 'string' });
+const env = readEnvironment(environmentSchema);
 
 /** FindLastKnownGood step: the rollback target from the ledger. */
 export const handler = middy()

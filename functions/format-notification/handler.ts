@@ -4,12 +4,13 @@ import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import { sfnClient } from '#commons/clients/sfn.ts';
 import { snsClient } from '#commons/clients/sns.ts';
-import { readEnv } from '#commons/env.ts';
+import { readEnvironment } from '#commons/env.ts';
 import { logger, tracer } from '#commons/powertools.ts';
+import { environmentSchema } from './env.ts';
 import { notify } from './format-notification.ts';
 import { type ExecutionStatusChange, executionStatusChangeSchema } from './schema.ts';
 
-const env = readEnv({ TOPIC_ARN: 'string', ANNOUNCING_STEP: 'string' });
+const env = readEnvironment(environmentSchema);
 
 /** FormatNotification: turns a release's end into a message a person can act on. */
 export const handler = middy()

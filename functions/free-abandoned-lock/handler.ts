@@ -4,14 +4,15 @@ import { parser } from '@aws-lambda-powertools/parser/middleware';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import { ecsClient } from '#commons/clients/ecs.ts';
-import { readEnv } from '#commons/env.ts';
+import { readEnvironment } from '#commons/env.ts';
 import { logger, metrics, tracer } from '#commons/powertools.ts';
 import { stopReleaseTrials } from '#commons/trial-tasks.ts';
 import { releaseLock } from '#functions/release-lock/release-lock.ts';
+import { environmentSchema } from './env.ts';
 import { abandonedRelease } from './free-abandoned-lock.ts';
 import { type FreeAbandonedLockEvent, freeAbandonedLockSchema } from './schema.ts';
 
-const env = readEnv({ LOCK_TABLE_NAME: 'string', SERVICE_NAME: 'string', CLUSTER_ARN: 'string' });
+const env = readEnvironment(environmentSchema);
 
 /**
  * A release execution stopped, timed out or failed: frees the service lock if that release

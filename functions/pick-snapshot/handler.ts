@@ -4,16 +4,13 @@ import { parser } from '@aws-lambda-powertools/parser/middleware';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import { rdsClient } from '#commons/clients/rds.ts';
-import { readEnv } from '#commons/env.ts';
+import { readEnvironment } from '#commons/env.ts';
 import { logger, metrics, tracer } from '#commons/powertools.ts';
+import { environmentSchema } from './env.ts';
 import { pickSnapshot } from './pick-snapshot.ts';
 import { type PickSnapshotEvent, pickSnapshotSchema } from './schema.ts';
 
-const env = readEnv({
-  DATABASE_INSTANCE_ID: 'string',
-  SCRATCH_PREFIX: 'string',
-  SCRATCH_TTL_MINUTES: 'number',
-});
+const env = readEnvironment(environmentSchema);
 
 /** PickSnapshot step: the snapshot to restore, and the scratch instance's name and expiry. */
 export const handler = middy()

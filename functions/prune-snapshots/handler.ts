@@ -5,12 +5,13 @@ import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import { dynamoClient } from '#commons/clients/dynamodb.ts';
 import { rdsClient } from '#commons/clients/rds.ts';
-import { readEnv } from '#commons/env.ts';
+import { readEnvironment } from '#commons/env.ts';
 import { logger, metrics, tracer } from '#commons/powertools.ts';
+import { environmentSchema } from './env.ts';
 import { pruneSnapshots } from './prune-snapshots.ts';
 import { type PruneSnapshotsEvent, pruneSnapshotsSchema } from './schema.ts';
 
-const env = readEnv({ LEDGER_TABLE_NAME: 'string', LEDGER_GOOD_INDEX: 'string' });
+const env = readEnvironment(environmentSchema);
 
 /** PruneSnapshots step: delete old release snapshots after a successful release. */
 export const handler = middy()

@@ -4,12 +4,13 @@ import { parser } from '@aws-lambda-powertools/parser/middleware';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import { cloudWatchClient } from '#commons/clients/cloudwatch.ts';
-import { readEnv } from '#commons/env.ts';
+import { readEnvironment } from '#commons/env.ts';
 import { logger, metrics, tracer } from '#commons/powertools.ts';
+import { environmentSchema } from './env.ts';
 import { publishMetrics } from './publish-metrics.ts';
 import { type PublishMetricsEvent, publishMetricsSchema } from './schema.ts';
 
-const env = readEnv({ METRIC_NAMESPACE: 'string', DATABASE_INSTANCE_ID: 'string' });
+const env = readEnvironment(environmentSchema);
 
 /** PublishMetrics step: the run's RTO, RPO and result as CloudWatch metrics. */
 export const handler = middy()

@@ -3,12 +3,13 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { parser } from '@aws-lambda-powertools/parser/middleware';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
-import { readEnv } from '#commons/env.ts';
+import { readEnvironment } from '#commons/env.ts';
 import { logger, metrics, tracer } from '#commons/powertools.ts';
+import { environmentSchema } from './env.ts';
 import { recordRelease } from './record-release.ts';
 import { type RecordReleaseEvent, recordReleaseSchema } from './schema.ts';
 
-const env = readEnv({ LEDGER_TABLE_NAME: 'string' });
+const env = readEnvironment(environmentSchema);
 
 /** RecordRelease step: the release ledger entry. */
 export const handler = middy()

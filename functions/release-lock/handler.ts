@@ -4,12 +4,13 @@ import { parser } from '@aws-lambda-powertools/parser/middleware';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import { ecsClient } from '#commons/clients/ecs.ts';
-import { readEnv } from '#commons/env.ts';
+import { readEnvironment } from '#commons/env.ts';
 import { logger, metrics, tracer } from '#commons/powertools.ts';
+import { environmentSchema } from './env.ts';
 import { endRelease } from './release-lock.ts';
 import { type ReleaseLockEvent, releaseLockSchema } from './schema.ts';
 
-const env = readEnv({ LOCK_TABLE_NAME: 'string', CLUSTER_ARN: 'string' });
+const env = readEnvironment(environmentSchema);
 
 /** ReleaseLock step: frees the service lock this release holds and stops a trial it left. */
 export const handler = middy()

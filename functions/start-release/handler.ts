@@ -4,12 +4,13 @@ import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import { sfnClient } from '#commons/clients/sfn.ts';
 import { snsClient } from '#commons/clients/sns.ts';
-import { readEnv } from '#commons/env.ts';
+import { readEnvironment } from '#commons/env.ts';
 import { logger, tracer } from '#commons/powertools.ts';
+import { environmentSchema } from './env.ts';
 import { type StartReleaseEvent, startReleaseEventSchema } from './schema.ts';
 import { startRelease } from './start-release.ts';
 
-const env = readEnv({ RELEASE_STATE_MACHINE_ARN: 'string', TOPIC_ARN: 'string' });
+const env = readEnvironment(environmentSchema);
 
 /**
  * StartRelease: a trigger rule's target; starts one release per commit or object version and

@@ -4,12 +4,13 @@ import { parser } from '@aws-lambda-powertools/parser/middleware';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import { ecsClient } from '#commons/clients/ecs.ts';
-import { readEnv } from '#commons/env.ts';
+import { readEnvironment } from '#commons/env.ts';
 import { logger, metrics, tracer } from '#commons/powertools.ts';
+import { environmentSchema } from './env.ts';
 import { type VerifyApplicationEvent, verifyApplicationSchema } from './schema.ts';
 import { verifyApplication } from './verify-application.ts';
 
-const env = readEnv({ CLUSTER_ARN: 'string', APP_PORT: 'number', SITE_HOST: 'string' });
+const env = readEnvironment(environmentSchema);
 
 /** VerifyApplication step (in the VPC, verifier security group): one probe of the one-off task. */
 export const handler = middy()

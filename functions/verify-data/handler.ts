@@ -3,24 +3,16 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { parser } from '@aws-lambda-powertools/parser/middleware';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
-import { readEnv } from '#commons/env.ts';
+import { readEnvironment } from '#commons/env.ts';
 import { logger, metrics, tracer } from '#commons/powertools.ts';
 import { readDatabaseLogin, readManifestObject } from '#commons/verify-aws.ts';
 import { connectDatabase } from '#commons/verify-data-sql.ts';
 import { manifestKey } from '#commons/verify-manifest.ts';
+import { environmentSchema } from './env.ts';
 import { type VerifyDataEvent, verifyDataSchema } from './schema.ts';
 import { verifyData } from './verify-data.ts';
 
-const env = readEnv({
-  DATABASE_SECRET_ARN: 'string',
-  DATABASE_NAME: 'string',
-  LIVE_DATABASE_HOST: 'string',
-  LIVE_DATABASE_PORT: 'number',
-  MANIFEST_BUCKET: 'string',
-  MANIFEST_PREFIX: 'string',
-  TABLE_PREFIX: 'string',
-  ROW_COUNT_TOLERANCE: 'number',
-});
+const env = readEnvironment(environmentSchema);
 
 /** VerifyData step (in the VPC, verifier security group): the restored data against its manifest. */
 export const handler = middy()

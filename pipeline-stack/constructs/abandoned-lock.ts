@@ -31,7 +31,7 @@ export interface FreeAbandonedLocksProps {
  * which carries the release id, so never another release's trial).
  */
 export class FreeAbandonedLocks extends Construct {
-  readonly function: StepFunction;
+  readonly function: StepFunction<'free-abandoned-lock'>;
   readonly rule: events.Rule;
 
   constructor(scope: Construct, id: string, props: FreeAbandonedLocksProps) {

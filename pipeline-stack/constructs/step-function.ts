@@ -15,6 +15,13 @@ import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { METRICS_NAMESPACE, METRICS_SERVICE } from './dashboard.ts';
+import {
+  HANDLER_ENVIRONMENTS,
+  type StepEnvironment,
+  type StepName,
+  type StepsReading,
+  type StepVariable,
+} from './handler-environments.ts';
 import { nagArn, nagResource } from './nag-ids.ts';
 
 const projectRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -25,10 +32,49 @@ const projectRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
  */
 export const SEMVER_STAND_IN = 'pipeline-stack/constructs/semver-gte.ts';
 
+/**
+ * The variables every StepFunction sets itself (Powertools' service and namespace, Node's
+ * options), besides those its handler declares.
+ */
+export const PLATFORM_VARIABLES = [
+  'POWERTOOLS_SERVICE_NAME',
+  'POWERTOOLS_METRICS_NAMESPACE',
+  'NODE_OPTIONS',
+] as const;
+
+/**
+ * A construct set a variable the step's handler does not declare: the types refuse it in
+ * TypeScript, this at synth time for a name computed at run time.
+ */
+export class UndeclaredEnvironmentError extends Error {
+  constructor(step: StepName, name: string) {
+    super(
+      `functions/${step}/env.ts declares no ${name}: declare it in the handler's environmentSchema, or do not set it`,
+    );
+    this.name = 'UndeclaredEnvironmentError';
+  }
+}
+
+function checkDeclared(step: StepName, name: string): void {
+  const platform: readonly string[] = PLATFORM_VARIABLES;
+  if (!(name in HANDLER_ENVIRONMENTS[step].shape) && !platform.includes(name))
+    throw new UndeclaredEnvironmentError(step, name);
+}
+
+/** A StepFunction whose handler declares every one of the variables `N`. */
+type Reading<N extends string> = StepFunction<StepsReading<N>>;
+
+type LiveDatabaseVariable =
+  | 'DATABASE_SECRET_ARN'
+  | 'DATABASE_NAME'
+  | 'DATABASE_HOST'
+  | 'DATABASE_PORT'
+  | 'TABLE_PREFIX';
+
 /** Properties of one Lambda step. */
-export interface StepFunctionProps {
+export interface StepFunctionProps<S extends StepName = StepName> {
   /** Folder under functions/ (the kebab-case state name), e.g. `check-health`. */
-  readonly step: string;
+  readonly step: S;
   readonly description: string;
   /** Default 30 seconds; the smoke test needs longer for its bounded retries. */
   readonly timeout?: Duration;
@@ -36,8 +82,11 @@ export interface StepFunctionProps {
   readonly logRetention?: RetentionDays;
   /** Default 256 MiB. */
   readonly memorySize?: number;
-  /** Extra environment variables (the bindX() methods add their own). */
-  readonly environment?: Readonly<Record<string, string>>;
+  /**
+   * Variables the step's handler declares (functions/<step>/env.ts) that no bindX() method
+   * sets; a name the handler does not declare does not compile.
+   */
+  readonly environment?: StepEnvironment<S>;
   /**
    * Value of the `service` dimension of the custom metrics (POWERTOOLS_SERVICE_NAME); must
    * match the dashboard's dimension (default {@link METRICS_SERVICE}).
@@ -58,10 +107,15 @@ export interface StepFunctionProps {
  * explicit log group with retention, source maps (positions only), esbuild `keepNames` (error
  * class names are the ASL's ErrorEquals values), the SDK and @smithy left to the runtime, and
  * the metrics namespace and `service` dimension the dashboard reads. `bindX()` methods grant
- * IAM and set the matching environment together.
+ * IAM and set the matching environment together, and each compiles only for a step whose
+ * handler declares the variables it sets.
  */
-export class StepFunction extends NodejsFunction {
-  constructor(scope: Construct, id: string, props: StepFunctionProps) {
+export class StepFunction<S extends StepName = StepName> extends NodejsFunction {
+  /** The folder under functions/ whose handler.ts this function runs. */
+  readonly step: S;
+
+  constructor(scope: Construct, id: string, props: StepFunctionProps<S>) {
+    for (const name of Object.keys(props.environment ?? {})) checkDeclared(props.step, name);
     const logGroup = new LogGroup(scope, `${id}Logs`, {
       retention: props.logRetention ?? RetentionDays.ONE_MONTH,
       removalPolicy: RemovalPolicy.DESTROY,
@@ -112,6 +166,7 @@ export class StepFunction extends NodejsFunction {
         forceDockerBundling: false,
       },
     });
+    this.step = props.step;
     this.acknowledge(
       'AwsSolutions-IAM5[Resource::*]',
       'X-Ray tracing (xray:PutTraceSegments, xray:PutTelemetryRecords) accepts no resource ARN; other "*" statements are bound below with their own reason.',
@@ -136,8 +191,19 @@ export class StepFunction extends NodejsFunction {
     Validations.of(this).acknowledge({ id, reason });
   }
 
-  /** Read/write the lock table with the given lease. */
-  bindLockTable(table: ITable, leaseSeconds: number): this {
+  /** Sets one variable; only a name the step's handler declares (or a platform one) compiles. */
+  override addEnvironment(
+    key: StepVariable<S> | (typeof PLATFORM_VARIABLES)[number],
+    value: string,
+    options?: Parameters<NodejsFunction['addEnvironment']>[2],
+  ): this {
+    // Unset while NodejsFunction's constructor adds props.environment, checked above.
+    if (this.step !== undefined) checkDeclared(this.step, key);
+    return super.addEnvironment(key, value, options);
+  }
+
+  /** Read/write the lock table. */
+  bindLockTable<T extends Reading<'LOCK_TABLE_NAME'>>(this: T, table: ITable): T {
     this.addToRolePolicy(
       new PolicyStatement({
         actions: [
@@ -151,12 +217,17 @@ export class StepFunction extends NodejsFunction {
       }),
     );
     this.addEnvironment('LOCK_TABLE_NAME', table.tableName);
+    return this;
+  }
+
+  /** How long a lock this step takes holds before another release may take it over. */
+  bindLockLease<T extends Reading<'LOCK_LEASE_SECONDS'>>(this: T, leaseSeconds: number): T {
     this.addEnvironment('LOCK_LEASE_SECONDS', String(leaseSeconds));
     return this;
   }
 
   /** Write release records to the ledger. */
-  bindLedgerWriter(table: ITable): this {
+  bindLedgerWriter<T extends Reading<'LEDGER_TABLE_NAME'>>(this: T, table: ITable): T {
     this.addToRolePolicy(
       new PolicyStatement({ actions: ['dynamodb:PutItem'], resources: [table.tableArn] }),
     );
@@ -165,7 +236,11 @@ export class StepFunction extends NodejsFunction {
   }
 
   /** Query the ledger's sparse last-known-good index. */
-  bindLedgerReader(table: ITable, goodIndexName: string): this {
+  bindLedgerReader<T extends Reading<'LEDGER_TABLE_NAME' | 'LEDGER_GOOD_INDEX'>>(
+    this: T,
+    table: ITable,
+    goodIndexName: string,
+  ): T {
     this.addToRolePolicy(
       new PolicyStatement({
         actions: ['dynamodb:Query'],
@@ -224,7 +299,7 @@ export class StepFunction extends NodejsFunction {
   }
 
   /** List our cluster's tasks and stop them (a one-off task a release left running). */
-  bindTaskStopper(cluster: ICluster): this {
+  bindTaskStopper<T extends Reading<'CLUSTER_ARN'>>(this: T, cluster: ICluster): T {
     const inCluster = { ArnEquals: { 'ecs:cluster': cluster.clusterArn } };
     // ListTasks has no resource type; the ecs:cluster condition scopes it to our cluster.
     this.addToRolePolicy(
@@ -352,12 +427,13 @@ export class StepFunction extends NodejsFunction {
    * environment) and read WordPress's db_version from `<tablePrefix>options`. The function must
    * sit in the VPC with a security group the database admits.
    */
-  bindLiveDatabase(
+  bindLiveDatabase<T extends Reading<LiveDatabaseVariable>>(
+    this: T,
     database: IDatabaseInstance,
     secret: ISecret,
     databaseName: string,
     tablePrefix: string,
-  ): this {
+  ): T {
     secret.grantRead(this);
     this.addEnvironment('DATABASE_SECRET_ARN', secret.secretArn);
     this.addEnvironment('DATABASE_NAME', databaseName);
@@ -371,7 +447,11 @@ export class StepFunction extends NodejsFunction {
    * Read snapshot manifests (`<prefix><snapshotId>.json`) and nothing else of the bucket. With
    * ListBucket on the prefix a missing manifest answers 404 NoSuchKey, not 403.
    */
-  bindManifestReader(bucket: IBucket, prefix: string): this {
+  bindManifestReader<T extends Reading<'MANIFEST_BUCKET' | 'MANIFEST_PREFIX'>>(
+    this: T,
+    bucket: IBucket,
+    prefix: string,
+  ): T {
     const manifests = bucket.arnForObjects(`${prefix}*`);
     this.addToRolePolicy(
       new PolicyStatement({ actions: ['s3:GetObject'], resources: [manifests] }),

@@ -28,6 +28,7 @@ import {
 } from '#commons/metrics.ts';
 import { VERIFICATION_FAMILY_SUFFIX } from '#commons/task-definition.ts';
 import { acknowledge } from '../nag.ts';
+import type { StepEnvironment, StepName } from './handler-environments.ts';
 import { nagResource } from './nag-ids.ts';
 import { StepFunction } from './step-function.ts';
 
@@ -154,7 +155,12 @@ export class VerifyRestoreStateMachine extends Construct {
 
     // One set of Lambda defaults (StepFunction); VerifyData and VerifyApplication also sit in
     // the VPC with the verifier group, the only group the scratch instance admits.
-    const fn = (name: string, dir: string, environment: Record<string, string>, inVpc: boolean) =>
+    const fn = <S extends StepName>(
+      name: string,
+      dir: S,
+      environment: StepEnvironment<S>,
+      inVpc: boolean,
+    ) =>
       new StepFunction(this, name, {
         step: dir,
         description: `stepdeploy backup verification: ${name}`,

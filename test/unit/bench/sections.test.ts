@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import * as z from 'zod';
+import { noEnvironment, numberVariable, stringVariable } from '#commons/env.ts';
 import {
   detectionMs,
   recoveryMs,
@@ -7,7 +9,7 @@ import {
 } from '../../../bench/failure-detection.ts';
 import {
   bundlingFromConstruct,
-  envFromHandler,
+  envFromSchema,
   inputShares,
 } from '../../../bench/lambda-bundles.ts';
 import type { LocalScenarios, ScenarioRun } from '../../../bench/lib/local-scenarios.ts';
@@ -107,17 +109,26 @@ describe('inputShares', () => {
   });
 });
 
-describe('envFromHandler', () => {
-  it('gives each variable readEnv asks for a stand-in of its kind', () => {
+describe('envFromSchema', () => {
+  it('gives each variable a handler declares a stand-in its schema accepts', () => {
     // Prepare
-    const src =
-      "const env = readEnv({\n  LOCK_TABLE_NAME: 'string',\n  LOCK_LEASE_SECONDS: 'number',\n});";
+    const schema = z.object({
+      LOCK_TABLE_NAME: stringVariable(),
+      LOCK_LEASE_SECONDS: numberVariable(),
+    });
     // Act / Assess
-    expect(envFromHandler(src)).toEqual({
+    expect(envFromSchema(schema)).toEqual({
       LOCK_TABLE_NAME: 'bench-lock_table_name',
       LOCK_LEASE_SECONDS: '1',
     });
-    expect(envFromHandler('export const handler = middy();')).toEqual({});
+    expect(envFromSchema(noEnvironment)).toEqual({});
+  });
+
+  it('refuses a variable no stand-in satisfies, naming it', () => {
+    // Prepare
+    const schema = z.object({ SITE_URL: z.string().url() });
+    // Act / Assess
+    expect(() => envFromSchema(schema)).toThrow('no stand-in value satisfies SITE_URL');
   });
 });
 
