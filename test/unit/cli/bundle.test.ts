@@ -150,7 +150,9 @@ describe('bin/stepdeploy.js runs the bundle built from the sources as they are',
     // What status prints comes from docker, which unit tests do not need: only its loads count.
     expect(status.ran).toBe(entry());
     expect(status.resolved.some((s) => /local-status-\w+\.js$/.test(s))).toBe(true);
-    expect(status.resolved.filter((s) => HEAVY.test(s))).toEqual([]);
+    // local status parses STEPDEPLOY_* through local/config.ts's zod schema (issue 15), so zod is
+    // the one heavy package it may load; bench/cli-start.ts measures what that costs.
+    expect(status.resolved.filter((s) => HEAVY.test(s) && s !== 'zod')).toEqual([]);
   });
 
   it('still runs the bundle when a source was touched but not changed, and records its mtime', () => {
