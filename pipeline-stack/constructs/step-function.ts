@@ -7,7 +7,7 @@ import type { ICluster, IService, TaskDefinition } from 'aws-cdk-lib/aws-ecs';
 import type { ITargetGroup } from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { type BundlingOptions, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IDatabaseInstance } from 'aws-cdk-lib/aws-rds';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
@@ -71,6 +71,41 @@ type LiveDatabaseVariable =
   | 'DATABASE_PORT'
   | 'TABLE_PREFIX';
 
+/**
+ * esbuild settings of every Lambda bundle of the project ({@link StepFunction} and the salts
+ * custom resource): CommonJS for node20, minified with `keepNames` (error class names are the
+ * ASL's ErrorEquals values), source maps with positions only, the SDK left to the runtime.
+ */
+export const LAMBDA_BUNDLING: BundlingOptions = {
+  format: OutputFormat.CJS,
+  target: 'node20',
+  minify: true,
+  keepNames: true,
+  sourceMap: true,
+  // Stack traces need file and line only; the embedded sources were three quarters of
+  // the map that --enable-source-maps reads at every cold start.
+  sourcesContent: false,
+  // The Lambda runtime ships the SDK v3 with its @smithy packages, and a client has
+  // loaded them before the X-Ray patcher asks for one.
+  externalModules: ['@aws-sdk/*', '@smithy/*'],
+  // aws-xray-sdk-core (under the Powertools tracer) pulls in all of semver for one call.
+  esbuildArgs: { '--alias': `semver=./${SEMVER_STAND_IN}` },
+  forceDockerBundling: false,
+};
+
+/**
+ * Where NodejsFunction finds the handler of `functions/<folder>/` and what it bundles against
+ * (the project root and its lock file).
+ */
+export function lambdaSource(folder: string) {
+  return {
+    entry: join(projectRoot, 'functions', folder, 'handler.ts'),
+    handler: 'handler',
+    projectRoot,
+    depsLockFilePath: join(projectRoot, 'package-lock.json'),
+  } as const;
+}
+
 /** Properties of one Lambda step. */
 export interface StepFunctionProps<S extends StepName = StepName> {
   /** Folder under functions/ (the kebab-case state name), e.g. `check-health`. */
@@ -122,10 +157,7 @@ export class StepFunction<S extends StepName = StepName> extends NodejsFunction 
     });
     super(scope, id, {
       description: props.description,
-      entry: join(projectRoot, 'functions', props.step, 'handler.ts'),
-      handler: 'handler',
-      projectRoot,
-      depsLockFilePath: join(projectRoot, 'package-lock.json'),
+      ...lambdaSource(props.step),
       // nodejs20.x is deprecated for new functions; the bundle targets node20 so it runs on 22 too.
       runtime: Runtime.NODEJS_22_X,
       architecture: Architecture.ARM_64,
@@ -149,22 +181,7 @@ export class StepFunction<S extends StepName = StepName> extends NodejsFunction 
           }
         : {}),
       ...(props.deadLetterQueue ? { deadLetterQueue: props.deadLetterQueue } : {}),
-      bundling: {
-        format: OutputFormat.CJS,
-        target: 'node20',
-        minify: true,
-        keepNames: true,
-        sourceMap: true,
-        // Stack traces need file and line only; the embedded sources were three quarters of
-        // the map that --enable-source-maps reads at every cold start.
-        sourcesContent: false,
-        // The Lambda runtime ships the SDK v3 with its @smithy packages, and a client has
-        // loaded them before the X-Ray patcher asks for one.
-        externalModules: ['@aws-sdk/*', '@smithy/*'],
-        // aws-xray-sdk-core (under the Powertools tracer) pulls in all of semver for one call.
-        esbuildArgs: { '--alias': `semver=./${SEMVER_STAND_IN}` },
-        forceDockerBundling: false,
-      },
+      bundling: LAMBDA_BUNDLING,
     });
     this.step = props.step;
     this.acknowledge(
