@@ -135,14 +135,69 @@ export function transitionsSection(json: unknown): SectionResult {
         note: `${num(bad?.healthPolls) ?? '?'} health polls; outcome ${bad?.error ?? bad?.status}`,
       }),
     );
+  const growth =
+    isObj(json) && isObj(json.growth) && Array.isArray(json.growth.rows)
+      ? (json.growth.rows as unknown[]).filter(isObj)
+      : [];
+  const rows: string[][] = [];
+  for (const g of growth) {
+    const secs = num(g.rolloutSeconds);
+    const a = isObj(g.adaptive) ? g.adaptive : {};
+    const f = isObj(g.fixed15) ? g.fixed15 : {};
+    const at = num(a.transitions);
+    const ft = num(f.transitions);
+    if (secs === undefined || at === undefined || ft === undefined) continue;
+    figures.push(
+      figure({
+        name: `successful release, rollout ${secs} s: state transitions`,
+        value: at,
+        unit: 'transitions',
+        yardstick: {
+          name: 'every poll 15 s apart (the gate before adaptive polls)',
+          value: ft,
+          unit: 'transitions',
+        },
+        note: `${num(a.healthPolls) ?? '?'} health polls, gate passed ${num(a.gateSeconds) ?? '?'} s after the deployment (15 s polls: ${num(f.healthPolls) ?? '?'}, ${num(f.gateSeconds) ?? '?'} s)`,
+      }),
+    );
+    rows.push([
+      `${secs} s`,
+      `${at} (${num(a.healthPolls) ?? '?'} polls)`,
+      `${num(a.gateSeconds) ?? '?'} s`,
+      `${ft} (${num(f.healthPolls) ?? '?'} polls)`,
+      `${num(f.gateSeconds) ?? '?'} s`,
+    ]);
+  }
   return {
     id: 'transitions',
     title: 'State transitions',
-    status: figures.length === 2 ? 'measured' : figures.length > 0 ? 'partial' : 'not measured',
-    ...(figures.length < 2
+    ...(rows.length > 0
+      ? {
+          tables: [
+            {
+              title: 'Transitions of a successful release against its rollout time',
+              headers: [
+                'rollout (deployment → drained)',
+                'adaptive polls: transitions',
+                'gate passed',
+                '15 s polls: transitions',
+                'gate passed',
+              ],
+              rows,
+            },
+          ],
+        }
+      : {}),
+    status:
+      gt !== undefined && bt !== undefined
+        ? 'measured'
+        : figures.length > 0
+          ? 'partial'
+          : 'not measured',
+    ...(gt === undefined || bt === undefined
       ? { reason: 'transitions.json lacks a successful and a rolled-back execution' }
       : {}),
-    method: `bench/transitions.ts: local executions of the synthesized release definition against the simulated AWS of test/statemachine. ${isObj(json) && typeof json.note === 'string' ? json.note : ''}`,
+    method: `bench/transitions.ts: local executions of the synthesized release definition against the simulated AWS of test/statemachine. ${isObj(json) && typeof json.note === 'string' ? json.note : ''} ${isObj(json) && isObj(json.growth) && typeof json.growth.note === 'string' ? json.growth.note : ''}`,
     figures,
     details: json,
   };

@@ -78,6 +78,39 @@ describe('transitionsSection', () => {
     expect(s.status).toBe('measured');
     expect(s.figures[1]).toMatchObject({ value: 45, ratio: 1.5 });
   });
+
+  it('sets transitions against rollout time beside the 15 s polls, one row each', () => {
+    // Prepare
+    const json = {
+      results: [
+        { scenario: 'successful-release', status: 'SUCCEEDED', transitions: 49, healthPolls: 3 },
+        {
+          scenario: 'rolled-back-release',
+          status: 'FAILED',
+          error: 'ROLLED_BACK',
+          transitions: 54,
+        },
+      ],
+      growth: {
+        note: 'n',
+        rows: [
+          {
+            rolloutSeconds: 62,
+            adaptive: { transitions: 73, healthPolls: 11, gateSeconds: 65 },
+            fixed15: { transitions: 55, healthPolls: 5, gateSeconds: 75 },
+          },
+        ],
+      },
+    };
+    // Act
+    const s = transitionsSection(json);
+    // Assess
+    expect(s.status).toBe('measured');
+    expect(s.figures[2]).toMatchObject({ value: 73, ratio: 1.327 });
+    expect(s.tables?.[0]?.rows).toEqual([
+      ['62 s', '73 (11 polls)', '65 s', '55 (5 polls)', '75 s'],
+    ]);
+  });
 });
 
 describe('localReleaseSection', () => {
