@@ -30,7 +30,7 @@ export type LocalSource =
 
 /**
  * Release options tuned for the local stack, with the health gate's polls counted in halves of
- * a health-check interval (the runner waits {@link localPollMs} between them).
+ * a health-check interval (its pace while new tasks start, `nextPollMs`).
  *
  * What fails the gate is decided by the load balancer's own thresholds: a target the app
  * answered wrongly is `unhealthy` after `fall` wrong answers in a row and fails the gate on the
@@ -43,9 +43,11 @@ export type LocalSource =
 export const LOCAL_RELEASE_OPTIONS = {
   skipRestoreTest: true,
   healthTimeoutSeconds: 300,
-  // The release input's value (whole seconds, as Step Functions counts them); the local runner
-  // waits localPollMs() instead unless a caller sets this explicitly.
-  pollIntervalSeconds: 1,
+  // The AWS default (whole seconds, as Step Functions counts them). The health gate takes it as
+  // its longest wait, scaled by the time factor like every timing (7.5 s at 0.5: longer than
+  // any wait the gate picks); the other Wait states last localPollMs() unless a caller sets
+  // this explicitly.
+  pollIntervalSeconds: 15,
   maxUnhealthyPolls: 6,
   requiredHealthyPolls: 2,
   smokeAttempts: 5,
@@ -219,7 +221,9 @@ export async function runLocalRelease(
     execution = await runLocal(definition, input as unknown as Json, {
       handlers: releaseHandlers(ctx),
       executionName: nameExecution,
-      waitMs: pollMs,
+      // The health gate's waits are the ones its last verdict decided (ctx.waits); the first,
+      // and every other Wait state, lasts pollMs.
+      waitMs: (state) => ctx.waits.get(state) ?? pollMs,
       retryMs: 1000,
       onEvent: (event) => {
         events.push(event);

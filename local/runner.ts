@@ -46,8 +46,11 @@ export interface RunOptionsLocal {
    * after another is named after it.
    */
   readonly executionName?: string | ((startTime: Date) => string);
-  /** Milliseconds every Wait state pauses (default 0) — real waits are for AWS, not tests. */
-  readonly waitMs?: number;
+  /**
+   * Milliseconds every Wait state pauses (default 0) — real waits are for AWS, not tests — or a
+   * function of the state's name, asked at each visit (a step may have decided the wait).
+   */
+  readonly waitMs?: number | ((state: string) => number);
   /** Milliseconds between retries of any retried state (default 0). */
   readonly retryMs?: number;
   /** Called for every event as it happens, e.g. for a progress display. */
@@ -100,9 +103,17 @@ export async function runLocal(
         throw new Error(`no local handler bound to Task state ${name}`);
       });
   }
-  const waits = Object.fromEntries(
-    states.filter(([, s]) => s.Type === 'Wait').map(([name]) => [name, options.waitMs ?? 0]),
-  );
+  const waitStates = new Set(states.filter(([, s]) => s.Type === 'Wait').map(([name]) => name));
+  const waitMs = options.waitMs ?? 0;
+  // aws-local-stepfunctions looks the override up by state name at every visit of the state,
+  // so a getter answers with the wait decided by then.
+  const waits: Record<string, number> =
+    typeof waitMs === 'function'
+      ? new Proxy({} as Record<string, number>, {
+          get: (_target, name) =>
+            typeof name === 'string' && waitStates.has(name) ? waitMs(name) : undefined,
+        })
+      : Object.fromEntries([...waitStates].map((name) => [name, waitMs]));
   const retries = Object.fromEntries(
     states
       .filter(([, s]) => s.Type === 'Task' || s.Type === 'Parallel' || s.Type === 'Map')

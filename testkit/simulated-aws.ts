@@ -8,7 +8,7 @@ import {
   ReleaseSupersededError,
   SmokeTestError,
 } from '#commons/errors.ts';
-import { initialProgress, judgeHealth } from '#commons/health.ts';
+import { initialProgress, judgeHealth, paceVerdict, pollTimingOf } from '#commons/health.ts';
 import {
   buildLedgerRecord,
   chooseLastKnownGood,
@@ -75,6 +75,23 @@ interface Rollout {
   taskDefinitionArn: string;
   createdAt: Date;
   polls: number;
+  /** Simulated time since the deployment, advanced by each wait the gate chose. */
+  elapsedMs: number;
+  /** The wait before the next poll (s): the ASL's first one, then each verdict's. */
+  nextWaitSeconds: number;
+}
+
+/** The first health poll's wait, as DeployService's ResultSelector in the ASL sets it. */
+export const FIRST_HEALTH_POLL_SECONDS = 5;
+
+/**
+ * A rollout that takes time: every new target `initial` until `healthyAfterMs`, then healthy
+ * (or unhealthy, for a bad image); ECS calls it COMPLETED `drainMs` later, once the old tasks
+ * have drained.
+ */
+export interface TimedRollout {
+  readonly healthyAfterMs: number;
+  readonly drainMs: number;
 }
 
 /**
@@ -134,6 +151,21 @@ export class SimulatedAws {
   /** state name → how many times to fail (Infinity = always) and with what. */
   readonly failures = new Map<string, { times: number; error: () => Error }>();
   buildLabel = 'good';
+  /**
+   * The service's target group as DescribeTargetGroups / DescribeTargetGroupAttributes answer
+   * for the template (10 s interval, unhealthy threshold 2, 20 s deregistration delay).
+   */
+  targetGroup = {
+    group: { HealthCheckIntervalSeconds: 10, HealthyThresholdCount: 2, UnhealthyThresholdCount: 2 },
+    attributes: [{ Key: 'deregistration_delay.timeout_seconds', Value: '20' }],
+  };
+  /**
+   * When set, the rollout follows simulated time (see {@link TimedRollout}) instead of the poll
+   * count (initial on the first poll, settled on the second).
+   */
+  timedRollout: TimedRollout | undefined;
+  /** When set, every health wait lasts this long whatever the verdict says (a fixed-pace gate). */
+  fixedPollSeconds: number | undefined;
   /** What a finished build exports, when a test replaces IMAGE_URI and IMAGE_DIGEST. */
   exportedVariables: Array<{ Name: string; Value: string }> | undefined;
   /** The database's manual snapshots (SnapshotDatabase adds, PruneSnapshots deletes). */
@@ -227,7 +259,9 @@ export class SimulatedAws {
     rollout: Rollout,
   ): { deployments: Deployment[]; tasks: Task[]; targets: TargetHealthDescription[] } {
     rollout.polls += 1;
+    rollout.elapsedMs += rollout.nextWaitSeconds * 1000;
     const bad = this.badDigests.has(this.imageOf(arn).split('@')[1] ?? '');
+    const timed = this.timedRollout;
     const ips = ['10.0.1.10', '10.0.2.10'];
     const tasks: Task[] = ips.map((ip, i) => ({
       taskArn: `arn:aws:ecs:us-east-1:123456789012:task/sd/${rollout.deploymentId.slice(-4)}${i}`,
@@ -238,7 +272,11 @@ export class SimulatedAws {
         { type: 'ElasticNetworkInterface', details: [{ name: 'privateIPv4Address', value: ip }] },
       ],
     }));
-    const state = rollout.polls === 1 ? 'initial' : bad ? 'unhealthy' : 'healthy';
+    const started = timed ? rollout.elapsedMs >= timed.healthyAfterMs : rollout.polls > 1;
+    const state = !started ? 'initial' : bad ? 'unhealthy' : 'healthy';
+    const completed = timed
+      ? state === 'healthy' && rollout.elapsedMs >= timed.healthyAfterMs + timed.drainMs
+      : state === 'healthy';
     const targets: TargetHealthDescription[] = ips.map((ip) => ({
       Target: { Id: ip, Port: 8080 },
       TargetHealth: {
@@ -259,7 +297,7 @@ export class SimulatedAws {
         taskDefinition: arn,
         desiredCount: 2,
         runningCount: 2,
-        rolloutState: state === 'healthy' ? 'COMPLETED' : 'IN_PROGRESS',
+        rolloutState: completed ? 'COMPLETED' : 'IN_PROGRESS',
         createdAt: rollout.createdAt,
       },
     ];
@@ -288,6 +326,8 @@ export class SimulatedAws {
         taskDefinitionArn: input.taskDefinitionArn,
         createdAt,
         polls: 0,
+        elapsedMs: 0,
+        nextWaitSeconds: this.fixedPollSeconds ?? FIRST_HEALTH_POLL_SECONDS,
       };
       return {
         deploymentId: this.rollout.deploymentId,
@@ -299,8 +339,11 @@ export class SimulatedAws {
       const rollout = this.rollout;
       if (!rollout) throw new Error('no deployment');
       const seen = this.observe(input.taskDefinitionArn, rollout);
-      const now = new Date(rollout.createdAt.getTime() + rollout.polls * 15_000);
-      const verdict = judgeHealth(
+      const now = new Date(
+        rollout.createdAt.getTime() +
+          (this.timedRollout ? rollout.elapsedMs : rollout.polls * 15_000),
+      );
+      const judged = judgeHealth(
         {
           taskDefinitionArn: input.taskDefinitionArn,
           deploymentId: input.deploymentId,
@@ -311,6 +354,16 @@ export class SimulatedAws {
         input.policy,
         input.progress ?? initialProgress,
       );
+      // Paced as the Lambda paces it, from the target group's settings.
+      const verdict = paceVerdict(
+        judged,
+        pollTimingOf(
+          this.targetGroup.group,
+          this.targetGroup.attributes,
+          input.policy.maxPollSeconds,
+        ),
+      );
+      rollout.nextWaitSeconds = this.fixedPollSeconds ?? verdict.nextPollSeconds;
       if (verdict.status === 'HEALTHY') this.healthGated.add(input.taskDefinitionArn);
       return verdict;
     };

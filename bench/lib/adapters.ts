@@ -3,7 +3,7 @@
  * bench/restore.ts, bench/transitions.ts, bench/local-release.ts) to report sections. Each
  * refuses a shape it does not know rather than guessing a number.
  */
-import { type Figure, figure, notMeasured, type SectionResult } from './figures.ts';
+import { type Figure, figure, notMeasured, type SectionResult, type Target } from './figures.ts';
 
 const isObj = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -135,31 +135,97 @@ export function transitionsSection(json: unknown): SectionResult {
         note: `${num(bad?.healthPolls) ?? '?'} health polls; outcome ${bad?.error ?? bad?.status}`,
       }),
     );
+  const growth =
+    isObj(json) && isObj(json.growth) && Array.isArray(json.growth.rows)
+      ? (json.growth.rows as unknown[]).filter(isObj)
+      : [];
+  const rows: string[][] = [];
+  for (const g of growth) {
+    const secs = num(g.rolloutSeconds);
+    const a = isObj(g.adaptive) ? g.adaptive : {};
+    const f = isObj(g.fixed15) ? g.fixed15 : {};
+    const at = num(a.transitions);
+    const ft = num(f.transitions);
+    if (secs === undefined || at === undefined || ft === undefined) continue;
+    figures.push(
+      figure({
+        name: `successful release, rollout ${secs} s: state transitions`,
+        value: at,
+        unit: 'transitions',
+        yardstick: {
+          name: 'every poll 15 s apart (the gate before adaptive polls)',
+          value: ft,
+          unit: 'transitions',
+        },
+        note: `${num(a.healthPolls) ?? '?'} health polls, gate passed ${num(a.gateSeconds) ?? '?'} s after the deployment (15 s polls: ${num(f.healthPolls) ?? '?'}, ${num(f.gateSeconds) ?? '?'} s)`,
+      }),
+    );
+    rows.push([
+      `${secs} s`,
+      `${at} (${num(a.healthPolls) ?? '?'} polls)`,
+      `${num(a.gateSeconds) ?? '?'} s`,
+      `${ft} (${num(f.healthPolls) ?? '?'} polls)`,
+      `${num(f.gateSeconds) ?? '?'} s`,
+    ]);
+  }
   return {
     id: 'transitions',
     title: 'State transitions',
-    status: figures.length === 2 ? 'measured' : figures.length > 0 ? 'partial' : 'not measured',
-    ...(figures.length < 2
+    ...(rows.length > 0
+      ? {
+          tables: [
+            {
+              title: 'Transitions of a successful release against its rollout time',
+              headers: [
+                'rollout (deployment → drained)',
+                'adaptive polls: transitions',
+                'gate passed',
+                '15 s polls: transitions',
+                'gate passed',
+              ],
+              rows,
+            },
+          ],
+        }
+      : {}),
+    status:
+      gt !== undefined && bt !== undefined
+        ? 'measured'
+        : figures.length > 0
+          ? 'partial'
+          : 'not measured',
+    ...(gt === undefined || bt === undefined
       ? { reason: 'transitions.json lacks a successful and a rolled-back execution' }
       : {}),
-    method: `bench/transitions.ts: local executions of the synthesized release definition against the simulated AWS of test/statemachine. ${isObj(json) && typeof json.note === 'string' ? json.note : ''}`,
+    method: `bench/transitions.ts: local executions of the synthesized release definition against the simulated AWS of test/statemachine. ${isObj(json) && typeof json.note === 'string' ? json.note : ''} ${isObj(json) && isObj(json.growth) && typeof json.growth.note === 'string' ? json.growth.note : ''}`,
     figures,
     details: json,
   };
 }
 
+/** The target every rollout phase is held to against its floor. */
+export const ROLLOUT_PHASE_TARGET = {
+  on: 'ratio',
+  max: 1.15,
+  text: '≤ 1.15× its floor',
+} as const satisfies Target;
+
 /**
- * bench/results/local-release.json (phasesMs, floorMs, ratios as bench/local-release.ts writes
- * them) → the time-to-healthy section; any other shape is refused with the keys it found. Pure.
+ * bench/results/local-release.json (version 2: rolloutMs, floorsMs, transitions, phasesMs as
+ * bench/local-release.ts writes them) → the time-to-healthy section; any other shape is
+ * refused with the keys it found. Pure.
  */
 export function localReleaseSection(json: unknown): SectionResult {
-  const method =
-    "bench/local-release.ts: one good local release (real Packer build, Docker tasks behind HAProxy, MariaDB snapshot) timed from the runner events and the local service events. Floor of the health gate = a fresh container of the new image answering /healthz + HAProxy rise × inter. Target: the pipeline's own overhead above that floor under 10% (health gate ÷ floor ≤ 1.10).";
+  const floors = isObj(json) && isObj(json.floorsMs) ? json.floorsMs : undefined;
+  const rollout = isObj(json) && isObj(json.rolloutMs) ? json.rolloutMs : undefined;
   const phases = isObj(json) && isObj(json.phasesMs) ? json.phasesMs : undefined;
-  const floor = isObj(json) && isObj(json.floorMs) ? json.floorMs : undefined;
-  const gate = num(phases?.healthGate);
-  const floorMs = num(floor?.healthGate);
-  if (!phases || gate === undefined || floorMs === undefined)
+  const load = isObj(json) && isObj(json.load) ? json.load : {};
+  const settings = isObj(json) && isObj(json.settings) ? json.settings : {};
+  const serving = num(floors?.serving);
+  const gone = num(floors?.gone);
+  const loadText = `${num(load.ratePerSecond) ?? '?'} req/s (${num(load.fraction) ?? '?'} × the capacity at rest, ${num(load.capacity) ?? '?'} req/s, same run; ${num(load.failed) ?? '?'}/${num(load.sent) ?? '?'} requests failed)`;
+  const method = `bench/local-release.ts: one good local release of a changed site/ (real Packer build, trial task, Docker tasks behind HAProxy) under a fixed load of ${loadText}, timed from the deployment DeployService created: to the first and to the last new task UP in HAProxy's check log, to the scheduler's drain finished (old tasks deregistered, stopped, removed) and to the CheckHealth verdict HEALTHY. Floors from the target group HAProxy plays (time factor ${num(settings.timeFactor) ?? '?'}): a fresh container of the new image, started under the same load at a starting task's CPU weight, answering its health path (${num(floors?.containerReady) ?? '?'} ms) + healthy threshold ${num(settings.healthyThreshold) ?? '?'} × interval ${num(settings.intervalMs) ?? '?'} ms; + deregistration delay ${num(settings.deregistrationDelayMs) ?? '?'} ms for the old tasks.`;
+  if (!floors || !rollout || !phases || serving === undefined || gone === undefined)
     return {
       id: 'time-to-healthy',
       title: 'Time to healthy',
@@ -169,44 +235,69 @@ export function localReleaseSection(json: unknown): SectionResult {
       figures: [],
       details: json,
     };
-  const p = (k: string) => num(phases[k]) ?? 0;
-  const floorYard = {
-    name: `floor: container ready ${num(floor?.containerReady) ?? '?'} ms + rise × inter ${num(floor?.haproxyRise) ?? '?'} ms`,
-    value: floorMs,
+  const servingYard = { name: 'floor: ready + rise × interval', value: serving, unit: 'ms' };
+  const goneYard = {
+    name: 'floor: ready + rise × interval + deregistration delay',
+    value: gone,
     unit: 'ms',
   };
+  const phase = (name: string, key: string, yardstick: typeof servingYard, note?: string) => {
+    const v = num(rollout[key]);
+    return v === undefined
+      ? notMeasured(name, 'ms', `the release recorded no "${key}" moment`, ROLLOUT_PHASE_TARGET)
+      : figure({
+          name,
+          value: v,
+          unit: 'ms',
+          yardstick,
+          target: ROLLOUT_PHASE_TARGET,
+          ...(note ? { note } : {}),
+        });
+  };
+  const p = (k: string) => num(phases[k]) ?? 0;
+  const transitions = isObj(json) && isObj(json.transitions) ? json.transitions : {};
+  const total = num(transitions.total);
+  const gate = num(rollout.gatePassed);
   const figures: Figure[] = [
-    figure({
-      name: 'health gate (deploy → gate passed)',
-      value: gate,
-      unit: 'ms',
-      yardstick: floorYard,
-      target: { on: 'ratio', max: 1.1, text: 'pipeline overhead above the floor < 10% (≤ 1.10×)' },
-    }),
-    figure({
-      name: 'rollout (deployment created → tasks healthy)',
-      value: p('rollout'),
-      unit: 'ms',
-      yardstick: floorYard,
-    }),
+    phase('first new task serving (deployment → its target UP)', 'firstNewServing', servingYard),
+    phase(
+      'all new tasks serving (deployment → the last new target UP)',
+      'allNewServing',
+      servingYard,
+    ),
+    phase(
+      'old tasks gone (deployment → drained, stopped, removed)',
+      'oldGone',
+      goneYard,
+      `the drain itself took ${num(rollout.drain) ?? '?'} ms: in-flight requests ended before the delay ran out`,
+    ),
+    phase('health gate passed (deployment → verdict HEALTHY)', 'gatePassed', goneYard),
+  ];
+  if (total !== undefined)
+    figures.push(
+      figure({
+        name: 'state transitions of the release',
+        value: total,
+        unit: 'transitions',
+        note: `${num(transitions.healthPolls) ?? '?'} health polls in a rollout of ${gate === undefined ? '?' : `${(gate / 1000).toFixed(1)} s`} (deployment → gate passed)`,
+      }),
+    );
+  figures.push(
     figure({
       name: 'time to healthy (whole release)',
       value: p('total'),
       unit: 'ms',
       yardstick: { name: 'its image build', value: p('build'), unit: 'ms' },
     }),
-  ];
+  );
   const buildOrSnapshot = Math.max(p('build'), p('snapshot'));
-  const sequential = buildOrSnapshot + p('register') + gate + p('smokeTest');
+  const sequential =
+    buildOrSnapshot + p('register') + p('trial') + p('healthGate') + p('smokeTest');
   return {
     id: 'time-to-healthy',
     title: 'Time to healthy',
-    status: 'measured',
-    method: `${method} Phases (ms): ${Object.entries(phases)
-      .map(([k, v]) => `${k} ${Math.round(Number(v))}`)
-      .join(
-        ', ',
-      )} — snapshot runs in parallel with the build; rollout and drain happen inside the health gate.`,
+    status: figures.every((f) => f.value !== null) ? 'measured' : 'partial',
+    method,
     figures,
     phases: [
       {
@@ -217,7 +308,8 @@ export function localReleaseSection(json: unknown): SectionResult {
             value: buildOrSnapshot,
           },
           { label: 'register', value: p('register') },
-          { label: 'health gate (rollout, drain)', value: gate },
+          { label: 'trial task', value: p('trial') },
+          { label: 'health gate (rollout, drain)', value: p('healthGate') },
           { label: 'smoke test', value: p('smokeTest') },
           { label: 'other states', value: Math.max(0, p('total') - sequential) },
         ],

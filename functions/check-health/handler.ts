@@ -15,6 +15,11 @@ export const handler = middy()
   .use(parser({ schema: checkHealthSchema }))
   .handler(async (event: CheckHealthEvent) => {
     const verdict = await checkHealth(event);
-    logger.info('health verdict', { status: verdict.status, reason: verdict.reason });
+    logger.info('health verdict', {
+      status: verdict.status,
+      reason: verdict.reason,
+      phase: verdict.phase,
+      nextPollSeconds: verdict.nextPollSeconds,
+    });
     return verdict;
   });

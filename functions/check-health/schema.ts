@@ -13,6 +13,8 @@ export const checkHealthSchema = z.object({
     maxUnhealthyPolls: z.int().positive(),
     requiredHealthyPolls: z.int().positive(),
     failedTaskThreshold: z.int().positive().optional(),
+    /** The longest wait between two polls (the release's `pollIntervalSeconds`). */
+    maxPollSeconds: z.int().positive().optional(),
   }),
   progress: z
     .object({

@@ -1,5 +1,9 @@
 import type { Deployment, Task } from '@aws-sdk/client-ecs';
-import type { TargetHealthDescription } from '@aws-sdk/client-elastic-load-balancing-v2';
+import type {
+  TargetGroup,
+  TargetGroupAttribute,
+  TargetHealthDescription,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
 
 /** Thresholds for the health gate, taken from the release options. */
 export interface HealthPolicy {
@@ -43,11 +47,20 @@ export interface HealthObservation {
   readonly targets: readonly TargetHealthDescription[];
 }
 
+/**
+ * Where the rollout stands as one poll saw it, which sets the pace of the next poll:
+ * `starting` while a new task is not yet running with every target healthy (or one is
+ * unhealthy), `draining` once every new target is healthy and ECS has not yet called the
+ * rollout complete (the old tasks are leaving), `settling` once it has.
+ */
+export type GatePhase = 'starting' | 'draining' | 'settling';
+
 /** The gate's decision for one poll, with a reason a person can act on. */
 export interface HealthVerdict {
   readonly status: 'HEALTHY' | 'IN_PROGRESS' | 'FAILED';
   readonly reason: string;
   readonly progress: HealthProgress;
+  readonly phase: GatePhase;
   readonly evidence: {
     readonly rolloutState?: string;
     readonly runningNewTasks: number;
@@ -199,11 +212,13 @@ export function judgeHealth(
     targets: newTargets.map(describeTarget),
   };
   const polls = previous.polls + 1;
+  let phase: GatePhase = 'starting';
   const fail = (reason: string, progress: HealthProgress = { ...previous, polls }) =>
     ({
       status: 'FAILED',
       reason: `${reason} (${servingSummary(obs.tasks, obs.targets)})`,
       progress,
+      phase,
       evidence,
     }) as const;
 
@@ -262,6 +277,7 @@ export function judgeHealth(
     unhealthyStreak: bad ? (previous.unhealthyStreak ?? 0) + 1 : 0,
     healthyStreak: allHealthy ? previous.healthyStreak + 1 : 0,
   };
+  if (allHealthy && !bad) phase = completed ? 'settling' : 'draining';
 
   if (wrongAnswer) return fail(`target ${describeTarget(wrongAnswer)}`, progress);
   if ((progress.unhealthyStreak ?? 0) >= policy.maxUnhealthyPolls) {
@@ -283,6 +299,7 @@ export function judgeHealth(
         proven ? ' (already serving before this deployment)' : ''
       }`,
       progress,
+      phase,
       evidence,
     };
   }
@@ -292,5 +309,85 @@ export function judgeHealth(
   if (obs.now.getTime() - startedAt >= policy.timeoutSeconds * 1000) {
     return fail(`timed out after ${policy.timeoutSeconds}s: ${summary}`, progress);
   }
-  return { status: 'IN_PROGRESS', reason: summary, progress, evidence };
+  return { status: 'IN_PROGRESS', reason: summary, progress, phase, evidence };
+}
+
+/** The target group's settings that pace the gate's polls, and the release's longest wait. */
+export interface PollTiming {
+  /** HealthCheckIntervalSeconds, in ms. */
+  readonly intervalMs: number;
+  /** UnhealthyThresholdCount: failed checks in a row before the load balancer says unhealthy. */
+  readonly unhealthyThreshold: number;
+  /** deregistration_delay.timeout_seconds, in ms: the longest an old target drains. */
+  readonly deregistrationDelayMs: number;
+  /** No wait is longer than this (the release's `pollIntervalSeconds`), when set. */
+  readonly maxPollMs?: number;
+}
+
+/**
+ * How long to wait before the next poll (ms), by phase. Pure.
+ *
+ * - `starting` and `settling`: half a health-check interval. A target changes state only at a
+ *   check, so two polls per interval see each change within half an interval: a new target is
+ *   noticed serving soon after it is, and a broken one (unhealthy after `unhealthyThreshold`
+ *   failed checks) within `unhealthyThreshold - 1 + 0.5` intervals of its first failing check,
+ *   1.5 with the template's threshold of 2.
+ * - `draining`: nothing the gate waits for happens before the old targets have drained (up to
+ *   the deregistration delay), so it polls less often: as seldom as still sees a new target
+ *   that turns unhealthy within 2 intervals of its first failing check (the load balancer takes
+ *   `unhealthyThreshold - 1` of them, the poll the rest), and never longer than the delay
+ *   itself, so a short drain is not waited out. With the template's settings: one interval.
+ *
+ * An unhealthy new target puts the gate back in `starting`, so the polls that count toward
+ * `maxUnhealthyPolls` are always half an interval apart.
+ */
+export function nextPollMs(phase: GatePhase, timing: PollTiming): number {
+  const short = timing.intervalMs / 2;
+  const withinPromise = Math.max(0, 3 - timing.unhealthyThreshold) * timing.intervalMs;
+  const wait =
+    phase === 'draining'
+      ? Math.max(short, Math.min(withinPromise, timing.deregistrationDelayMs))
+      : short;
+  return Math.max(1, Math.round(Math.min(wait, timing.maxPollMs ?? Number.POSITIVE_INFINITY)));
+}
+
+/**
+ * A wait in whole seconds for a Step Functions Wait state (`SecondsPath` takes an integer),
+ * rounded down so a pace chosen to keep a promise still keeps it; 1 s at least. Pure.
+ */
+export function waitSeconds(ms: number): number {
+  return Math.max(1, Math.floor(ms / 1000));
+}
+
+/** A verdict as the CheckHealth step returns it: with the seconds the next Wait lasts. */
+export type PacedHealthVerdict = HealthVerdict & { readonly nextPollSeconds: number };
+
+/** Adds the next poll's wait (whole seconds) to a verdict. Pure. */
+export function paceVerdict(verdict: HealthVerdict, timing: PollTiming): PacedHealthVerdict {
+  return { ...verdict, nextPollSeconds: waitSeconds(nextPollMs(verdict.phase, timing)) };
+}
+
+/** ELBv2's defaults for a target group field the description leaves out. */
+const ELBV2_DEFAULTS = { intervalSeconds: 30, unhealthyThreshold: 2, deregistrationSeconds: 300 };
+
+/**
+ * The poll timing from the target group in force (DescribeTargetGroups and
+ * DescribeTargetGroupAttributes), ELBv2's defaults for what they leave out, capped by the
+ * release's longest wait. Pure.
+ */
+export function pollTimingOf(
+  group: TargetGroup | undefined,
+  attributes: readonly TargetGroupAttribute[],
+  maxPollSeconds?: number,
+): PollTiming {
+  const delay = Number(
+    attributes.find((a) => a.Key === 'deregistration_delay.timeout_seconds')?.Value,
+  );
+  return {
+    intervalMs: (group?.HealthCheckIntervalSeconds ?? ELBV2_DEFAULTS.intervalSeconds) * 1000,
+    unhealthyThreshold: group?.UnhealthyThresholdCount ?? ELBV2_DEFAULTS.unhealthyThreshold,
+    deregistrationDelayMs:
+      (Number.isFinite(delay) && delay >= 0 ? delay : ELBV2_DEFAULTS.deregistrationSeconds) * 1000,
+    ...(maxPollSeconds === undefined ? {} : { maxPollMs: maxPollSeconds * 1000 }),
+  };
 }

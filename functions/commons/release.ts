@@ -11,7 +11,9 @@ export const releaseOptionsSchema = z
     skipRestoreTest: z.boolean().default(false),
     healthTimeoutSeconds: z.int().min(60).max(3600).default(900),
     pollIntervalSeconds: z.int().min(1).max(300).default(15),
-    maxUnhealthyPolls: z.int().min(1).max(40).default(4),
+    // The gate polls every half health-check interval while a target is unhealthy
+    // (nextPollMs), so 6 polls in a row give a slow target three intervals to recover.
+    maxUnhealthyPolls: z.int().min(1).max(40).default(6),
     requiredHealthyPolls: z.int().min(1).max(10).default(2),
     smokeAttempts: z.int().min(1).max(SMOKE_MAX_ATTEMPTS).default(5),
   })
@@ -19,7 +21,7 @@ export const releaseOptionsSchema = z
     skipRestoreTest: false,
     healthTimeoutSeconds: 900,
     pollIntervalSeconds: 15,
-    maxUnhealthyPolls: 4,
+    maxUnhealthyPolls: 6,
     requiredHealthyPolls: 2,
     smokeAttempts: 5,
   });

@@ -71,6 +71,11 @@ export interface StepContext {
   /** Where Notify's line goes besides the state dir (stdout, or stderr in --json mode). */
   readonly announce: (line: string) => void;
   readonly now: () => Date;
+  /**
+   * Milliseconds the next visit of a Wait state lasts, by state name, when a step decided it
+   * (the health gate paces its own polls); the local runner reads it at each visit.
+   */
+  readonly waits: Map<string, number>;
 }
 
 /** The local stack's coordinates standing in for the stack's in `$.release.target`. */
@@ -142,5 +147,6 @@ export function createContext(stack: StackParts, opts: ContextOptions = {}): Ste
     note: opts.note ?? (() => {}),
     announce: opts.announce ?? (() => {}),
     now: () => new Date(),
+    waits: new Map(),
   };
 }

@@ -384,12 +384,16 @@ export class StepFunction<S extends StepName = StepName> extends NodejsFunction 
     return this;
   }
 
-  /** Read target health of the service's target group. */
+  /** Read target health, health-check settings and attributes of the service's target group. */
   bindTargetGroup(_targetGroup: ITargetGroup): this {
     // Elastic Load Balancing Describe* actions support no resource-level permissions: '*' only.
     this.addToRolePolicy(
       new PolicyStatement({
-        actions: ['elasticloadbalancing:DescribeTargetHealth'],
+        actions: [
+          'elasticloadbalancing:DescribeTargetHealth',
+          'elasticloadbalancing:DescribeTargetGroups',
+          'elasticloadbalancing:DescribeTargetGroupAttributes',
+        ],
         resources: ['*'],
       }),
     );

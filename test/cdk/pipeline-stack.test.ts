@@ -24,6 +24,9 @@ const STAR_ONLY: Record<string, string> = {
   'ecs:RegisterTaskDefinition': 'no resource-level permissions',
   'ecs:ListTasks': 'no resource type; scoped by the ecs:cluster condition',
   'elasticloadbalancing:DescribeTargetHealth': 'ELB Describe* has no resource-level permissions',
+  'elasticloadbalancing:DescribeTargetGroups': 'ELB Describe* has no resource-level permissions',
+  'elasticloadbalancing:DescribeTargetGroupAttributes':
+    'ELB Describe* has no resource-level permissions',
   'ecr:GetAuthorizationToken': 'registry-wide token',
   'logs:CreateLogDelivery': 'Step Functions log delivery',
   'logs:GetLogDelivery': 'Step Functions log delivery',

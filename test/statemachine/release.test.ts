@@ -190,6 +190,63 @@ describe('release state machine (synthesized definition, local runner)', () => {
     expect(bad.desiredCounts).toEqual([2, 2]);
   });
 
+  describe('the health gate paces its own polls', () => {
+    /** Each visit of a Wait state: the seconds its SecondsPath resolves to in the state input. */
+    function waitsOf(aws: SimulatedAws, state: string): unknown[] {
+      const wait = (definition.States as Record<string, { SecondsPath?: string }>)[state];
+      const path = (wait?.SecondsPath ?? '').replace(/^\$\./, '').split('.');
+      return aws
+        .events()
+        .filter(
+          (e) =>
+            (e as { type?: string }).type === 'StateEntered' &&
+            (e as { state?: { name?: string } }).state?.name === state,
+        )
+        .map((e) =>
+          path.reduce<unknown>(
+            (v, key) => (v as Record<string, unknown> | undefined)?.[key],
+            (e as unknown as { state: { input: unknown } }).state.input,
+          ),
+        );
+    }
+
+    it('each release and rollback wait lasts what the last verdict set (the first, what the ASL sets)', async () => {
+      // Prepare: targets healthy after 30 s, the old tasks drained 20 s later.
+      const good = new SimulatedAws();
+      good.timedRollout = { healthyAfterMs: 30_000, drainMs: 20_000 };
+      const bad = new SimulatedAws();
+      bad.buildLabel = 'bad-build';
+      bad.badDigests.add(digestOf('bad-build'));
+      // Act
+      const released = await release(good, inputs.commit());
+      const goodWaits = waitsOf(good, 'WaitForHealth');
+      const rolledBack = await release(bad, inputs.commit());
+      const rollbackWaits = waitsOf(bad, 'WaitForRollbackHealth');
+      // Assess: 5 s (half the 10 s interval) while tasks start, 10 s (one interval) while the
+      // old ones drain; the poll that sees the rollout complete passes the gate.
+      expect(released.status).toBe('SUCCEEDED');
+      expect(goodWaits).toEqual([5, 5, 5, 5, 5, 5, 10, 10]);
+      expect(rolledBack).toMatchObject({ status: 'FAILED', error: 'ROLLED_BACK' });
+      expect(rollbackWaits.length).toBeGreaterThan(0);
+      expect(rollbackWaits.every((s) => Number.isInteger(s) && (s as number) >= 1)).toBe(true);
+    });
+
+    it("never waits longer than the release's pollIntervalSeconds", async () => {
+      // Prepare
+      const aws = new SimulatedAws();
+      aws.timedRollout = { healthyAfterMs: 20_000, drainMs: 20_000 };
+      // Act
+      const result = await release(aws, inputs.commit({ options: { pollIntervalSeconds: 3 } }));
+      // Assess
+      expect(result.status).toBe('SUCCEEDED');
+      expect(
+        waitsOf(aws, 'WaitForHealth')
+          .slice(1)
+          .every((s) => s === 3),
+      ).toBe(true);
+    });
+  });
+
   describe('first install (CheckInstalled, InstallWordPress)', () => {
     it('an installed site goes from the health gate to SmokeTest without an install task', async () => {
       // Prepare

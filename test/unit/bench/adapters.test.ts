@@ -78,29 +78,106 @@ describe('transitionsSection', () => {
     expect(s.status).toBe('measured');
     expect(s.figures[1]).toMatchObject({ value: 45, ratio: 1.5 });
   });
+
+  it('sets transitions against rollout time beside the 15 s polls, one row each', () => {
+    // Prepare
+    const json = {
+      results: [
+        { scenario: 'successful-release', status: 'SUCCEEDED', transitions: 49, healthPolls: 3 },
+        {
+          scenario: 'rolled-back-release',
+          status: 'FAILED',
+          error: 'ROLLED_BACK',
+          transitions: 54,
+        },
+      ],
+      growth: {
+        note: 'n',
+        rows: [
+          {
+            rolloutSeconds: 62,
+            adaptive: { transitions: 73, healthPolls: 11, gateSeconds: 65 },
+            fixed15: { transitions: 55, healthPolls: 5, gateSeconds: 75 },
+          },
+        ],
+      },
+    };
+    // Act
+    const s = transitionsSection(json);
+    // Assess
+    expect(s.status).toBe('measured');
+    expect(s.figures[2]).toMatchObject({ value: 73, ratio: 1.327 });
+    expect(s.tables?.[0]?.rows).toEqual([
+      ['62 s', '73 (11 polls)', '65 s', '55 (5 polls)', '75 s'],
+    ]);
+  });
 });
 
 describe('localReleaseSection', () => {
-  it('holds the health gate to its floor with the 10% target and stacks the phases', () => {
+  it('holds each rollout phase to its floor (≤ 1.15×) and stacks the release', () => {
     // Prepare: the shape bench/local-release.ts writes
     const json = {
+      version: 2,
+      load: { fraction: 0.5, ratePerSecond: 3, capacity: 6, sent: 300, failed: 0 },
+      settings: {
+        timeFactor: 0.5,
+        healthyThreshold: 2,
+        intervalMs: 5000,
+        deregistrationDelayMs: 10_000,
+      },
+      floorsMs: { containerReady: 2000, serving: 12_000, gone: 22_000 },
+      rolloutMs: {
+        firstNewServing: 9_000,
+        allNewServing: 14_400,
+        oldGone: 17_000,
+        gatePassed: 20_000,
+        drain: 1500,
+      },
+      transitions: { total: 80, healthPolls: 8 },
       phasesMs: {
         build: 60_000,
         snapshot: 2000,
         register: 50,
-        rollout: 4000,
-        healthGate: 5600,
-        drain: 1000,
+        trial: 8000,
+        healthGate: 20_500,
         smokeTest: 300,
-        total: 70_000,
+        total: 92_000,
       },
-      floorMs: { containerReady: 3000, haproxyRise: 2000, healthGate: 5000 },
     };
     // Act
     const s = localReleaseSection(json);
     // Assess
-    expect(s.figures[0]).toMatchObject({ value: 5600, ratio: 1.12, met: false });
-    expect(s.phases?.[0]?.segments.map((g) => g.value)).toEqual([60_000, 50, 5600, 300, 4050]);
+    expect(s.status).toBe('measured');
+    expect(s.figures.slice(0, 4).map((f) => [f.ratio, f.met])).toEqual([
+      [0.75, true],
+      [1.2, false],
+      [0.7727, true],
+      [0.9091, true],
+    ]);
+    expect(s.figures[4]).toMatchObject({ value: 80, unit: 'transitions' });
+    expect(s.figures[4]?.note).toContain('8 health polls in a rollout of 20.0 s');
+    expect(s.phases?.[0]?.segments.map((g) => g.value)).toEqual([
+      60_000, 50, 8000, 20_500, 300, 3150,
+    ]);
+  });
+
+  it('marks a phase the release did not record not measured, never zero', () => {
+    // Prepare
+    const json = {
+      floorsMs: { containerReady: 2000, serving: 12_000, gone: 22_000 },
+      rolloutMs: {
+        firstNewServing: 9_000,
+        allNewServing: null,
+        oldGone: 17_000,
+        gatePassed: 20_000,
+      },
+      phasesMs: { total: 1 },
+    };
+    // Act
+    const s = localReleaseSection(json);
+    // Assess
+    expect(s.status).toBe('partial');
+    expect(s.figures[1]).toMatchObject({ value: null, met: null });
   });
 
   it('refuses a shape it does not know', () => {

@@ -97,7 +97,7 @@ describe('stepdeploy release starts the release machine found in the stack', () 
         skipRestoreTest: false,
         healthTimeoutSeconds: 900,
         pollIntervalSeconds: 15,
-        maxUnhealthyPolls: 4,
+        maxUnhealthyPolls: 6,
         requiredHealthyPolls: 2,
         smokeAttempts: 5,
       },

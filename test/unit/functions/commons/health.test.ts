@@ -9,7 +9,11 @@ import {
   type HealthProgress,
   initialProgress,
   judgeHealth,
+  nextPollMs,
+  paceVerdict,
+  pollTimingOf,
   servingSummary,
+  waitSeconds,
 } from '#commons/health.ts';
 
 const OLD = 'arn:aws:ecs:us-east-1:123456789012:task-definition/sd-wordpress:7';
@@ -456,5 +460,176 @@ describe('servingSummary', () => {
     // Act / Assess
     expect(servingSummary(tasks, targets)).toBe('serving sd-wordpress:8 x1, sd-wordpress:7 x2');
     expect(servingSummary(tasks, [])).toBe('no healthy target is serving');
+  });
+});
+
+describe('the phase a poll sees', () => {
+  it.each([
+    {
+      name: 'a new task not yet healthy: starting',
+      obs: observe({ targets: [target('10.0.1.10', 'initial'), target('10.0.2.10', 'healthy')] }),
+      phase: 'starting',
+    },
+    {
+      name: 'one new task running of two desired: starting',
+      obs: observe({ tasks: [task('a', '10.0.1.10')], targets: [target('10.0.1.10', 'healthy')] }),
+      phase: 'starting',
+    },
+    {
+      name: 'a new target unhealthy after all were healthy: starting again',
+      obs: observe({
+        targets: [
+          target('10.0.1.10', 'healthy'),
+          target('10.0.2.10', 'unhealthy', 'Target.Timeout'),
+        ],
+      }),
+      phase: 'starting',
+    },
+    {
+      name: 'every new target healthy, the rollout still in progress: draining',
+      obs: observe({}),
+      phase: 'draining',
+    },
+    {
+      name: 'every new target healthy and the rollout COMPLETED: settling',
+      obs: observe({ deployments: completed }),
+      phase: 'settling',
+    },
+  ])('$name', ({ obs, phase }) => {
+    // Act
+    const verdict = judgeHealth(obs, policy);
+    // Assess
+    expect(verdict.phase).toBe(phase);
+  });
+});
+
+describe('nextPollMs', () => {
+  // The template's target group: 10 s interval, unhealthy threshold 2, 20 s deregistration.
+  const template = { intervalMs: 10_000, unhealthyThreshold: 2, deregistrationDelayMs: 20_000 };
+  it.each([
+    { name: 'starting: half an interval', phase: 'starting', timing: template, want: 5_000 },
+    { name: 'settling: half an interval', phase: 'settling', timing: template, want: 5_000 },
+    {
+      name: 'draining: one interval, the longest that still sees a new target turn unhealthy within 2 intervals',
+      phase: 'draining',
+      timing: template,
+      want: 10_000,
+    },
+    {
+      name: 'draining with an unhealthy threshold of 1: two intervals, capped by the delay',
+      phase: 'draining',
+      timing: { ...template, unhealthyThreshold: 1, deregistrationDelayMs: 15_000 },
+      want: 15_000,
+    },
+    {
+      name: 'draining with a threshold of 3: the promise leaves no room, half an interval',
+      phase: 'draining',
+      timing: { ...template, unhealthyThreshold: 3 },
+      want: 5_000,
+    },
+    {
+      name: 'draining with a delay shorter than the interval: the delay',
+      phase: 'draining',
+      timing: { ...template, deregistrationDelayMs: 7_000 },
+      want: 7_000,
+    },
+    {
+      name: 'draining with no delay at all: half an interval',
+      phase: 'draining',
+      timing: { ...template, deregistrationDelayMs: 0 },
+      want: 5_000,
+    },
+    {
+      name: 'the release caps every wait (pollIntervalSeconds)',
+      phase: 'draining',
+      timing: { ...template, maxPollMs: 3_000 },
+      want: 3_000,
+    },
+    {
+      name: 'local mode at time factor 0.5: 2.5 s while starting',
+      phase: 'starting',
+      timing: { intervalMs: 5_000, unhealthyThreshold: 2, deregistrationDelayMs: 10_000 },
+      want: 2_500,
+    },
+  ] as const)('$name', ({ phase, timing, want }) => {
+    // Act
+    const got = nextPollMs(phase, timing);
+    // Assess
+    expect(got).toBe(want);
+  });
+
+  it('detects a target that turns unhealthy within 2 intervals of its first failing check, in every phase', () => {
+    // Prepare: the load balancer calls it unhealthy (threshold - 1) intervals after that check.
+    const lbMs = (template.unhealthyThreshold - 1) * template.intervalMs;
+    // Act
+    const worst = Math.max(
+      ...(['starting', 'draining', 'settling'] as const).map((p) => nextPollMs(p, template)),
+    );
+    // Assess
+    expect(lbMs + worst).toBeLessThanOrEqual(2 * template.intervalMs);
+  });
+});
+
+describe('waitSeconds', () => {
+  it.each([
+    [5_000, 5],
+    [2_500, 2],
+    [999, 1],
+    [0, 1],
+    [10_400, 10],
+  ])('%d ms waits %d s', (ms, want) => {
+    // Act / Assess
+    expect(waitSeconds(ms)).toBe(want);
+  });
+});
+
+describe('pollTimingOf', () => {
+  it.each([
+    {
+      name: 'the target group as described',
+      group: { HealthCheckIntervalSeconds: 10, UnhealthyThresholdCount: 2 },
+      attributes: [{ Key: 'deregistration_delay.timeout_seconds', Value: '20' }],
+      max: 15,
+      want: {
+        intervalMs: 10_000,
+        unhealthyThreshold: 2,
+        deregistrationDelayMs: 20_000,
+        maxPollMs: 15_000,
+      },
+    },
+    {
+      name: "ELBv2's defaults for what the description leaves out",
+      group: {},
+      attributes: [{ Key: 'stickiness.enabled', Value: 'false' }],
+      max: undefined,
+      want: { intervalMs: 30_000, unhealthyThreshold: 2, deregistrationDelayMs: 300_000 },
+    },
+    {
+      name: 'a zero deregistration delay stays zero',
+      group: { HealthCheckIntervalSeconds: 5, UnhealthyThresholdCount: 3 },
+      attributes: [{ Key: 'deregistration_delay.timeout_seconds', Value: '0' }],
+      max: undefined,
+      want: { intervalMs: 5_000, unhealthyThreshold: 3, deregistrationDelayMs: 0 },
+    },
+  ])('$name', ({ group, attributes, max, want }) => {
+    // Act
+    const got = pollTimingOf(group, attributes, max);
+    // Assess
+    expect(got).toEqual(want);
+  });
+});
+
+describe('paceVerdict', () => {
+  it('adds the whole seconds of the next wait for the verdict phase', () => {
+    // Prepare
+    const verdict = judgeHealth(observe({}), policy);
+    // Act
+    const paced = paceVerdict(verdict, {
+      intervalMs: 10_000,
+      unhealthyThreshold: 2,
+      deregistrationDelayMs: 20_000,
+    });
+    // Assess
+    expect(paced).toMatchObject({ status: 'IN_PROGRESS', phase: 'draining', nextPollSeconds: 10 });
   });
 });

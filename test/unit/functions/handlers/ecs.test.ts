@@ -8,6 +8,8 @@ import {
   UpdateServiceCommand,
 } from '@aws-sdk/client-ecs';
 import {
+  DescribeTargetGroupAttributesCommand,
+  DescribeTargetGroupsCommand,
   DescribeTargetHealthCommand,
   ElasticLoadBalancingV2Client,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
@@ -258,6 +260,33 @@ describe('CheckHealth handler', () => {
       details: [{ name: 'privateIPv4Address', value: ip }],
     },
   ];
+  // The template's target group as ELBv2 describes it.
+  beforeEach(() => {
+    elb.on(DescribeTargetGroupsCommand).resolves({
+      TargetGroups: [
+        {
+          TargetGroupArn: TG,
+          TargetGroupName: 'sd',
+          Protocol: 'HTTP',
+          Port: 8080,
+          TargetType: 'ip',
+          HealthCheckPath: '/healthz',
+          HealthCheckIntervalSeconds: 10,
+          HealthCheckTimeoutSeconds: 5,
+          HealthyThresholdCount: 2,
+          UnhealthyThresholdCount: 2,
+          Matcher: { HttpCode: '200' },
+        },
+      ],
+    });
+    elb.on(DescribeTargetGroupAttributesCommand).resolves({
+      Attributes: [
+        { Key: 'deregistration_delay.timeout_seconds', Value: '20' },
+        { Key: 'slow_start.duration_seconds', Value: '30' },
+        { Key: 'stickiness.enabled', Value: 'false' },
+      ],
+    });
+  });
 
   it('reports HEALTHY from ECS deployments, tasks (all pages) and target health', async () => {
     // Prepare
@@ -326,6 +355,58 @@ describe('CheckHealth handler', () => {
       tasks: ['arn:t/1', 'arn:t/old'],
     });
     expect(elb).toHaveReceivedCommandWith(DescribeTargetHealthCommand, { TargetGroupArn: TG });
+  });
+
+  it('paces the next poll by the target group in force: one interval while the old tasks drain', async () => {
+    // Prepare
+    ecs.on(DescribeServicesCommand).resolves({
+      services: [
+        {
+          deployments: [
+            {
+              id: 'ecs-svc/222',
+              status: 'PRIMARY',
+              taskDefinition: TD8,
+              desiredCount: 1,
+              runningCount: 1,
+              rolloutState: 'IN_PROGRESS',
+            },
+          ],
+        },
+      ],
+    });
+    ecs.on(ListTasksCommand, { desiredStatus: 'RUNNING' }).resolves({ taskArns: ['arn:t/1'] });
+    ecs.on(ListTasksCommand, { desiredStatus: 'STOPPED' }).resolves({ taskArns: [] });
+    ecs.on(DescribeTasksCommand).resolves({
+      tasks: [
+        {
+          taskArn: 'arn:t/1',
+          taskDefinitionArn: TD8,
+          lastStatus: 'RUNNING',
+          attachments: eni('10.0.1.5'),
+        },
+      ],
+    });
+    elb.on(DescribeTargetHealthCommand).resolves({
+      TargetHealthDescriptions: [
+        { Target: { Id: '10.0.1.5', Port: 8080 }, TargetHealth: { State: 'healthy' } },
+      ],
+    });
+    // Act
+    const verdict = await check(
+      { ...event, policy: { ...event.policy, maxPollSeconds: 15 } },
+      lambdaContext('CheckHealth'),
+    );
+    // Assess
+    expect(verdict).toMatchObject({
+      status: 'IN_PROGRESS',
+      phase: 'draining',
+      nextPollSeconds: 10,
+    });
+    expect(elb).toHaveReceivedCommandWith(DescribeTargetGroupsCommand, { TargetGroupArns: [TG] });
+    expect(elb).toHaveReceivedCommandWith(DescribeTargetGroupAttributesCommand, {
+      TargetGroupArn: TG,
+    });
   });
 
   it('reports FAILED at the failed-task threshold with the stopped reason and exit code', async () => {

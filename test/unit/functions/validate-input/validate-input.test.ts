@@ -40,7 +40,7 @@ describe('validateRelease', () => {
       options: {
         healthTimeoutSeconds: 900,
         pollIntervalSeconds: 15,
-        maxUnhealthyPolls: 4,
+        maxUnhealthyPolls: 6,
         requiredHealthyPolls: 2,
         smokeAttempts: 5,
       },
