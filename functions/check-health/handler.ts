@@ -1,19 +1,12 @@
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import { parser } from '@aws-lambda-powertools/parser/middleware';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
-import middy from '@middy/core';
-import { logger, metrics, tracer } from '#commons/powertools.ts';
+import { lambdaHandler } from '#commons/lambda-handler.ts';
+import { logger } from '#commons/powertools.ts';
+import { defineStep } from '#commons/step.ts';
 import { checkHealth } from './check-health.ts';
-import { type CheckHealthEvent, checkHealthSchema } from './schema.ts';
+import { checkHealthSchema } from './schema.ts';
 
 /** CheckHealth step (and CheckRollbackHealth): one poll of the health gate. */
-export const handler = middy()
-  .use(injectLambdaContext(logger))
-  .use(captureLambdaHandler(tracer))
-  .use(logMetrics(metrics))
-  .use(parser({ schema: checkHealthSchema }))
-  .handler(async (event: CheckHealthEvent) => {
+export const handler = lambdaHandler(
+  defineStep(checkHealthSchema, async (event) => {
     const verdict = await checkHealth(event);
     logger.info('health verdict', {
       status: verdict.status,
@@ -22,4 +15,5 @@ export const handler = middy()
       nextPollSeconds: verdict.nextPollSeconds,
     });
     return verdict;
-  });
+  }),
+);

@@ -1,24 +1,17 @@
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import { parser } from '@aws-lambda-powertools/parser/middleware';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
-import middy from '@middy/core';
 import { rdsClient } from '#commons/clients/rds.ts';
 import { readEnvironment } from '#commons/env.ts';
-import { logger, metrics, tracer } from '#commons/powertools.ts';
+import { lambdaHandler } from '#commons/lambda-handler.ts';
+import { logger } from '#commons/powertools.ts';
+import { defineStep } from '#commons/step.ts';
 import { environmentSchema } from './env.ts';
 import { pickSnapshot } from './pick-snapshot.ts';
-import { type PickSnapshotEvent, pickSnapshotSchema } from './schema.ts';
+import { pickSnapshotSchema } from './schema.ts';
 
 const env = readEnvironment(environmentSchema);
 
 /** PickSnapshot step: the snapshot to restore, and the scratch instance's name and expiry. */
-export const handler = middy()
-  .use(injectLambdaContext(logger))
-  .use(captureLambdaHandler(tracer))
-  .use(logMetrics(metrics))
-  .use(parser({ schema: pickSnapshotSchema }))
-  .handler(async (event: PickSnapshotEvent) => {
+export const handler = lambdaHandler(
+  defineStep(pickSnapshotSchema, async (event) => {
     const out = await pickSnapshot(
       event,
       {
@@ -31,4 +24,5 @@ export const handler = middy()
     );
     logger.info('snapshot picked', { snapshotId: out.snapshotId, source: out.source });
     return out;
-  });
+  }),
+);

@@ -1,8 +1,7 @@
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { parser } from '@aws-lambda-powertools/parser/middleware';
-import middy from '@middy/core';
 import { readEnvironment } from '#commons/env.ts';
+import { lambdaHandler } from '#commons/lambda-handler.ts';
 import { logger } from '#commons/powertools.ts';
+import { defineStep } from '#commons/step.ts';
 import { liveDatabase, readManifestObject } from '#commons/verify-aws.ts';
 import { environmentSchema } from './env.ts';
 import {
@@ -10,11 +9,7 @@ import {
   putManifestIfAbsent,
   recordSnapshotManifest,
 } from './record-snapshot-manifest.ts';
-import {
-  type RecordSnapshotManifestInput,
-  RecordSnapshotManifestInputSchema,
-  type RecordSnapshotManifestOutput,
-} from './schema.ts';
+import { RecordSnapshotManifestInputSchema, type RecordSnapshotManifestOutput } from './schema.ts';
 
 const env = readEnvironment(environmentSchema);
 
@@ -25,27 +20,32 @@ const database = {
   database: env.DATABASE_NAME,
 };
 
-const record = async (
-  event: RecordSnapshotManifestInput,
-): Promise<RecordSnapshotManifestOutput> => {
-  const result = await recordSnapshotManifest(
-    event,
-    { bucket: env.MANIFEST_BUCKET, prefix: env.MANIFEST_PREFIX },
-    {
-      readExisting: (key) => readManifestObject(env.MANIFEST_BUCKET, key),
-      collect: async (snapshotId, createdAt) => {
-        const live = await liveDatabase(database);
-        return collectLiveManifest(live.open, live.where, snapshotId, createdAt, env.TABLE_PREFIX);
-      },
-      putIfAbsent: (key, manifest) => putManifestIfAbsent(env.MANIFEST_BUCKET, key, manifest),
-      now: () => new Date(),
-    },
-  );
-  logger.info('snapshot manifest', { ...result });
-  return result;
-};
-
 /** RecordSnapshotManifest Lambda (in the VPC, verifier security group). */
-export const handler = middy(record)
-  .use(injectLambdaContext(logger))
-  .use(parser({ schema: RecordSnapshotManifestInputSchema }));
+export const handler = lambdaHandler(
+  defineStep(
+    RecordSnapshotManifestInputSchema,
+    async (event): Promise<RecordSnapshotManifestOutput> => {
+      const result = await recordSnapshotManifest(
+        event,
+        { bucket: env.MANIFEST_BUCKET, prefix: env.MANIFEST_PREFIX },
+        {
+          readExisting: (key) => readManifestObject(env.MANIFEST_BUCKET, key),
+          collect: async (snapshotId, createdAt) => {
+            const live = await liveDatabase(database);
+            return collectLiveManifest(
+              live.open,
+              live.where,
+              snapshotId,
+              createdAt,
+              env.TABLE_PREFIX,
+            );
+          },
+          putIfAbsent: (key, manifest) => putManifestIfAbsent(env.MANIFEST_BUCKET, key, manifest),
+          now: () => new Date(),
+        },
+      );
+      logger.info('snapshot manifest', { ...result });
+      return result;
+    },
+  ),
+);

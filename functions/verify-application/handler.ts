@@ -1,24 +1,17 @@
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import { parser } from '@aws-lambda-powertools/parser/middleware';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
-import middy from '@middy/core';
 import { ecsClient } from '#commons/clients/ecs.ts';
 import { readEnvironment } from '#commons/env.ts';
-import { logger, metrics, tracer } from '#commons/powertools.ts';
+import { lambdaHandler } from '#commons/lambda-handler.ts';
+import { logger } from '#commons/powertools.ts';
+import { defineStep } from '#commons/step.ts';
 import { environmentSchema } from './env.ts';
-import { type VerifyApplicationEvent, verifyApplicationSchema } from './schema.ts';
+import { verifyApplicationSchema } from './schema.ts';
 import { verifyApplication } from './verify-application.ts';
 
 const env = readEnvironment(environmentSchema);
 
 /** VerifyApplication step (in the VPC, verifier security group): one probe of the one-off task. */
-export const handler = middy()
-  .use(injectLambdaContext(logger))
-  .use(captureLambdaHandler(tracer))
-  .use(logMetrics(metrics))
-  .use(parser({ schema: verifyApplicationSchema }))
-  .handler(async (event: VerifyApplicationEvent) => {
+export const handler = lambdaHandler(
+  defineStep(verifyApplicationSchema, async (event) => {
     const verdict = await verifyApplication(
       event,
       { cluster: env.CLUSTER_ARN, appPort: env.APP_PORT, siteHost: env.SITE_HOST },
@@ -26,4 +19,5 @@ export const handler = middy()
     );
     logger.info('application probe', { taskArn: event.taskArn, ...verdict });
     return verdict;
-  });
+  }),
+);

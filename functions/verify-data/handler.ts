@@ -1,26 +1,19 @@
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import { parser } from '@aws-lambda-powertools/parser/middleware';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
-import middy from '@middy/core';
 import { readEnvironment } from '#commons/env.ts';
-import { logger, metrics, tracer } from '#commons/powertools.ts';
+import { lambdaHandler } from '#commons/lambda-handler.ts';
+import { logger } from '#commons/powertools.ts';
+import { defineStep } from '#commons/step.ts';
 import { readDatabaseLogin, readManifestObject } from '#commons/verify-aws.ts';
 import { connectDatabase } from '#commons/verify-data-sql.ts';
 import { manifestKey } from '#commons/verify-manifest.ts';
 import { environmentSchema } from './env.ts';
-import { type VerifyDataEvent, verifyDataSchema } from './schema.ts';
+import { verifyDataSchema } from './schema.ts';
 import { verifyData } from './verify-data.ts';
 
 const env = readEnvironment(environmentSchema);
 
 /** VerifyData step (in the VPC, verifier security group): the restored data against its manifest. */
-export const handler = middy()
-  .use(injectLambdaContext(logger))
-  .use(captureLambdaHandler(tracer))
-  .use(logMetrics(metrics))
-  .use(parser({ schema: verifyDataSchema }))
-  .handler(async (event: VerifyDataEvent) => {
+export const handler = lambdaHandler(
+  defineStep(verifyDataSchema, async (event) => {
     // A restored instance keeps the master login it had at snapshot time: the same secret.
     const login = await readDatabaseLogin(env.DATABASE_SECRET_ARN);
     const open = (host: string, port: number) =>
@@ -47,4 +40,5 @@ export const handler = middy()
       tables: verdict.checkedTables.length,
     });
     return verdict;
-  });
+  }),
+);
