@@ -5,7 +5,7 @@ import type { ReleaseInput } from '#commons/release.ts';
 import { type ExecutionProgress, summarize } from '#execution/progress.ts';
 import { fromLocalEvent, type StepEvent } from '#execution/step-events.ts';
 import type { ImageFault } from './image-faults.ts';
-import { type Json, type RunnerEvent, runLocal, toHistoryEvents } from './runner.ts';
+import { type RunnerEvent, runLocal, toHistoryEvents, toJson } from './runner.ts';
 import type { ServiceEvent } from './scheduler.ts';
 import { DEFAULT_SITE_DIR, stageSiteSource } from './site-source.ts';
 import {
@@ -218,7 +218,7 @@ export async function runLocalRelease(
   const pollMs = localPollMs(request.options ?? {}, stack.loadBalancer.healthCheck.intervalMs);
   let execution: Awaited<ReturnType<typeof runLocal>>;
   try {
-    execution = await runLocal(definition, input as unknown as Json, {
+    execution = await runLocal(definition, toJson(input), {
       handlers: releaseHandlers(ctx),
       executionName: nameExecution,
       // The health gate's waits are the ones its last verdict decided (ctx.waits); the first,

@@ -26,6 +26,18 @@ if (typeof (Promise as { withResolvers?: unknown }).withResolvers !== 'function'
 /** JSON value as the runner passes it between states. */
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
+/**
+ * A value as the runner's Json: the one conversion local mode makes from a step's typed output
+ * (or a release input) to what the next state receives. It is a JSON round trip because that
+ * is what happens on AWS: the Lambda runtime serializes a handler's return value with
+ * `JSON.stringify` and Step Functions passes JSON text, so `undefined` fields vanish and a
+ * `Date` arrives as its ISO string locally too. `undefined` itself is `null`, as a Lambda that
+ * returns nothing yields.
+ */
+export function toJson(value: unknown): Json {
+  return value === undefined ? null : JSON.parse(JSON.stringify(value));
+}
+
 /** A local implementation of one Task state, bound by state name. */
 export type StepHandler = (input: Json) => Promise<Json> | Json;
 

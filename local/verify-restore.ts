@@ -10,6 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { appendFile, chmod, chown, copyFile, mkdir, readdir, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { TaskDefinition } from '@aws-sdk/client-ecs';
+import { defineStep } from '#commons/step.ts';
 import { verificationTaskDefinition } from '#commons/task-definition.ts';
 import type { SnapshotManifest, TableStat } from '#commons/verify-data-checks.ts';
 import { connectDatabase, type DatabaseEndpoint } from '#commons/verify-data-sql.ts';
@@ -40,9 +41,10 @@ import {
   removeContainer,
   runContainer,
 } from '#local/docker.ts';
-import type { Json, StepHandler } from '#local/runner.ts';
+import { type StepHandler, toJson } from '#local/runner.ts';
 import { readSecret } from '#local/secrets.ts';
 import { notificationsPath } from '#local/steps/context.ts';
+import { localStep } from '#local/steps/local-step.ts';
 import { describeService, TaskDefinitionStore } from '#local/task-definitions.ts';
 import { CONTAINER_NAME, imageUser } from '#local/tasks.ts';
 
@@ -329,7 +331,7 @@ export function verifyRestoreAdapters(opts: LocalVerifyOptions): VerifyRestoreAd
         },
       );
       note(`data verified against the ${verdict.mode}: ${verdict.checkedTables.length} tables`);
-      return JSON.parse(JSON.stringify(verdict)) as Json;
+      return toJson(verdict);
     },
     // ecs:describeServices: the revision the service runs now.
     FindApplicationTaskDefinition: async () => {
@@ -343,19 +345,24 @@ export function verifyRestoreAdapters(opts: LocalVerifyOptions): VerifyRestoreAd
     },
     // RegisterVerificationTaskDefinition: the verification's own revision of the current one
     // (the shared pure function: no persistent volumes, the scratch site URL).
-    RegisterVerificationTaskDefinition: async (input) => {
-      const event = registerVerificationTaskDefinitionSchema.parse(input);
-      const store = new TaskDefinitionStore(opts.stateDir);
-      const current = await store.describe(event.taskDefinitionArn);
-      const registered = await store.register(
-        verificationTaskDefinition({ taskDefinition: current }, event.containerName, event.siteUrl),
-      );
-      note(`verification revision ${registered.taskDefinitionArn?.split('/').pop()}`);
-      return {
-        taskDefinitionArn: registered.taskDefinitionArn as string,
-        sourceTaskDefinitionArn: event.taskDefinitionArn,
-      };
-    },
+    RegisterVerificationTaskDefinition: localStep(
+      defineStep(registerVerificationTaskDefinitionSchema, async (event) => {
+        const store = new TaskDefinitionStore(opts.stateDir);
+        const current = await store.describe(event.taskDefinitionArn);
+        const registered = await store.register(
+          verificationTaskDefinition(
+            { taskDefinition: current },
+            event.containerName,
+            event.siteUrl,
+          ),
+        );
+        note(`verification revision ${registered.taskDefinitionArn?.split('/').pop()}`);
+        return {
+          taskDefinitionArn: registered.taskDefinitionArn as string,
+          sourceTaskDefinitionArn: event.taskDefinitionArn,
+        };
+      }),
+    ),
     // ecs:runTask: one container of that revision, its database pointed at the scratch copy.
     RunVerificationTask: async (input) => {
       const p = input as {
@@ -476,20 +483,21 @@ export function verifyRestoreAdapters(opts: LocalVerifyOptions): VerifyRestoreAd
       return {};
     },
     // The local "CloudWatch": the same data points, one JSON line each in metrics.log.
-    PublishMetrics: async (input) => {
-      const parsed = publishMetricsSchema.parse(input);
-      const { data, summary } = buildMetrics(parsed, {
-        DatabaseInstance: `stepdeploy-${opts.service}-db`,
-      });
-      const path = join(opts.stateDir, 'metrics.log');
-      await mkdir(dirname(path), { recursive: true, mode: 0o700 });
-      await appendFile(
-        path,
-        `${JSON.stringify({ at: now().toISOString(), namespace: 'stepdeploy/verify-restore', data })}\n`,
-        { mode: 0o600 },
-      );
-      return JSON.parse(JSON.stringify(summary)) as Json;
-    },
+    PublishMetrics: localStep(
+      defineStep(publishMetricsSchema, async (parsed) => {
+        const { data, summary } = buildMetrics(parsed, {
+          DatabaseInstance: `stepdeploy-${opts.service}-db`,
+        });
+        const path = join(opts.stateDir, 'metrics.log');
+        await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+        await appendFile(
+          path,
+          `${JSON.stringify({ at: now().toISOString(), namespace: 'stepdeploy/verify-restore', data })}\n`,
+          { mode: 0o600 },
+        );
+        return summary;
+      }),
+    ),
     // The local "SNS topic", as the release machine's Notify: notifications.log.
     NotifyFailure: async (input) => {
       const { Subject, Message } = input as { Subject?: string; Message: string };

@@ -1,8 +1,9 @@
 import { judgeHealth, nextPollMs, type PollTiming, waitSeconds } from '#commons/health.ts';
+import { defineStep } from '#commons/step.ts';
 import { checkHealthSchema } from '#functions/check-health/schema.ts';
 import type { LoadBalancer } from '../load-balancer.ts';
-import type { Json } from '../runner.ts';
 import type { StepContext } from './context.ts';
+import { localStep } from './local-step.ts';
 
 /**
  * The poll timing of the local target group: HAProxy's settings (the template's, scaled by the
@@ -34,38 +35,39 @@ export function localPollTiming(
  * (a scaled half interval is 2.5 s, not a whole number).
  */
 export function checkHealth(ctx: StepContext, waitState: string) {
-  return async (raw: Json): Promise<Json> => {
-    const event = checkHealthSchema.parse(raw);
-    const [deployments, tasks, targets] = await Promise.all([
-      ctx.service.ecsDeployments(),
-      ctx.service.ecsTasks(),
-      ctx.loadBalancer.describeTargetHealth(),
-    ]);
-    const verdict = judgeHealth(
-      {
-        taskDefinitionArn: event.taskDefinitionArn,
-        deploymentId: event.deploymentId,
-        startedAt: event.startedAt,
-        now: ctx.now(),
-        deployments,
-        tasks,
-        targets,
-      },
-      event.policy,
-      event.progress,
-    );
-    const waitMs = nextPollMs(
-      verdict.phase,
-      localPollTiming(ctx.loadBalancer, event.policy.maxPollSeconds),
-    );
-    ctx.waits.set(waitState, waitMs);
-    ctx.note(
-      `CheckHealth: ${verdict.status} — ${verdict.reason}${
-        verdict.status === 'IN_PROGRESS'
-          ? ` (${verdict.phase}, next poll in ${(waitMs / 1000).toFixed(1)} s)`
-          : ''
-      }`,
-    );
-    return { ...verdict, nextPollSeconds: waitSeconds(waitMs) } as unknown as Json;
-  };
+  return localStep(
+    defineStep(checkHealthSchema, async (event) => {
+      const [deployments, tasks, targets] = await Promise.all([
+        ctx.service.ecsDeployments(),
+        ctx.service.ecsTasks(),
+        ctx.loadBalancer.describeTargetHealth(),
+      ]);
+      const verdict = judgeHealth(
+        {
+          taskDefinitionArn: event.taskDefinitionArn,
+          deploymentId: event.deploymentId,
+          startedAt: event.startedAt,
+          now: ctx.now(),
+          deployments,
+          tasks,
+          targets,
+        },
+        event.policy,
+        event.progress,
+      );
+      const waitMs = nextPollMs(
+        verdict.phase,
+        localPollTiming(ctx.loadBalancer, event.policy.maxPollSeconds),
+      );
+      ctx.waits.set(waitState, waitMs);
+      ctx.note(
+        `CheckHealth: ${verdict.status} — ${verdict.reason}${
+          verdict.status === 'IN_PROGRESS'
+            ? ` (${verdict.phase}, next poll in ${(waitMs / 1000).toFixed(1)} s)`
+            : ''
+        }`,
+      );
+      return { ...verdict, nextPollSeconds: waitSeconds(waitMs) };
+    }),
+  );
 }

@@ -1,9 +1,11 @@
 import { z } from 'zod';
+import { defineStep } from '#commons/step.ts';
 import { containerLogs, docker } from '../docker.ts';
 import type { Json } from '../runner.ts';
 import { RunTaskError, removeTask, runInputFromTaskDefinition, runTask } from '../tasks.ts';
 import type { StepContext } from './context.ts';
 import { localTaskArn, runTaskParametersSchema } from './ecs-parameters.ts';
+import { localStep } from './local-step.ts';
 
 /** The `ecs:runTask.sync` parameters InstallWordPress passes (the parts local mode reads). */
 export const installRunTaskSchema = runTaskParametersSchema.extend({
@@ -59,51 +61,52 @@ export function stoppedTask(task: {
  * container and its secret copies are removed afterwards.
  */
 export function installWordPress(ctx: StepContext) {
-  return async (raw: Json): Promise<Json> => {
-    const params = installRunTaskSchema.parse(raw);
-    const [override] = params.Overrides.ContainerOverrides;
-    if (!override) throw new RunTaskError('InstallWordPress: no container override');
-    const td = await ctx.taskDefinitions.describe(params.TaskDefinition);
-    const arn = td.taskDefinitionArn ?? params.TaskDefinition;
-    const task = await runTask(
-      runInputFromTaskDefinition(td, {
-        stateDir: ctx.config.stateDir,
-        service: ctx.config.service,
-        releaseId: params.StartedBy ?? 'install',
-        portBase: ctx.config.taskPortBase,
-        command: override.Command,
-        role: INSTALL_TASK_ROLE,
-      }),
-    );
-    ctx.note(`InstallWordPress: ${task.name} running ${override.Command.join(' ')}`);
-    try {
-      if (task.lastStatus === 'STOPPED' && task.exitCode === undefined)
+  return localStep(
+    defineStep(installRunTaskSchema, async (params) => {
+      const [override] = params.Overrides.ContainerOverrides;
+      if (!override) throw new RunTaskError('InstallWordPress: no container override');
+      const td = await ctx.taskDefinitions.describe(params.TaskDefinition);
+      const arn = td.taskDefinitionArn ?? params.TaskDefinition;
+      const task = await runTask(
+        runInputFromTaskDefinition(td, {
+          stateDir: ctx.config.stateDir,
+          service: ctx.config.service,
+          releaseId: params.StartedBy ?? 'install',
+          portBase: ctx.config.taskPortBase,
+          command: override.Command,
+          role: INSTALL_TASK_ROLE,
+        }),
+      );
+      ctx.note(`InstallWordPress: ${task.name} running ${override.Command.join(' ')}`);
+      try {
+        if (task.lastStatus === 'STOPPED' && task.exitCode === undefined)
+          return stoppedTask({
+            arn: localTaskArn(task.name),
+            taskDefinitionArn: arn,
+            containerName: override.Name,
+            stoppedReason: task.stoppedReason ?? 'Task failed to start',
+          });
+        const exitCode = Number((await docker(['wait', task.id])).trim());
+        // The script's own last line (it never prints the password): the container's reason.
+        const lastLine = (await containerLogs(task.id, 5).catch(() => ''))
+          .split('\n')
+          .map((l) => l.trim())
+          .filter(Boolean)
+          .at(-1)
+          ?.slice(0, 300);
+        ctx.note(`InstallWordPress: exited ${exitCode}${lastLine ? ` (${lastLine})` : ''}`);
         return stoppedTask({
           arn: localTaskArn(task.name),
           taskDefinitionArn: arn,
           containerName: override.Name,
-          stoppedReason: task.stoppedReason ?? 'Task failed to start',
+          exitCode,
+          stoppedReason: 'Essential container in task exited',
+          ...(lastLine ? { containerReason: lastLine } : {}),
         });
-      const exitCode = Number((await docker(['wait', task.id])).trim());
-      // The script's own last line (it never prints the password): the container's reason.
-      const lastLine = (await containerLogs(task.id, 5).catch(() => ''))
-        .split('\n')
-        .map((l) => l.trim())
-        .filter(Boolean)
-        .at(-1)
-        ?.slice(0, 300);
-      ctx.note(`InstallWordPress: exited ${exitCode}${lastLine ? ` (${lastLine})` : ''}`);
-      return stoppedTask({
-        arn: localTaskArn(task.name),
-        taskDefinitionArn: arn,
-        containerName: override.Name,
-        exitCode,
-        stoppedReason: 'Essential container in task exited',
-        ...(lastLine ? { containerReason: lastLine } : {}),
-      });
-    } finally {
-      // Container, anonymous volumes and the task's secret copies.
-      await removeTask(ctx.config.stateDir, task).catch(() => undefined);
-    }
-  };
+      } finally {
+        // Container, anonymous volumes and the task's secret copies.
+        await removeTask(ctx.config.stateDir, task).catch(() => undefined);
+      }
+    }),
+  );
 }

@@ -1,6 +1,7 @@
+import { defineStep } from '#commons/step.ts';
 import { imageFromBuild } from '#functions/read-build-output/read-build-output.ts';
 import { readBuildOutputSchema } from '#functions/read-build-output/schema.ts';
-import type { Json } from '../runner.ts';
+import { localStep } from './local-step.ts';
 
 /**
  * ReadBuildOutput: the Lambda's own pure function on the Build the local BuildImage returned
@@ -8,6 +9,5 @@ import type { Json } from '../runner.ts';
  * with the same BuildOutputError locally.
  */
 export function readBuildOutput() {
-  return async (raw: Json): Promise<Json> =>
-    imageFromBuild(readBuildOutputSchema.parse(raw).build) as unknown as Json;
+  return localStep(defineStep(readBuildOutputSchema, (event) => imageFromBuild(event.build)));
 }

@@ -1,12 +1,13 @@
 import { join } from 'node:path';
+import { defineStep } from '#commons/step.ts';
 import {
   RecordSnapshotManifestInputSchema,
   type RecordSnapshotManifestOutput,
   RecordSnapshotManifestOutputSchema,
 } from '#functions/record-snapshot-manifest/schema.ts';
 import { describeSnapshot } from '../database.ts';
-import type { Json } from '../runner.ts';
 import type { StepContext } from './context.ts';
+import { localStep } from './local-step.ts';
 
 /** Where a local snapshot's manifest lives: its metadata.json (local/database.ts). Pure. */
 export function localManifestPath(stateDir: string, snapshotId: string): string {
@@ -23,25 +24,26 @@ export function localManifestPath(stateDir: string, snapshotId: string): string 
  * manifest the snapshot recorded (`kept`).
  */
 export function recordSnapshotManifest(ctx: Pick<StepContext, 'config' | 'note'>) {
-  return async (raw: Json): Promise<Json> => {
-    const { snapshotId } = RecordSnapshotManifestInputSchema.parse(raw);
-    const location = localManifestPath(ctx.config.stateDir, snapshotId);
-    const taken = await describeSnapshot(ctx.config.stateDir, snapshotId);
-    const answer: RecordSnapshotManifestOutput = taken
-      ? {
-          snapshotId,
-          location,
-          consistency: 'with-snapshot',
-          state: 'kept',
-          tables: taken.tables.length,
-          createdAt: taken.createdAt,
-        }
-      : { snapshotId, location, consistency: 'with-snapshot', state: 'with-snapshot' };
-    ctx.note(
-      taken
-        ? `RecordSnapshotManifest: ${snapshotId} already holds its manifest (${taken.tables.length} tables)`
-        : `RecordSnapshotManifest: ${snapshotId} records its manifest under the dump's read lock`,
-    );
-    return RecordSnapshotManifestOutputSchema.parse(answer) as Json;
-  };
+  return localStep(
+    defineStep(RecordSnapshotManifestInputSchema, async ({ snapshotId }) => {
+      const location = localManifestPath(ctx.config.stateDir, snapshotId);
+      const taken = await describeSnapshot(ctx.config.stateDir, snapshotId);
+      const answer: RecordSnapshotManifestOutput = taken
+        ? {
+            snapshotId,
+            location,
+            consistency: 'with-snapshot',
+            state: 'kept',
+            tables: taken.tables.length,
+            createdAt: taken.createdAt,
+          }
+        : { snapshotId, location, consistency: 'with-snapshot', state: 'with-snapshot' };
+      ctx.note(
+        taken
+          ? `RecordSnapshotManifest: ${snapshotId} already holds its manifest (${taken.tables.length} tables)`
+          : `RecordSnapshotManifest: ${snapshotId} records its manifest under the dump's read lock`,
+      );
+      return RecordSnapshotManifestOutputSchema.parse(answer);
+    }),
+  );
 }

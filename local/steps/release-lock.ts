@@ -1,10 +1,11 @@
+import { defineStep } from '#commons/step.ts';
 import { trialStartedBy } from '#commons/trial-tasks.ts';
 import { releaseLockSchema } from '#functions/release-lock/schema.ts';
-import type { Json } from '../runner.ts';
 import { ConditionalCheckFailedError } from '../table.ts';
 import { listTasks, removeTask } from '../tasks.ts';
 import type { StepContext } from './context.ts';
 import { localTaskArn } from './ecs-parameters.ts';
+import { localStep } from './local-step.ts';
 import { TRIAL_TASK_ROLE } from './trial.ts';
 
 /**
@@ -13,39 +14,43 @@ import { TRIAL_TASK_ROLE } from './trial.ts';
  * StopTrial could not stop), reporting rather than failing when it cannot.
  */
 export function releaseLock(ctx: StepContext) {
-  return async (raw: Json): Promise<Json> => {
-    const event = releaseLockSchema.parse(raw);
-    let unlocked: Json;
-    try {
-      await ctx.locks.delete({ service: event.service }, (cur) => cur?.holder === event.releaseId);
-      unlocked = { released: true };
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedError)) throw error;
-      unlocked = {
-        released: false,
-        reason: `lock of ${event.service} is not held by ${event.releaseId}`,
-      };
-    }
-    try {
-      const trials = (
-        await listTasks({
-          stateDir: ctx.config.stateDir,
-          service: ctx.config.service,
-          role: TRIAL_TASK_ROLE,
-        })
-      ).filter((t) => t.releaseId === trialStartedBy(event.releaseId));
-      for (const trial of trials) {
-        await removeTask(ctx.config.stateDir, trial);
-        ctx.note(`ReleaseLock: trial task ${trial.name} was still running; removed`);
+  return localStep(
+    defineStep(releaseLockSchema, async (event) => {
+      let unlocked: { released: true } | { released: false; reason: string };
+      try {
+        await ctx.locks.delete(
+          { service: event.service },
+          (cur) => cur?.holder === event.releaseId,
+        );
+        unlocked = { released: true };
+      } catch (error) {
+        if (!(error instanceof ConditionalCheckFailedError)) throw error;
+        unlocked = {
+          released: false,
+          reason: `lock of ${event.service} is not held by ${event.releaseId}`,
+        };
       }
-      return trials.length
-        ? { ...unlocked, trialsStopped: trials.map((t) => localTaskArn(t.name)) }
-        : unlocked;
-    } catch (error) {
-      return {
-        ...unlocked,
-        trialStopError: `the trial task of ${event.releaseId} may still run: ${error instanceof Error ? error.message : String(error)}`,
-      };
-    }
-  };
+      try {
+        const trials = (
+          await listTasks({
+            stateDir: ctx.config.stateDir,
+            service: ctx.config.service,
+            role: TRIAL_TASK_ROLE,
+          })
+        ).filter((t) => t.releaseId === trialStartedBy(event.releaseId));
+        for (const trial of trials) {
+          await removeTask(ctx.config.stateDir, trial);
+          ctx.note(`ReleaseLock: trial task ${trial.name} was still running; removed`);
+        }
+        return trials.length
+          ? { ...unlocked, trialsStopped: trials.map((t) => localTaskArn(t.name)) }
+          : unlocked;
+      } catch (error) {
+        return {
+          ...unlocked,
+          trialStopError: `the trial task of ${event.releaseId} may still run: ${error instanceof Error ? error.message : String(error)}`,
+        };
+      }
+    }),
+  );
 }

@@ -1,3 +1,4 @@
+import { defineStep } from '#commons/step.ts';
 import {
   judgeTrial,
   probeTrialTask,
@@ -5,7 +6,6 @@ import {
 } from '#functions/check-trial/check-trial.ts';
 import { checkTrialSchema } from '#functions/check-trial/schema.ts';
 import { httpGet } from '#functions/verify-application/verify-application.ts';
-import type { Json } from '../runner.ts';
 import { STARTING_CPU_SHARES } from '../scheduler.ts';
 import {
   type LocalTask,
@@ -22,6 +22,7 @@ import {
   runTaskParametersSchema,
   stopTaskParametersSchema,
 } from './ecs-parameters.ts';
+import { localStep } from './local-step.ts';
 
 /** Role label of the trial task: one task of a new revision, never in the load balancer. */
 export const TRIAL_TASK_ROLE = 'trial';
@@ -60,36 +61,37 @@ async function trialTasks(ctx: StepContext): Promise<LocalTask[]> {
  * first.
  */
 export function startTrial(ctx: StepContext) {
-  return async (raw: Json): Promise<Json> => {
-    const params = runTaskParametersSchema.parse(raw);
-    for (const left of await trialTasks(ctx)) {
-      ctx.note(`StartTrial: removing ${left.name}, left by an interrupted release`);
-      await removeTask(ctx.config.stateDir, left);
-    }
-    const td = await ctx.taskDefinitions.describe(params.TaskDefinition);
-    const task = await runTask(
-      runInputFromTaskDefinition(td, {
-        stateDir: ctx.config.stateDir,
-        service: ctx.config.service,
-        releaseId: params.StartedBy ?? 'trial',
-        portBase: ctx.config.taskPortBase,
-        role: TRIAL_TASK_ROLE,
-        startingCpuShares: STARTING_CPU_SHARES,
-      }),
-    );
-    ctx.note(`StartTrial: ${task.name} on 127.0.0.1:${task.port}, outside the load balancer`);
-    return {
-      Tasks: [
-        {
-          TaskArn: localTaskArn(task.name),
-          TaskDefinitionArn: td.taskDefinitionArn ?? params.TaskDefinition,
-          LastStatus: task.lastStatus,
-          DesiredStatus: 'RUNNING',
-        },
-      ],
-      Failures: [],
-    };
-  };
+  return localStep(
+    defineStep(runTaskParametersSchema, async (params) => {
+      for (const left of await trialTasks(ctx)) {
+        ctx.note(`StartTrial: removing ${left.name}, left by an interrupted release`);
+        await removeTask(ctx.config.stateDir, left);
+      }
+      const td = await ctx.taskDefinitions.describe(params.TaskDefinition);
+      const task = await runTask(
+        runInputFromTaskDefinition(td, {
+          stateDir: ctx.config.stateDir,
+          service: ctx.config.service,
+          releaseId: params.StartedBy ?? 'trial',
+          portBase: ctx.config.taskPortBase,
+          role: TRIAL_TASK_ROLE,
+          startingCpuShares: STARTING_CPU_SHARES,
+        }),
+      );
+      ctx.note(`StartTrial: ${task.name} on 127.0.0.1:${task.port}, outside the load balancer`);
+      return {
+        Tasks: [
+          {
+            TaskArn: localTaskArn(task.name),
+            TaskDefinitionArn: td.taskDefinitionArn ?? params.TaskDefinition,
+            LastStatus: task.lastStatus,
+            DesiredStatus: 'RUNNING',
+          },
+        ],
+        Failures: [],
+      };
+    }),
+  );
 }
 
 /**
@@ -97,35 +99,36 @@ export function startTrial(ctx: StepContext) {
  * health check path, /readyz and / asked on 127.0.0.1:<its port> with the site's Host header.
  */
 export function checkTrial(ctx: StepContext) {
-  return async (raw: Json): Promise<Json> => {
-    const event = checkTrialSchema.parse(raw);
-    const [arn] = event.tasks;
-    const local = arn
-      ? (await trialTasks(ctx)).find((t) => t.name === containerNameOfTaskArn(arn))
-      : undefined;
-    const task: TrialTaskView | undefined =
-      arn && !local
-        ? {
-            taskArn: arn,
-            lastStatus: 'STOPPED',
-            stoppedReason: 'the trial container is gone',
-            containers: [],
-          }
-        : local && trialView(local);
-    const site = new URL(ctx.loadBalancer.url);
-    const healthPath = ctx.loadBalancer.healthCheck.path;
-    const answers = await probeTrialTask(healthPath, task, (path) =>
-      httpGet('127.0.0.1', local?.port ?? 0, path, site.host),
-    );
-    const verdict = judgeTrial(
-      healthPath,
-      { task, failures: event.failures, ...answers, now: ctx.now() },
-      event.policy,
-      event.progress,
-    );
-    ctx.note(`CheckTrial: ${verdict.status} — ${verdict.reason}`);
-    return verdict as unknown as Json;
-  };
+  return localStep(
+    defineStep(checkTrialSchema, async (event) => {
+      const [arn] = event.tasks;
+      const local = arn
+        ? (await trialTasks(ctx)).find((t) => t.name === containerNameOfTaskArn(arn))
+        : undefined;
+      const task: TrialTaskView | undefined =
+        arn && !local
+          ? {
+              taskArn: arn,
+              lastStatus: 'STOPPED',
+              stoppedReason: 'the trial container is gone',
+              containers: [],
+            }
+          : local && trialView(local);
+      const site = new URL(ctx.loadBalancer.url);
+      const healthPath = ctx.loadBalancer.healthCheck.path;
+      const answers = await probeTrialTask(healthPath, task, (path) =>
+        httpGet('127.0.0.1', local?.port ?? 0, path, site.host),
+      );
+      const verdict = judgeTrial(
+        healthPath,
+        { task, failures: event.failures, ...answers, now: ctx.now() },
+        event.policy,
+        event.progress,
+      );
+      ctx.note(`CheckTrial: ${verdict.status} — ${verdict.reason}`);
+      return verdict;
+    }),
+  );
 }
 
 /**
@@ -133,13 +136,14 @@ export function checkTrial(ctx: StepContext) {
  * volumes and its secret copies (nothing of a trial outlives it). Answers like StopTask.
  */
 export function stopTrial(ctx: StepContext) {
-  return async (raw: Json): Promise<Json> => {
-    const params = stopTaskParametersSchema.parse(raw);
-    const name = containerNameOfTaskArn(params.Task);
-    const task = (await trialTasks(ctx)).find((t) => t.name === name);
-    if (!task) throw new RunTaskError(`StopTask: no trial task ${params.Task}`);
-    await removeTask(ctx.config.stateDir, task);
-    ctx.note(`${params.Reason ?? 'StopTask'}: ${task.name} removed`);
-    return { Task: { TaskArn: params.Task, LastStatus: 'STOPPED', DesiredStatus: 'STOPPED' } };
-  };
+  return localStep(
+    defineStep(stopTaskParametersSchema, async (params) => {
+      const name = containerNameOfTaskArn(params.Task);
+      const task = (await trialTasks(ctx)).find((t) => t.name === name);
+      if (!task) throw new RunTaskError(`StopTask: no trial task ${params.Task}`);
+      await removeTask(ctx.config.stateDir, task);
+      ctx.note(`${params.Reason ?? 'StopTask'}: ${task.name} removed`);
+      return { Task: { TaskArn: params.Task, LastStatus: 'STOPPED', DesiredStatus: 'STOPPED' } };
+    }),
+  );
 }
