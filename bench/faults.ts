@@ -114,6 +114,17 @@ export async function runFaults(opts: FaultsOptions = {}): Promise<FaultsOutput>
   let rate: number | null = null;
   let rest: LoadResult | null = null;
   let databaseRestartAtRest: FaultAtRest | null = null;
+  /** What was measured so far: all of it on success, the part before the error otherwise. */
+  const measured = (): FaultsOutput => ({
+    service,
+    fraction,
+    capacity,
+    ratePerSecond: rate,
+    rest,
+    databaseRestartAtRest,
+    runs,
+    errors,
+  });
   try {
     log(`local stack ${service}: site ${stack.siteUrl}, state ${stack.home}`);
     const up = await cli(stack, ['up', '--json']);
@@ -176,28 +187,9 @@ export async function runFaults(opts: FaultsOptions = {}): Promise<FaultsOutput>
         log(`  ${scenario} failed to run: ${describe(error)}`);
       }
     }
-    return {
-      service,
-      fraction,
-      capacity,
-      ratePerSecond: rate,
-      rest,
-      databaseRestartAtRest,
-      runs,
-      errors,
-    };
+    return measured();
   } catch (error) {
-    return {
-      service,
-      fraction,
-      capacity,
-      ratePerSecond: rate,
-      rest,
-      databaseRestartAtRest,
-      runs,
-      errors,
-      setupError: describe(error),
-    };
+    return { ...measured(), setupError: describe(error) };
   } finally {
     const down = await cli(stack, ['down', '--json']).catch((e: unknown) => ({
       code: 1,
