@@ -14,6 +14,7 @@ import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
+import type { liveDatabaseEnvironment } from '#commons/live-database.ts';
 import { METRICS_NAMESPACE, METRICS_SERVICE } from './dashboard.ts';
 import {
   HANDLER_ENVIRONMENTS,
@@ -64,12 +65,7 @@ function checkDeclared(step: StepName, name: string): void {
 /** A StepFunction whose handler declares every one of the variables `N`. */
 type Reading<N extends string> = StepFunction<StepsReading<N>>;
 
-type LiveDatabaseVariable =
-  | 'DATABASE_SECRET_ARN'
-  | 'DATABASE_NAME'
-  | 'DATABASE_HOST'
-  | 'DATABASE_PORT'
-  | 'TABLE_PREFIX';
+type LiveDatabaseVariable = keyof typeof liveDatabaseEnvironment.shape;
 
 /**
  * esbuild settings of every Lambda bundle of the project ({@link StepFunction} and the salts
