@@ -127,6 +127,16 @@ export class VerifyRestoreStateMachine extends Construct {
     const verificationSiteUrl =
       props.verificationSiteUrl ?? `http://${props.prefix.toLowerCase()}-verify.invalid`;
     const verificationFamily = `${props.taskDefinition.family}${VERIFICATION_FAMILY_SUFFIX}`;
+    // Every revision of the verification family.
+    const verificationRevisions = Arn.format(
+      {
+        service: 'ecs',
+        resource: 'task-definition',
+        resourceName: `${verificationFamily}:*`,
+        arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+      },
+      stack,
+    );
     const dbInstanceId = props.database.instanceIdentifier;
 
     // Only the verifier group may reach a scratch instance, and the scratch reaches nothing.
@@ -424,18 +434,8 @@ export class VerifyRestoreStateMachine extends Construct {
       new iam.PolicyStatement({
         sid: 'RunOneOffTask',
         actions: ['ecs:RunTask'],
-        resources: [
-          Arn.format(
-            {
-              service: 'ecs',
-              resource: 'task-definition',
-              // The verification family only: never the production revisions.
-              resourceName: `${verificationFamily}:*`,
-              arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
-            },
-            stack,
-          ),
-        ],
+        // The verification family only: never the production revisions.
+        resources: [verificationRevisions],
         conditions: { ArnEquals: { 'ecs:cluster': props.cluster.clusterArn } },
       }),
     );
@@ -577,17 +577,7 @@ export class VerifyRestoreStateMachine extends Construct {
       [wildcard(this.rdsArn('pg', '*'))]: 'A restore reads the parameter group the snapshot names.',
       [wildcard(this.ecsTaskArn())]:
         'The one-off verification task of this cluster (conditioned on ecs:cluster / RunTask).',
-      [wildcard(
-        Arn.format(
-          {
-            service: 'ecs',
-            resource: 'task-definition',
-            resourceName: `${verificationFamily}:*`,
-            arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
-          },
-          stack,
-        ),
-      )]:
+      [wildcard(verificationRevisions)]:
         'Any revision of the verification family: RegisterVerificationTaskDefinition registers it from the current revision at run time.',
     };
     for (const f of [
