@@ -120,6 +120,9 @@ export class OperationsDashboard extends Construct {
     });
 
     const day = Duration.days(1);
+    // The median and the slow tail of a duration, per day.
+    const dailyPercentiles = (metricName: string) =>
+      (['p50', 'p90'] as const).map((p) => metric(metricName, p, day, p));
 
     if (props.triggerDeadLetterQueue) {
       alarm('TriggerDeadLettersAlarm', {
@@ -163,20 +166,14 @@ export class OperationsDashboard extends Construct {
       new cloudwatch.GraphWidget({
         title: 'Release duration (seconds)',
         width: 12,
-        left: [
-          metric(METRIC_NAMES.releaseDuration, 'p50', day, 'p50'),
-          metric(METRIC_NAMES.releaseDuration, 'p90', day, 'p90'),
-        ],
+        left: dailyPercentiles(METRIC_NAMES.releaseDuration),
       }),
     );
     this.dashboard.addWidgets(
       new cloudwatch.GraphWidget({
         title: 'Time to healthy (seconds)',
         width: 8,
-        left: [
-          metric(METRIC_NAMES.timeToHealthy, 'p50', day, 'p50'),
-          metric(METRIC_NAMES.timeToHealthy, 'p90', day, 'p90'),
-        ],
+        left: dailyPercentiles(METRIC_NAMES.timeToHealthy),
       }),
       new cloudwatch.GraphWidget({
         title: 'Rollbacks',
