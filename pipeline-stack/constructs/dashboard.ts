@@ -26,6 +26,17 @@ export const METRICS_NAMESPACE = RELEASE_METRICS_NAMESPACE;
  */
 export { METRICS_SERVICE };
 
+/**
+ * Alarm settings for a count that should stay at zero: in alarm from the first one in a
+ * period, OK when nothing is reported.
+ */
+export const ALARM_ON_ANY = {
+  threshold: 1,
+  evaluationPeriods: 1,
+  comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+  treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+} as const satisfies Partial<cloudwatch.AlarmProps>;
+
 /** Props of OperationsDashboard. */
 export interface OperationsDashboardProps {
   readonly releaseStateMachine: sfn.IStateMachine;
@@ -104,19 +115,13 @@ export class OperationsDashboard extends Construct {
       alarmDescription:
         'A release did not succeed (failed, rolled back, timed out or aborted). Run `stepdeploy status` for the step and reason.',
       metric: failedExecutions,
-      threshold: 1,
-      evaluationPeriods: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      ...ALARM_ON_ANY,
     });
     alarm('FailureDirtyAlarm', {
       alarmDescription:
         'A rollback did not get healthy: the service may run an unproven revision. Act now: `stepdeploy status`, then `stepdeploy rollback`.',
       metric: metric(METRIC_NAMES.failureDirty, 'Sum', Duration.minutes(5)),
-      threshold: 1,
-      evaluationPeriods: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      ...ALARM_ON_ANY,
     });
 
     const day = Duration.days(1);
@@ -132,10 +137,7 @@ export class OperationsDashboard extends Construct {
           period: Duration.minutes(5),
           statistic: 'Maximum',
         }),
-        threshold: 1,
-        evaluationPeriods: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        ...ALARM_ON_ANY,
       });
     }
 

@@ -28,6 +28,7 @@ import {
 } from '#commons/metrics.ts';
 import { VERIFICATION_FAMILY_SUFFIX } from '#commons/task-definition.ts';
 import { acknowledge } from '../nag.ts';
+import { ALARM_ON_ANY } from './dashboard.ts';
 import type { StepEnvironment, StepName } from './handler-environments.ts';
 import { nagResource } from './nag-ids.ts';
 import { StepFunction } from './step-function.ts';
@@ -503,10 +504,7 @@ export class VerifyRestoreStateMachine extends Construct {
     const failed = new cloudwatch.Alarm(this, 'VerificationFailedAlarm', {
       alarmDescription: 'A backup verification failed: the notification names the failed check.',
       metric: metric(VERIFY_METRICS.failed, 'Maximum', Duration.hours(1)),
-      threshold: 1,
-      evaluationPeriods: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      ...ALARM_ON_ANY,
     });
     // 26 hourly periods with no success (missing data counts): a daily run was missed or failed.
     // Missing data may breach here because PublishMetrics does publish this metric, every run.
