@@ -360,13 +360,15 @@ export class VerifyRestoreStateMachine extends Construct {
       logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: false },
     });
     const role = this.stateMachine.role;
-    for (const f of [
+    // The steps the machine invokes (the sweeper runs on its own schedule).
+    const invoked = [
       pickSnapshot,
       verifyData,
       verifyApplication,
       publishMetrics,
       registerVerification,
-    ]) {
+    ];
+    for (const f of invoked) {
       f.grantInvoke(role);
     }
     props.topic.grantPublish(role);
@@ -578,13 +580,7 @@ export class VerifyRestoreStateMachine extends Construct {
       [wildcard(verificationRevisions)]:
         'Any revision of the verification family: RegisterVerificationTaskDefinition registers it from the current revision at run time.',
     };
-    for (const f of [
-      pickSnapshot,
-      verifyData,
-      verifyApplication,
-      publishMetrics,
-      registerVerification,
-    ]) {
+    for (const f of invoked) {
       machineFindings[wildcard(`${f.functionArn}:*`)] =
         'grantInvoke covers the function versions of a step this machine calls.';
     }
