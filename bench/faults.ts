@@ -44,6 +44,7 @@ import {
   type SectionResult,
   type Table,
   type Target,
+  type Yardstick,
 } from './lib/figures.ts';
 import { type LatencySummary, type LoadResult, latencySummary, startLoad } from './lib/load.ts';
 import { freePort } from './lib/local-scenarios.ts';
@@ -113,6 +114,17 @@ export async function runFaults(opts: FaultsOptions = {}): Promise<FaultsOutput>
   let rate: number | null = null;
   let rest: LoadResult | null = null;
   let databaseRestartAtRest: FaultAtRest | null = null;
+  /** What was measured so far: all of it on success, the part before the error otherwise. */
+  const measured = (): FaultsOutput => ({
+    service,
+    fraction,
+    capacity,
+    ratePerSecond: rate,
+    rest,
+    databaseRestartAtRest,
+    runs,
+    errors,
+  });
   try {
     log(`local stack ${service}: site ${stack.siteUrl}, state ${stack.home}`);
     const up = await cli(stack, ['up', '--json']);
@@ -175,28 +187,9 @@ export async function runFaults(opts: FaultsOptions = {}): Promise<FaultsOutput>
         log(`  ${scenario} failed to run: ${describe(error)}`);
       }
     }
-    return {
-      service,
-      fraction,
-      capacity,
-      ratePerSecond: rate,
-      rest,
-      databaseRestartAtRest,
-      runs,
-      errors,
-    };
+    return measured();
   } catch (error) {
-    return {
-      service,
-      fraction,
-      capacity,
-      ratePerSecond: rate,
-      rest,
-      databaseRestartAtRest,
-      runs,
-      errors,
-      setupError: describe(error),
-    };
+    return { ...measured(), setupError: describe(error) };
   } finally {
     const down = await cli(stack, ['down', '--json']).catch((e: unknown) => ({
       code: 1,
@@ -346,52 +339,56 @@ export function sectionFromFaults(out: FaultsOutput): SectionResult {
         }),
       );
   }
-  if (out.rest && rate !== null) {
+  /** A load with no release: its failed requests, then (when a request completed) its p99. */
+  const atRestFigures = (
+    name: string,
+    load: LoadResult,
+    lat: LatencySummary | undefined,
+    notes: { readonly failed: string; readonly p99?: string },
+    yardstick?: Yardstick,
+  ): Figure[] => [
+    figure({
+      name: `${name}: failed requests`,
+      value: load.failed,
+      unit: 'requests',
+      yardstick: { name: 'requests sent', value: load.sent, unit: 'requests' },
+      target: zero,
+      note: notes.failed,
+    }),
+    ...(lat
+      ? [
+          figure({
+            name: `${name}: p99`,
+            value: lat.p99,
+            unit: 'ms',
+            ...(yardstick ? { yardstick } : {}),
+            note: `${notes.p99 ? `${notes.p99}; ` : ''}p50 ${ms(lat.p50)}, max ${ms(lat.max)}, ${lat.n} requests`,
+          }),
+        ]
+      : []),
+  ];
+  if (out.rest && rate !== null)
     figures.push(
-      figure({
-        name: `at rest at ${rate} req/s (${out.fraction} × capacity): failed requests`,
-        value: out.rest.failed,
-        unit: 'requests',
-        yardstick: { name: 'requests sent', value: out.rest.sent, unit: 'requests' },
-        target: zero,
-        note: 'the machine alone, no release',
+      ...atRestFigures(`at rest at ${rate} req/s (${out.fraction} × capacity)`, out.rest, restLat, {
+        failed: 'the machine alone, no release',
       }),
     );
-    if (restLat)
-      figures.push(
-        figure({
-          name: `at rest at ${rate} req/s (${out.fraction} × capacity): p99`,
-          value: restLat.p99,
-          unit: 'ms',
-          note: `p50 ${ms(restLat.p50)}, max ${ms(restLat.max)}, ${restLat.n} requests`,
-        }),
-      );
-  }
 
   const faultAtRest = out.databaseRestartAtRest;
   const faultAtRestLat = faultAtRest ? latencySummary(faultAtRest.load) : undefined;
-  if (faultAtRest && rate !== null) {
+  if (faultAtRest && rate !== null)
     figures.push(
-      figure({
-        name: `MariaDB restarted at rest at ${rate} req/s (no release): failed requests`,
-        value: faultAtRest.load.failed,
-        unit: 'requests',
-        yardstick: { name: 'requests sent', value: faultAtRest.load.sent, unit: 'requests' },
-        target: zero,
-        note: 'the db-restart fault alone: the site waits the restart out (wp-content/db.php)',
-      }),
+      ...atRestFigures(
+        `MariaDB restarted at rest at ${rate} req/s (no release)`,
+        faultAtRest.load,
+        faultAtRestLat,
+        {
+          failed: 'the db-restart fault alone: the site waits the restart out (wp-content/db.php)',
+          p99: `the fault's own cost, no target: MariaDB answered again ${ms(faultAtRest.databaseBackMs)} after \`docker restart\` (which took ${ms(faultAtRest.injection.tookMs)})`,
+        },
+        restYard,
+      ),
     );
-    if (faultAtRestLat)
-      figures.push(
-        figure({
-          name: `MariaDB restarted at rest at ${rate} req/s (no release): p99`,
-          value: faultAtRestLat.p99,
-          unit: 'ms',
-          ...(restYard ? { yardstick: restYard } : {}),
-          note: `the fault's own cost, no target: MariaDB answered again ${ms(faultAtRest.databaseBackMs)} after \`docker restart\` (which took ${ms(faultAtRest.injection.tookMs)}); p50 ${ms(faultAtRestLat.p50)}, max ${ms(faultAtRestLat.max)}, ${faultAtRestLat.n} requests`,
-        }),
-      );
-  }
 
   const good = out.runs.find((r) => r.scenario === 'good');
   const goodMs = good ? good.endedAt - good.startedAt : undefined;

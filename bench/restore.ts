@@ -16,12 +16,12 @@ import { connectDatabase } from '#commons/verify-data-sql.ts';
 import { verifyData } from '#functions/verify-data/verify-data.ts';
 import {
   type DatabaseHandle,
+  databaseEndpoint,
   removeDatabase,
   restoreSnapshot,
   snapshotDatabase,
   startDatabase,
 } from '#local/database.ts';
-import { readSecret } from '#local/secrets.ts';
 import { freeLoopbackPort } from '#local/verify-backup.ts';
 import { manifestFromMetadata } from '#local/verify-restore.ts';
 import { seedWordPress, sizeForMegabytes } from '#testkit/wordpress-content.ts';
@@ -31,16 +31,6 @@ const { values } = parseArgs({ options: { sizes: { type: 'string', default: '10,
 const sizes = (values.sizes ?? '10,100').split(',').map((s) => Number(s.trim()));
 if (sizes.some((n) => !Number.isFinite(n) || n <= 0)) {
   throw new Error(`--sizes must be positive megabytes, got ${values.sizes}`);
-}
-
-async function endpoint(handle: DatabaseHandle) {
-  return {
-    host: handle.host,
-    port: handle.port,
-    user: handle.user,
-    password: await readSecret(handle.passwordFile),
-    database: handle.database,
-  };
 }
 
 async function timed<T>(run: () => Promise<T>): Promise<[number, T]> {
@@ -72,7 +62,9 @@ try {
       service: 'bench',
     });
     handles.push(source);
-    const conn = await connectDatabase(await endpoint(source), { multipleStatements: true });
+    const conn = await connectDatabase(await databaseEndpoint(source), {
+      multipleStatements: true,
+    });
     await seedWordPress(conn, size);
     await conn.end();
     const snapshot = await snapshotDatabase(source, `bench-${sizeMb}mb`);
@@ -98,8 +90,8 @@ try {
             snapshot.id,
             { tablePrefix: 'wp_', rowCountTolerance: 0.1 },
             {
-              openScratch: async () => connectDatabase(await endpoint(scratch)),
-              openLive: async () => connectDatabase(await endpoint(source)),
+              openScratch: async () => connectDatabase(await databaseEndpoint(scratch)),
+              openLive: async () => connectDatabase(await databaseEndpoint(source)),
               loadManifest: async () => manifestFromMetadata(snapshot),
             },
           ),

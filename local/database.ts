@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import mysql from 'mysql2/promise';
-import { connectDatabase, readSchema } from '#commons/verify-data-sql.ts';
+import { connectDatabase, type DatabaseEndpoint, readSchema } from '#commons/verify-data-sql.ts';
 import { pollUntil } from '#commons/wait.ts';
 import { type DatabaseSchema, DEFAULT_TABLE_PREFIX } from '#commons/wordpress-schema.ts';
 import { IMAGES_DIR } from './config.ts';
@@ -14,10 +14,9 @@ import {
   ensureVolume,
   exec,
   inspectContainer,
-  LABEL_ROLE,
-  LABEL_SERVICE,
   removeContainer,
   removeVolume,
+  roleLabels,
   runContainer,
 } from './docker.ts';
 import { ensureSecret, readSecret } from './secrets.ts';
@@ -150,17 +149,13 @@ async function startContainer(
     await removeContainer(handle.container);
   }
   const image = await databaseImage();
-  await ensureVolume(handle.volume, {
-    'stepdeploy.managed': 'true',
-    [LABEL_SERVICE]: service,
-    [LABEL_ROLE]: role,
-  });
+  await ensureVolume(handle.volume, roleLabels(service, role));
   await ensureSecret(handle.passwordFile);
   await ensureSecret(handle.rootPasswordFile);
   await runContainer({
     name: handle.container,
     image,
-    labels: { [LABEL_SERVICE]: service, [LABEL_ROLE]: role },
+    labels: roleLabels(service, role),
     env: {
       MARIADB_PORT: String(handle.port),
       MARIADB_DATABASE: handle.database,
@@ -259,6 +254,19 @@ export async function tableManifest(
   }));
 }
 
+/** Where and as whom to connect to the database over 127.0.0.1, its password read from its file. */
+export async function databaseEndpoint(
+  handle: Pick<DatabaseHandle, 'host' | 'port' | 'user' | 'passwordFile' | 'database'>,
+): Promise<DatabaseEndpoint> {
+  return {
+    host: handle.host,
+    port: handle.port,
+    user: handle.user,
+    password: await readSecret(handle.passwordFile),
+    database: handle.database,
+  };
+}
+
 /**
  * The schema of the database (db_version from `<tablePrefix>options`, every base table with its
  * columns), read as the application user over 127.0.0.1 with the same `readSchema` the
@@ -268,13 +276,7 @@ export async function liveSchema(
   handle: Pick<DatabaseHandle, 'host' | 'port' | 'user' | 'passwordFile' | 'database'>,
   tablePrefix: string,
 ): Promise<DatabaseSchema> {
-  const conn = await connectDatabase({
-    host: handle.host,
-    port: handle.port,
-    user: handle.user,
-    password: await readSecret(handle.passwordFile),
-    database: handle.database,
-  });
+  const conn = await connectDatabase(await databaseEndpoint(handle));
   try {
     return await readSchema(conn, tablePrefix);
   } finally {

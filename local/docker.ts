@@ -9,6 +9,11 @@ export const LABEL_REVISION = 'stepdeploy.revision';
 export const LABEL_RELEASE = 'stepdeploy.release';
 export const LABEL_ROLE = 'stepdeploy.role';
 
+/** The labels that say which service a container or volume belongs to, and in which role. */
+export function roleLabels(service: string, role: string): Record<string, string> {
+  return { [LABEL_SERVICE]: service, [LABEL_ROLE]: role };
+}
+
 /** A docker command failed: names the command (never its environment) and the stderr tail. */
 export class DockerError extends Error {
   readonly args: readonly string[];
@@ -193,14 +198,20 @@ export async function removeVolume(name: string): Promise<void> {
   }
 }
 
-/** Creates a labelled volume if it does not exist yet; true when this call created it. */
+/**
+ * Creates a labelled volume if it does not exist yet; true when this call created it. Like
+ * runContainer, it marks the volume as local mode's (LABEL_MANAGED).
+ */
 export async function ensureVolume(name: string, labels: Record<string, string>): Promise<boolean> {
   const existing = await docker(['volume', 'ls', '-q', '--filter', `name=^${name}$`]);
   if (existing.split('\n').includes(name)) return false;
   await docker([
     'volume',
     'create',
-    ...Object.entries(labels).flatMap(([k, v]) => ['--label', `${k}=${v}`]),
+    ...Object.entries({ [LABEL_MANAGED]: 'true', ...labels }).flatMap(([k, v]) => [
+      '--label',
+      `${k}=${v}`,
+    ]),
     name,
   ]);
   return true;

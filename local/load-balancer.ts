@@ -18,9 +18,8 @@ import {
   buildImageOnce,
   containerLogs,
   inspectContainer,
-  LABEL_ROLE,
-  LABEL_SERVICE,
   removeContainer,
+  roleLabels,
   runContainer,
 } from './docker.ts';
 import { FileTable } from './table.ts';
@@ -635,7 +634,7 @@ export class LoadBalancer {
     await runContainer({
       name: this.container,
       image,
-      labels: { [LABEL_SERVICE]: this.settings.service, [LABEL_ROLE]: 'load-balancer' },
+      labels: roleLabels(this.settings.service, 'load-balancer'),
       mounts: [`${this.paths.dir}:${this.paths.dir}`],
       command: ['-f', this.paths.config],
       restart: 'unless-stopped',

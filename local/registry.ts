@@ -6,11 +6,9 @@ import {
   containerLogs,
   ensureVolume,
   inspectContainer,
-  LABEL_MANAGED,
-  LABEL_ROLE,
-  LABEL_SERVICE,
   removeContainer,
   removeVolume,
+  roleLabels,
   runContainer,
 } from './docker.ts';
 
@@ -56,15 +54,11 @@ export async function ensureRegistry(opts: RegistryOptions = {}): Promise<Regist
   if (!existing?.State.Running) {
     if (existing) await removeContainer(container);
     const image = await buildImageOnce('registry', join(IMAGES_DIR, 'registry'));
-    await ensureVolume(volume, {
-      [LABEL_MANAGED]: 'true',
-      [LABEL_SERVICE]: service,
-      [LABEL_ROLE]: 'registry',
-    });
+    await ensureVolume(volume, roleLabels(service, 'registry'));
     await runContainer({
       name: container,
       image,
-      labels: { [LABEL_SERVICE]: service, [LABEL_ROLE]: 'registry' },
+      labels: roleLabels(service, 'registry'),
       env: { REGISTRY_HTTP_ADDR: url },
       mounts: [`${volume}:/var/lib/docker-registry`],
       restart: 'unless-stopped',

@@ -13,7 +13,7 @@ import type { TaskDefinition } from '@aws-sdk/client-ecs';
 import { defineStep } from '#commons/step.ts';
 import { verificationTaskDefinition } from '#commons/task-definition.ts';
 import type { SnapshotManifest, TableStat } from '#commons/verify-data-checks.ts';
-import { connectDatabase, type DatabaseEndpoint } from '#commons/verify-data-sql.ts';
+import { connectDatabase } from '#commons/verify-data-sql.ts';
 import { NoSnapshotError } from '#commons/verify-errors.ts';
 import { scratchExpiry, scratchInstanceId } from '#commons/verify-scratch.ts';
 import { buildMetrics } from '#functions/publish-metrics/publish-metrics.ts';
@@ -28,6 +28,7 @@ import {
 import { verifyData } from '#functions/verify-data/verify-data.ts';
 import {
   type DatabaseHandle,
+  databaseEndpoint,
   describeSnapshot,
   removeDatabase,
   restoreSnapshot,
@@ -36,13 +37,11 @@ import {
 import {
   containerLogs,
   inspectContainer,
-  LABEL_ROLE,
-  LABEL_SERVICE,
   removeContainer,
+  roleLabels,
   runContainer,
 } from '#local/docker.ts';
 import { type StepHandler, toJson } from '#local/runner.ts';
-import { readSecret } from '#local/secrets.ts';
 import { notificationsPath } from '#local/steps/context.ts';
 import { localStep } from '#local/steps/local-step.ts';
 import { describeService, TaskDefinitionStore } from '#local/task-definitions.ts';
@@ -169,16 +168,6 @@ function scratchHandle(opts: LocalVerifyOptions, name: string, database = 'wordp
     stateDir: opts.stateDir,
     volume: `stepdeploy-${name}-data`,
   } satisfies DatabaseHandle;
-}
-
-async function endpointOf(handle: DatabaseHandle): Promise<DatabaseEndpoint> {
-  return {
-    host: handle.host,
-    port: handle.port,
-    user: handle.user,
-    password: await readSecret(handle.passwordFile),
-    database: handle.database,
-  };
 }
 
 /** An AWS integration error as Step Functions names it (`Rds.<Exception>`, `Ecs.<Exception>`). */
@@ -319,10 +308,10 @@ export function verifyRestoreAdapters(opts: LocalVerifyOptions): VerifyRestoreAd
           rowCountTolerance: opts.rowCountTolerance ?? 0.1,
         },
         {
-          openScratch: async () => connectDatabase(await endpointOf(restored)),
+          openScratch: async () => connectDatabase(await databaseEndpoint(restored)),
           openLive: async () => {
             if (!opts.live) throw new Error('no manifest and no live database to compare with');
-            return connectDatabase(await endpointOf(opts.live));
+            return connectDatabase(await databaseEndpoint(opts.live));
           },
           loadManifest: async (id) =>
             snapshot?.id === id && snapshot.tables.length > 0
@@ -400,8 +389,7 @@ export function verifyRestoreAdapters(opts: LocalVerifyOptions): VerifyRestoreAd
           name: container,
           image: config.image,
           labels: {
-            [LABEL_SERVICE]: opts.service,
-            [LABEL_ROLE]: VERIFY_APP_ROLE,
+            ...roleLabels(opts.service, VERIFY_APP_ROLE),
             [LABEL_VERIFY_RUN]: restored.name,
           },
           env: {

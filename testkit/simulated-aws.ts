@@ -1,13 +1,7 @@
 import type { Deployment, Task, TaskDefinition } from '@aws-sdk/client-ecs';
 import type { TargetHealthDescription } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { stepDurations } from '#commons/durations.ts';
-import {
-  LockHeldError,
-  LockWaitTimeoutError,
-  NoKnownGoodError,
-  ReleaseSupersededError,
-  SmokeTestError,
-} from '#commons/errors.ts';
+import { NoKnownGoodError, ReleaseSupersededError, SmokeTestError } from '#commons/errors.ts';
 import { initialProgress, judgeHealth, paceVerdict, pollTimingOf } from '#commons/health.ts';
 import {
   buildLedgerRecord,
@@ -16,12 +10,11 @@ import {
   type ReleaseState,
 } from '#commons/ledger.ts';
 import {
-  describeHolder,
   describeSuperseded,
   enqueue,
   type LockClaim,
   type LockItem,
-  lockWaitExpired,
+  lockHeldError,
   newLock,
   type QueueItem,
 } from '#commons/lock.ts';
@@ -393,14 +386,8 @@ export class SimulatedAws {
         if (this.queue.newest !== input.releaseId)
           throw new ReleaseSupersededError(describeSuperseded(claim, this.queue));
         const held = this.lock;
-        if (held && held.expiresAt >= nowSeconds && held.holder !== input.releaseId) {
-          const holder = describeHolder(input.service, held);
-          if (lockWaitExpired(input.startedAt, now, this.leaseSeconds))
-            throw new LockWaitTimeoutError(
-              `waited longer than the lock's lease (${this.leaseSeconds} s) and ${holder}`,
-            );
-          throw new LockHeldError(`${holder}; waiting as the newest release`);
-        }
+        if (held && held.expiresAt >= nowSeconds && held.holder !== input.releaseId)
+          throw lockHeldError(claim, input.service, held, now, this.leaseSeconds);
         this.lock = newLock(
           input.service,
           input.releaseId,

@@ -4,20 +4,13 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamoClient } from '#commons/clients/dynamodb.ts';
+import { classifyAws, ReleaseSupersededError, TransientAwsError } from '#commons/errors.ts';
 import {
-  classifyAws,
-  LockHeldError,
-  LockWaitTimeoutError,
-  ReleaseSupersededError,
-  TransientAwsError,
-} from '#commons/errors.ts';
-import {
-  describeHolder,
   describeSuperseded,
   enqueue,
   type LockClaim,
   type LockItem,
-  lockWaitExpired,
+  lockHeldError,
   newLock,
   type QueueItem,
   queueKey,
@@ -95,13 +88,14 @@ export async function acquireLock(event: AcquireLockEvent, config: LockConfig, n
         }),
       ),
     );
-    const holder = describeHolder(event.service, held.Item as LockItem | undefined);
-    if (lockWaitExpired(event.startedAt, now, config.leaseSeconds))
-      throw new LockWaitTimeoutError(
-        `waited longer than the lock's lease (${config.leaseSeconds} s) and ${holder}`,
-        { cause: error },
-      );
-    throw new LockHeldError(`${holder}; waiting as the newest release`, { cause: error });
+    throw lockHeldError(
+      claim,
+      event.service,
+      held.Item as LockItem | undefined,
+      now,
+      config.leaseSeconds,
+      { cause: error },
+    );
   }
   return { holder: item.holder, expiresAt: new Date(item.expiresAt * 1000).toISOString() };
 }

@@ -4,6 +4,21 @@
  * driver's code (never the password, which only the connection options hold).
  */
 import type { Connection } from 'mysql2/promise';
+import * as z from 'zod';
+import { numberVariable, stringVariable } from '#commons/env.ts';
+
+/**
+ * The variables of a step that reads the live database: its login, endpoint and WordPress
+ * table prefix, all set by the construct's bindLiveDatabase(). A step's `environmentSchema`
+ * extends it with its own.
+ */
+export const liveDatabaseEnvironment = z.object({
+  DATABASE_SECRET_ARN: stringVariable(),
+  DATABASE_NAME: stringVariable(),
+  DATABASE_HOST: stringVariable(),
+  DATABASE_PORT: numberVariable(),
+  TABLE_PREFIX: stringVariable(),
+});
 
 /** The live database could not be read; the message says where and why (never the password). */
 export class LiveDatabaseError extends Error {

@@ -1,3 +1,5 @@
+import { LockHeldError, LockWaitTimeoutError } from '#commons/errors.ts';
+
 /** The lock item in the lock table (PK `service`); `expiresAt` (epoch seconds) is also the TTL. */
 export interface LockItem {
   readonly service: string;
@@ -108,6 +110,28 @@ export function describeSuperseded(claim: LockClaim, queue: QueueItem | undefine
  */
 export function lockWaitExpired(startedAt: string, now: Date, leaseSeconds: number): boolean {
   return now.getTime() - Date.parse(startedAt) > leaseSeconds * 1000;
+}
+
+/**
+ * The error for a release that found the lock held by another: LockWaitTimeoutError once it
+ * has waited longer than a lease, LockHeldError (the state machine waits and asks again)
+ * before. Both name the holder. Pure.
+ */
+export function lockHeldError(
+  claim: Pick<LockClaim, 'startedAt'>,
+  service: string,
+  held: LockItem | undefined,
+  now: Date,
+  leaseSeconds: number,
+  options?: ErrorOptions,
+): LockHeldError | LockWaitTimeoutError {
+  const holder = describeHolder(service, held);
+  return lockWaitExpired(claim.startedAt, now, leaseSeconds)
+    ? new LockWaitTimeoutError(
+        `waited longer than the lock's lease (${leaseSeconds} s) and ${holder}`,
+        options,
+      )
+    : new LockHeldError(`${holder}; waiting as the newest release`, options);
 }
 
 /** What `status` shows of the lock: the release running, and the newest one waiting for it. */

@@ -17,14 +17,8 @@ export const releaseOptionsSchema = z
     requiredHealthyPolls: z.int().min(1).max(10).default(2),
     smokeAttempts: z.int().min(1).max(SMOKE_MAX_ATTEMPTS).default(5),
   })
-  .default({
-    skipRestoreTest: false,
-    healthTimeoutSeconds: 900,
-    pollIntervalSeconds: 15,
-    maxUnhealthyPolls: 6,
-    requiredHealthyPolls: 2,
-    smokeAttempts: 5,
-  });
+  // Parsed like an empty object when absent, so the field defaults above are the only ones.
+  .prefault({});
 
 /** Where the release comes from: a CodeCommit commit, an S3 object version, or a built image. */
 export const releaseSourceSchema = z.discriminatedUnion('type', [

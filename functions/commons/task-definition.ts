@@ -1,6 +1,8 @@
 import type {
+  ContainerDefinition,
   DescribeTaskDefinitionCommandOutput,
   RegisterTaskDefinitionCommandInput,
+  TaskDefinition,
 } from '@aws-sdk/client-ecs';
 import { TaskDefinitionError } from '#commons/errors.ts';
 
@@ -9,6 +11,34 @@ export const DIGEST_IMAGE = /^[a-z0-9][a-z0-9._\-/:]*@sha256:[a-f0-9]{64}$/;
 
 // Variable names that would carry a secret in plain text; secrets belong in `secrets` references.
 const SECRET_LIKE = /(PASSWORD|SECRET|TOKEN|PRIVATE_KEY|_KEY|_SALT)$/i;
+
+/** The task definition's containers; throws when none is named `containerName`. */
+function containersWith(td: TaskDefinition, containerName: string): ContainerDefinition[] {
+  const containers = td.containerDefinitions ?? [];
+  if (!containers.some((c) => c.name === containerName)) {
+    throw new TaskDefinitionError(
+      `container "${containerName}" not found in ${td.family} (has: ${containers.map((c) => c.name).join(', ') || 'none'})`,
+    );
+  }
+  return containers;
+}
+
+/** The task definition without the read-only fields that RegisterTaskDefinition refuses. */
+function writableFields(td: TaskDefinition) {
+  const {
+    taskDefinitionArn: _arn,
+    revision: _revision,
+    status: _status,
+    requiresAttributes: _requires,
+    compatibilities: _compat,
+    registeredAt: _at,
+    registeredBy: _by,
+    deregisteredAt: _dereg,
+    deleteRequestedAt: _del,
+    ...writable
+  } = td;
+  return writable;
+}
 
 /**
  * Builds the RegisterTaskDefinition input for the service's current task definition with the
@@ -26,12 +56,7 @@ export function cloneTaskDefinition(
   if (!DIGEST_IMAGE.test(image)) {
     throw new TaskDefinitionError(`image must be pinned by digest (<repo>@sha256:<hex>): ${image}`);
   }
-  const containers = td.containerDefinitions ?? [];
-  if (!containers.some((c) => c.name === containerName)) {
-    throw new TaskDefinitionError(
-      `container "${containerName}" not found in ${td.family} (has: ${containers.map((c) => c.name).join(', ') || 'none'})`,
-    );
-  }
+  const containers = containersWith(td, containerName);
   for (const c of containers) {
     const leaked = c.environment?.find((e) => e.name && SECRET_LIKE.test(e.name));
     if (leaked) {
@@ -40,20 +65,8 @@ export function cloneTaskDefinition(
       );
     }
   }
-  const {
-    taskDefinitionArn: _arn,
-    revision: _revision,
-    status: _status,
-    requiresAttributes: _requires,
-    compatibilities: _compat,
-    registeredAt: _at,
-    registeredBy: _by,
-    deregisteredAt: _dereg,
-    deleteRequestedAt: _del,
-    ...writable
-  } = td;
   return {
-    ...writable,
+    ...writableFields(td),
     family: td.family,
     containerDefinitions: containers.map((c) => (c.name === containerName ? { ...c, image } : c)),
     ...(current.tags && current.tags.length > 0 ? { tags: current.tags } : {}),
@@ -94,29 +107,12 @@ export function verificationTaskDefinition(
 ): RegisterTaskDefinitionCommandInput {
   const td = current.taskDefinition;
   if (!td?.family) throw new TaskDefinitionError('the current task definition has no family');
-  const containers = td.containerDefinitions ?? [];
-  if (!containers.some((c) => c.name === containerName)) {
-    throw new TaskDefinitionError(
-      `container "${containerName}" not found in ${td.family} (has: ${containers.map((c) => c.name).join(', ') || 'none'})`,
-    );
-  }
-  const {
-    taskDefinitionArn: _arn,
-    revision: _revision,
-    status: _status,
-    requiresAttributes: _requires,
-    compatibilities: _compat,
-    registeredAt: _at,
-    registeredBy: _by,
-    deregisteredAt: _dereg,
-    deleteRequestedAt: _del,
-    ...writable
-  } = td;
+  const containers = containersWith(td, containerName);
   const family = td.family.endsWith(VERIFICATION_FAMILY_SUFFIX)
     ? td.family
     : `${td.family}${VERIFICATION_FAMILY_SUFFIX}`;
   return {
-    ...writable,
+    ...writableFields(td),
     family,
     // Only the name survives: a volume without host or configuration is task-local and empty.
     volumes: (td.volumes ?? []).map((v) => ({ name: v.name })),

@@ -1,13 +1,8 @@
-import * as z from 'zod';
-import { numberVariable, stringVariable } from '#commons/env.ts';
+import { stringVariable } from '#commons/env.ts';
+import { liveDatabaseEnvironment } from '#commons/live-database.ts';
 
 /** CompareSchema: the live database login (bindLiveDatabase) and the manifests it compares with (bindManifestReader). */
-export const environmentSchema = z.object({
-  DATABASE_SECRET_ARN: stringVariable(),
-  DATABASE_NAME: stringVariable(),
-  DATABASE_HOST: stringVariable(),
-  DATABASE_PORT: numberVariable(),
+export const environmentSchema = liveDatabaseEnvironment.extend({
   MANIFEST_BUCKET: stringVariable(),
   MANIFEST_PREFIX: stringVariable(),
-  TABLE_PREFIX: stringVariable(),
 });

@@ -26,6 +26,17 @@ export const METRICS_NAMESPACE = RELEASE_METRICS_NAMESPACE;
  */
 export { METRICS_SERVICE };
 
+/**
+ * Alarm settings for a count that should stay at zero: in alarm from the first one in a
+ * period, OK when nothing is reported.
+ */
+export const ALARM_ON_ANY = {
+  threshold: 1,
+  evaluationPeriods: 1,
+  comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+  treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+} as const satisfies Partial<cloudwatch.AlarmProps>;
+
 /** Props of OperationsDashboard. */
 export interface OperationsDashboardProps {
   readonly releaseStateMachine: sfn.IStateMachine;
@@ -104,22 +115,19 @@ export class OperationsDashboard extends Construct {
       alarmDescription:
         'A release did not succeed (failed, rolled back, timed out or aborted). Run `stepdeploy status` for the step and reason.',
       metric: failedExecutions,
-      threshold: 1,
-      evaluationPeriods: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      ...ALARM_ON_ANY,
     });
     alarm('FailureDirtyAlarm', {
       alarmDescription:
         'A rollback did not get healthy: the service may run an unproven revision. Act now: `stepdeploy status`, then `stepdeploy rollback`.',
       metric: metric(METRIC_NAMES.failureDirty, 'Sum', Duration.minutes(5)),
-      threshold: 1,
-      evaluationPeriods: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      ...ALARM_ON_ANY,
     });
 
     const day = Duration.days(1);
+    // The median and the slow tail of a duration, per day.
+    const dailyPercentiles = (metricName: string) =>
+      (['p50', 'p90'] as const).map((p) => metric(metricName, p, day, p));
 
     if (props.triggerDeadLetterQueue) {
       alarm('TriggerDeadLettersAlarm', {
@@ -129,10 +137,7 @@ export class OperationsDashboard extends Construct {
           period: Duration.minutes(5),
           statistic: 'Maximum',
         }),
-        threshold: 1,
-        evaluationPeriods: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        ...ALARM_ON_ANY,
       });
     }
 
@@ -163,20 +168,14 @@ export class OperationsDashboard extends Construct {
       new cloudwatch.GraphWidget({
         title: 'Release duration (seconds)',
         width: 12,
-        left: [
-          metric(METRIC_NAMES.releaseDuration, 'p50', day, 'p50'),
-          metric(METRIC_NAMES.releaseDuration, 'p90', day, 'p90'),
-        ],
+        left: dailyPercentiles(METRIC_NAMES.releaseDuration),
       }),
     );
     this.dashboard.addWidgets(
       new cloudwatch.GraphWidget({
         title: 'Time to healthy (seconds)',
         width: 8,
-        left: [
-          metric(METRIC_NAMES.timeToHealthy, 'p50', day, 'p50'),
-          metric(METRIC_NAMES.timeToHealthy, 'p90', day, 'p90'),
-        ],
+        left: dailyPercentiles(METRIC_NAMES.timeToHealthy),
       }),
       new cloudwatch.GraphWidget({
         title: 'Rollbacks',

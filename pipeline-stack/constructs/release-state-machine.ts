@@ -192,16 +192,7 @@ export class ReleaseStateMachine extends Construct {
     );
     // startBuild.sync waits through a managed EventBridge rule with this fixed name.
     this.stateMachine.addToRolePolicy(
-      new PolicyStatement({
-        actions: ['events:PutTargets', 'events:PutRule', 'events:DescribeRule'],
-        resources: [
-          stack.formatArn({
-            service: 'events',
-            resource: 'rule',
-            resourceName: 'StepFunctionsGetEventForCodeBuildStartBuildRule',
-          }),
-        ],
-      }),
+      syncRuleStatement(stack, 'StepFunctionsGetEventForCodeBuildStartBuildRule'),
     );
     const snapshots = stack.formatArn({
       service: 'rds',
@@ -253,16 +244,7 @@ export class ReleaseStateMachine extends Construct {
       }),
     );
     this.stateMachine.addToRolePolicy(
-      new PolicyStatement({
-        actions: ['events:PutTargets', 'events:PutRule', 'events:DescribeRule'],
-        resources: [
-          stack.formatArn({
-            service: 'events',
-            resource: 'rule',
-            resourceName: 'StepFunctionsGetEventsForECSTaskRule',
-          }),
-        ],
-      }),
+      syncRuleStatement(stack, 'StepFunctionsGetEventsForECSTaskRule'),
     );
     const passRoles = [
       props.install.taskDefinition.taskRole,
@@ -320,4 +302,12 @@ export class ReleaseStateMachine extends Construct {
         'Snapshot names carry the release id, so the release snapshots are scoped by their name prefix.',
     });
   }
+}
+
+/** Lets a `.sync` integration manage the EventBridge rule it waits through (a fixed name). */
+function syncRuleStatement(stack: Stack, ruleName: string): PolicyStatement {
+  return new PolicyStatement({
+    actions: ['events:PutTargets', 'events:PutRule', 'events:DescribeRule'],
+    resources: [stack.formatArn({ service: 'events', resource: 'rule', resourceName: ruleName })],
+  });
 }

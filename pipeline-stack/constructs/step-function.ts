@@ -1,6 +1,6 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Arn, ArnFormat, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { ISecurityGroup, IVpc, SubnetSelection } from 'aws-cdk-lib/aws-ec2';
 import type { ICluster, IService, TaskDefinition } from 'aws-cdk-lib/aws-ecs';
@@ -14,6 +14,7 @@ import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
+import type { liveDatabaseEnvironment } from '#commons/live-database.ts';
 import { METRICS_NAMESPACE, METRICS_SERVICE } from './dashboard.ts';
 import {
   HANDLER_ENVIRONMENTS,
@@ -64,12 +65,23 @@ function checkDeclared(step: StepName, name: string): void {
 /** A StepFunction whose handler declares every one of the variables `N`. */
 type Reading<N extends string> = StepFunction<StepsReading<N>>;
 
-type LiveDatabaseVariable =
-  | 'DATABASE_SECRET_ARN'
-  | 'DATABASE_NAME'
-  | 'DATABASE_HOST'
-  | 'DATABASE_PORT'
-  | 'TABLE_PREFIX';
+type LiveDatabaseVariable = keyof typeof liveDatabaseEnvironment.shape;
+
+/** An ARN of this stack's account and region with a wildcard in its resource name. */
+interface ArnPattern {
+  readonly service: string;
+  readonly resource: string;
+  readonly resourceName: string;
+  readonly arnFormat: ArnFormat.SLASH_RESOURCE_NAME | ArnFormat.COLON_RESOURCE_NAME;
+}
+
+/** Every task of a cluster (the ecs:cluster condition says which). */
+const CLUSTER_TASKS: ArnPattern = {
+  service: 'ecs',
+  resource: 'task',
+  resourceName: '*',
+  arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+};
 
 /**
  * esbuild settings of every Lambda bundle of the project ({@link StepFunction} and the salts
@@ -208,6 +220,30 @@ export class StepFunction<S extends StepName = StepName> extends NodejsFunction 
     Validations.of(this).acknowledge({ id, reason });
   }
 
+  /**
+   * Allows `actions` on the resources of one ARN pattern of this stack, and acknowledges the
+   * wildcard in it to cdk-nag (AwsSolutions-IAM5) with `reason`.
+   */
+  private allowOnPattern(
+    actions: string[],
+    pattern: ArnPattern,
+    reason: string,
+    conditions?: Record<string, Record<string, unknown>>,
+  ): void {
+    this.addToRolePolicy(
+      new PolicyStatement({
+        actions,
+        resources: [Stack.of(this).formatArn(pattern)],
+        ...(conditions ? { conditions } : {}),
+      }),
+    );
+    const separator = pattern.arnFormat === ArnFormat.COLON_RESOURCE_NAME ? ':' : '/';
+    this.acknowledge(
+      `AwsSolutions-IAM5[Resource::${nagArn(this, pattern.service, `${pattern.resource}${separator}${pattern.resourceName}`)}]`,
+      reason,
+    );
+  }
+
   /** Sets one variable; only a name the step's handler declares (or a platform one) compiles. */
   override addEnvironment(
     key: StepVariable<S> | (typeof PLATFORM_VARIABLES)[number],
@@ -294,23 +330,11 @@ export class StepFunction<S extends StepName = StepName> extends NodejsFunction 
   /** DescribeTasks on our cluster's tasks (ids are only known at run time). */
   bindTaskReader(cluster: ICluster): this {
     // The ecs:cluster condition pins the task ids to our cluster.
-    this.addToRolePolicy(
-      new PolicyStatement({
-        actions: ['ecs:DescribeTasks'],
-        resources: [
-          Stack.of(this).formatArn({
-            service: 'ecs',
-            resource: 'task',
-            resourceName: '*',
-            arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
-          }),
-        ],
-        conditions: { ArnEquals: { 'ecs:cluster': cluster.clusterArn } },
-      }),
-    );
-    this.acknowledge(
-      `AwsSolutions-IAM5[Resource::${nagArn(this, 'ecs', 'task/*')}]`,
+    this.allowOnPattern(
+      ['ecs:DescribeTasks'],
+      CLUSTER_TASKS,
       "DescribeTasks on our cluster's tasks, whose ids are only known at run time; limited to our cluster by the ecs:cluster condition.",
+      { ArnEquals: { 'ecs:cluster': cluster.clusterArn } },
     );
     return this;
   }
@@ -322,23 +346,11 @@ export class StepFunction<S extends StepName = StepName> extends NodejsFunction 
     this.addToRolePolicy(
       new PolicyStatement({ actions: ['ecs:ListTasks'], resources: ['*'], conditions: inCluster }),
     );
-    this.addToRolePolicy(
-      new PolicyStatement({
-        actions: ['ecs:StopTask'],
-        resources: [
-          Stack.of(this).formatArn({
-            service: 'ecs',
-            resource: 'task',
-            resourceName: '*',
-            arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
-          }),
-        ],
-        conditions: inCluster,
-      }),
-    );
-    this.acknowledge(
-      `AwsSolutions-IAM5[Resource::${nagArn(this, 'ecs', 'task/*')}]`,
+    this.allowOnPattern(
+      ['ecs:StopTask'],
+      CLUSTER_TASKS,
       'StopTask on a one-off task a release left running, whose id is only known at run time; limited to our cluster by the ecs:cluster condition.',
+      inCluster,
     );
     this.addEnvironment('CLUSTER_ARN', cluster.clusterArn);
     return this;
@@ -353,23 +365,16 @@ export class StepFunction<S extends StepName = StepName> extends NodejsFunction 
         resources: ['*'],
       }),
     );
-    this.addToRolePolicy(
-      new PolicyStatement({
-        actions: ['ecs:TagResource'],
-        resources: [
-          Stack.of(this).formatArn({
-            service: 'ecs',
-            resource: 'task-definition',
-            resourceName: `${taskDefinition.family}:*`,
-            arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
-          }),
-        ],
-        conditions: { StringEquals: { 'ecs:CreateAction': 'RegisterTaskDefinition' } },
-      }),
-    );
-    this.acknowledge(
-      `AwsSolutions-IAM5[Resource::${nagArn(this, 'ecs', `task-definition/${taskDefinition.family}:*`)}]`,
+    this.allowOnPattern(
+      ['ecs:TagResource'],
+      {
+        service: 'ecs',
+        resource: 'task-definition',
+        resourceName: `${taskDefinition.family}:*`,
+        arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+      },
       'Tags each new revision of our one task family when it is registered; revision numbers are not known in advance.',
+      { StringEquals: { 'ecs:CreateAction': 'RegisterTaskDefinition' } },
     );
     const roles = [taskDefinition.taskRole.roleArn];
     if (taskDefinition.executionRole) roles.push(taskDefinition.executionRole.roleArn);
@@ -495,24 +500,14 @@ export class StepFunction<S extends StepName = StepName> extends NodejsFunction 
 
   /** Read the history of executions of the named state machine (for per-step durations). */
   bindExecutionHistory(stateMachineName: string): this {
-    this.addToRolePolicy(
-      new PolicyStatement({
-        actions: ['states:GetExecutionHistory'],
-        resources: [
-          Arn.format(
-            {
-              service: 'states',
-              resource: 'execution',
-              resourceName: `${stateMachineName}:*`,
-              arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-            },
-            Stack.of(this),
-          ),
-        ],
-      }),
-    );
-    this.acknowledge(
-      `AwsSolutions-IAM5[Resource::${nagArn(this, 'states', `execution:${stateMachineName}:*`)}]`,
+    this.allowOnPattern(
+      ['states:GetExecutionHistory'],
+      {
+        service: 'states',
+        resource: 'execution',
+        resourceName: `${stateMachineName}:*`,
+        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+      },
       'Reads the history of executions of the release state machine only; execution names are per run.',
     );
     return this;

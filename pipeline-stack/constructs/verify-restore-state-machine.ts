@@ -28,6 +28,7 @@ import {
 } from '#commons/metrics.ts';
 import { VERIFICATION_FAMILY_SUFFIX } from '#commons/task-definition.ts';
 import { acknowledge } from '../nag.ts';
+import { ALARM_ON_ANY } from './dashboard.ts';
 import type { StepEnvironment, StepName } from './handler-environments.ts';
 import { nagResource } from './nag-ids.ts';
 import { StepFunction } from './step-function.ts';
@@ -127,6 +128,16 @@ export class VerifyRestoreStateMachine extends Construct {
     const verificationSiteUrl =
       props.verificationSiteUrl ?? `http://${props.prefix.toLowerCase()}-verify.invalid`;
     const verificationFamily = `${props.taskDefinition.family}${VERIFICATION_FAMILY_SUFFIX}`;
+    // Every revision of the verification family.
+    const verificationRevisions = Arn.format(
+      {
+        service: 'ecs',
+        resource: 'task-definition',
+        resourceName: `${verificationFamily}:*`,
+        arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+      },
+      stack,
+    );
     const dbInstanceId = props.database.instanceIdentifier;
 
     // Only the verifier group may reach a scratch instance, and the scratch reaches nothing.
@@ -349,13 +360,15 @@ export class VerifyRestoreStateMachine extends Construct {
       logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: false },
     });
     const role = this.stateMachine.role;
-    for (const f of [
+    // The steps the machine invokes (the sweeper runs on its own schedule).
+    const invoked = [
       pickSnapshot,
       verifyData,
       verifyApplication,
       publishMetrics,
       registerVerification,
-    ]) {
+    ];
+    for (const f of invoked) {
       f.grantInvoke(role);
     }
     props.topic.grantPublish(role);
@@ -424,18 +437,8 @@ export class VerifyRestoreStateMachine extends Construct {
       new iam.PolicyStatement({
         sid: 'RunOneOffTask',
         actions: ['ecs:RunTask'],
-        resources: [
-          Arn.format(
-            {
-              service: 'ecs',
-              resource: 'task-definition',
-              // The verification family only: never the production revisions.
-              resourceName: `${verificationFamily}:*`,
-              arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
-            },
-            stack,
-          ),
-        ],
+        // The verification family only: never the production revisions.
+        resources: [verificationRevisions],
         conditions: { ArnEquals: { 'ecs:cluster': props.cluster.clusterArn } },
       }),
     );
@@ -503,10 +506,7 @@ export class VerifyRestoreStateMachine extends Construct {
     const failed = new cloudwatch.Alarm(this, 'VerificationFailedAlarm', {
       alarmDescription: 'A backup verification failed: the notification names the failed check.',
       metric: metric(VERIFY_METRICS.failed, 'Maximum', Duration.hours(1)),
-      threshold: 1,
-      evaluationPeriods: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      ...ALARM_ON_ANY,
     });
     // 26 hourly periods with no success (missing data counts): a daily run was missed or failed.
     // Missing data may breach here because PublishMetrics does publish this metric, every run.
@@ -577,26 +577,10 @@ export class VerifyRestoreStateMachine extends Construct {
       [wildcard(this.rdsArn('pg', '*'))]: 'A restore reads the parameter group the snapshot names.',
       [wildcard(this.ecsTaskArn())]:
         'The one-off verification task of this cluster (conditioned on ecs:cluster / RunTask).',
-      [wildcard(
-        Arn.format(
-          {
-            service: 'ecs',
-            resource: 'task-definition',
-            resourceName: `${verificationFamily}:*`,
-            arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
-          },
-          stack,
-        ),
-      )]:
+      [wildcard(verificationRevisions)]:
         'Any revision of the verification family: RegisterVerificationTaskDefinition registers it from the current revision at run time.',
     };
-    for (const f of [
-      pickSnapshot,
-      verifyData,
-      verifyApplication,
-      publishMetrics,
-      registerVerification,
-    ]) {
+    for (const f of invoked) {
       machineFindings[wildcard(`${f.functionArn}:*`)] =
         'grantInvoke covers the function versions of a step this machine calls.';
     }

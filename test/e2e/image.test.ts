@@ -8,6 +8,7 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
+import { SALT_KEYS } from '#functions/generate-salts/generate-salts.ts';
 import { type DatabaseHandle, removeDatabase, startDatabase } from '#local/database.ts';
 import { buildImage, type ImageBuildResult } from '#local/packer.ts';
 import { ensureRegistry, removeRegistry } from '#local/registry.ts';
@@ -30,16 +31,6 @@ const PREFIX = `stepdeploy-test-image-${process.pid}`;
 const SITE_TITLE = `Stepdeploy Image Test ${process.pid}`;
 const DB_NAME = `img-test-${process.pid}`;
 const UPLOADS = '/var/lib/wordpress/wp-content/uploads';
-const SALTS = [
-  'AUTH_KEY',
-  'SECURE_AUTH_KEY',
-  'LOGGED_IN_KEY',
-  'NONCE_KEY',
-  'AUTH_SALT',
-  'SECURE_AUTH_SALT',
-  'LOGGED_IN_SALT',
-  'NONCE_SALT',
-];
 /** Signs of PHP internals leaking to a visitor. */
 const LEAK_RE = /Fatal error|Stack trace|#0 \/|\.php on line|Uncaught|mysqli_sql_exception/i;
 /** The role's sizing constants: the tests derive the expected sizing from the same numbers. */
@@ -305,7 +296,8 @@ function dbEnv(passwordFile = '/run/secrets/db-password'): Record<string, string
     WORDPRESS_DB_USER: 'wordpress',
     WORDPRESS_DB_PASSWORD_FILE: passwordFile,
   };
-  for (const salt of SALTS) env[`WORDPRESS_${salt}_FILE`] = `/run/secrets/${salt.toLowerCase()}`;
+  for (const salt of SALT_KEYS)
+    env[`WORDPRESS_${salt}_FILE`] = `/run/secrets/${salt.toLowerCase()}`;
   return env;
 }
 
@@ -359,7 +351,7 @@ beforeAll(async () => {
   const password = generatePassword();
   await writeSecret(join(workDir, 'state', 'secrets', `${DB_NAME}-password`), password);
   await writeImageSecret('db-password', password);
-  for (const salt of SALTS)
+  for (const salt of SALT_KEYS)
     await writeImageSecret(salt.toLowerCase(), `${salt}-${process.pid}-${Math.random()}`);
   await writeImageSecret('wrong-password', 'not-the-password');
 });

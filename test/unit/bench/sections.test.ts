@@ -13,7 +13,7 @@ import {
   inputShares,
 } from '../../../bench/lambda-bundles.ts';
 import type { LocalScenarios, ScenarioRun } from '../../../bench/lib/local-scenarios.ts';
-import { selectSections, withCarriedOver } from '../../../bench/run.ts';
+import { SECTIONS, selectSections, withCarriedOver } from '../../../bench/run.ts';
 
 const state = (type: string, name: string, timestamp: number) => ({
   type,
@@ -224,17 +224,7 @@ describe('failure detection and recovery from a run', () => {
 describe('selectSections', () => {
   it('runs every section by default, the named ones in run order otherwise, and refuses unknown names', () => {
     // Prepare / Act / Assess
-    expect(selectSections([])).toEqual([
-      'cli',
-      'lambda',
-      'image',
-      'restore',
-      'transitions',
-      'healthy',
-      'faults',
-      'failure',
-      'cost',
-    ]);
+    expect(selectSections([])).toEqual([...SECTIONS]);
     expect(selectSections(['cost', 'lambda'])).toEqual(['lambda', 'cost']);
     expect(() => selectSections(['lambda', 'speed'])).toThrow('unknown section(s) speed');
   });
