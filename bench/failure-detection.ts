@@ -2,8 +2,10 @@
  * Failure detection, time to recover and dropped requests, from real local releases (Packer
  * build, Docker tasks, HAProxy health checks, MariaDB) run by bench/lib/local-scenarios.ts:
  *
- *   failure detection  first failing signal of a new task → the rollback starting
- *                      (FindLastKnownGood entered), against two HAProxy check intervals.
+ *   failure detection  first failing signal of a new task (or of the trial task) → the
+ *                      release stopping the revision: its trial task refused
+ *                      (StopRefusedTrial entered) or the rollback starting (FindLastKnownGood
+ *                      entered), against two HAProxy check intervals.
  *                      The first failing signal is what the system itself recorded first:
  *                      the first health check of a new task's target that the app answered
  *                      wrongly (HAProxy's check log, its timestamp; refused connections of an
@@ -11,6 +13,8 @@
  *                      (Docker's FinishedAt). With fall 2, the load balancer itself needs one
  *                      more interval to call the target unhealthy; the pipeline has the other.
  *   time to recover    rollback starting → the rollback deployment completed (last known-good
+ *                      revision alone serving); 0 for a revision its trial task refused (the
+ *                      known-good tasks never stopped serving)
  *                      revision alone serving), against a good release's rollout
  *   dropped requests   failed / sent at a fixed rate through the load balancer, target zero
  *
@@ -31,6 +35,20 @@ import { isMain, writeSectionJson } from './lib/section.ts';
 
 /** The state whose entry marks the rollback starting. */
 export const ROLLBACK_START_STATE = 'FindLastKnownGood';
+/** The state whose entry marks a revision refused by its trial task (the service untouched). */
+export const TRIAL_REFUSED_STATE = 'StopRefusedTrial';
+
+/** How the release stopped a bad revision, and when (epoch ms), or undefined. Pure. */
+export function reaction(
+  run: ScenarioRun,
+): { readonly at: number; readonly kind: 'refused' | 'rollback' } | undefined {
+  const events = run.result.events as never;
+  const refused = firstEntered(events, TRIAL_REFUSED_STATE);
+  const rollback = firstEntered(events, ROLLBACK_START_STATE);
+  if (refused !== undefined && (rollback === undefined || refused <= rollback))
+    return { at: refused, kind: 'refused' };
+  return rollback === undefined ? undefined : { at: rollback, kind: 'rollback' };
+}
 
 const LABELS: Record<ScenarioName, string> = {
   good: 'good release',
@@ -38,13 +56,16 @@ const LABELS: Record<ScenarioName, string> = {
   crash: 'release crashing on start',
 };
 
-/** Milliseconds from the first failing signal to the rollback starting, or why not. Pure. */
+/**
+ * Milliseconds from the first failing signal to the release stopping the bad revision (its
+ * trial task refused, or the rollback starting), or why not. Pure.
+ */
 export function detectionMs(run: ScenarioRun): number | string {
-  const rollback = firstEntered(run.result.events as never, ROLLBACK_START_STATE);
-  if (rollback === undefined)
-    return `the release never entered ${ROLLBACK_START_STATE} (outcome ${run.result.outcome})`;
+  const stopped = reaction(run);
+  if (stopped === undefined)
+    return `the release neither refused the revision (${TRIAL_REFUSED_STATE}) nor entered ${ROLLBACK_START_STATE} (outcome ${run.result.outcome})`;
   if (!run.firstFailingSignal) return 'no failing signal of a new task was observed';
-  return rollback - run.firstFailingSignal.at;
+  return stopped.at - run.firstFailingSignal.at;
 }
 
 /**
@@ -52,7 +73,10 @@ export function detectionMs(run: ScenarioRun): number | string {
  * deployment created after it started), or why not. Pure.
  */
 export function recoveryMs(run: ScenarioRun): number | string {
-  const rollback = firstEntered(run.result.events as never, ROLLBACK_START_STATE);
+  const stopped = reaction(run);
+  // Refused by its trial task: the known-good tasks never stopped serving alone.
+  if (stopped?.kind === 'refused') return 0;
+  const rollback = stopped?.at;
   if (rollback === undefined) return `the release never entered ${ROLLBACK_START_STATE}`;
   const created = run.serviceEvents.find(
     (e) => e.type === 'deployment-created' && e.at >= rollback,
@@ -100,7 +124,7 @@ export function sectionsFromScenarios(
 
   const detection: Figure[] = (['unhealthy', 'crash'] as const).map((s) => {
     const run = byName.get(s);
-    const name = `${LABELS[s]}: first failing signal → rollback starting`;
+    const name = `${LABELS[s]}: first failing signal → revision refused or rollback starting`;
     if (!run) return notMeasured(name, 'ms', errorOf(s), detectTarget);
     const ms = detectionMs(run);
     if (typeof ms === 'string') return notMeasured(name, 'ms', ms, detectTarget);
@@ -110,7 +134,7 @@ export function sectionsFromScenarios(
       unit: 'ms',
       yardstick: twoIntervals,
       target: detectTarget,
-      note: `signal: ${run.firstFailingSignal?.kind} (${run.firstFailingSignal?.detail}); outcome ${run.result.outcome}`,
+      note: `signal: ${run.firstFailingSignal?.kind} (${run.firstFailingSignal?.detail}); ${reaction(run)?.kind === 'refused' ? 'refused by its trial task' : 'rolled back'}; outcome ${run.result.outcome}`,
     });
   });
 
@@ -135,7 +159,10 @@ export function sectionsFromScenarios(
             },
           }
         : {}),
-      note: `outcome ${run.result.outcome}`,
+      note:
+        reaction(run)?.kind === 'refused'
+          ? `refused by its trial task before it took traffic: the known-good revision never stopped serving alone; outcome ${run.result.outcome}`
+          : `outcome ${run.result.outcome}`,
     });
   });
 
@@ -214,7 +241,7 @@ export function sectionsFromScenarios(
       title: 'Failure detection',
       status: status(detection),
       ...reasonOf(detection),
-      method: `${where} First failing signal: the earliest of (a) the first health check by HAProxy of a new task's target that the app answered wrongly (a Layer 6/7 failure such as a 500 from ${hc.path} or a timeout), timestamped by HAProxy in its check log (option log-health-checks, read from its ring) — connections refused while the app starts are not a signal; (b) a new task's container exiting (Docker's FinishedAt), what ECS reports as a stopped task. Rollback starting: the execution entering ${ROLLBACK_START_STATE}. Yardstick: two HAProxy check intervals as configured for the run; with fall ${hc.fall} the load balancer spends ${hc.fall - 1} of them confirming the failure, so the pipeline (poll, verdict, state transitions) has the rest. For comparison, the ECS deployment circuit breaker needs at least three failed tasks, and ecs-deploy style tools wait for their timeout.`,
+      method: `${where} First failing signal: the earliest of (a) the first health check by HAProxy of a new task's target that the app answered wrongly (a Layer 6/7 failure such as a 500 from ${hc.path} or a timeout), timestamped by HAProxy in its check log (option log-health-checks, read from its ring) — connections refused while the app starts are not a signal; (b) a new task's container, or the trial task's, exiting (Docker's FinishedAt), what ECS reports as a stopped task; (c) the first poll of the trial task (CheckTrial, from the moment it started) whose answer counted as wrong. The release stopping the revision: the execution entering ${TRIAL_REFUSED_STATE} (refused by its trial task, before it took traffic) or ${ROLLBACK_START_STATE} (the rollback starting). Yardstick: two HAProxy check intervals as configured for the run; with fall ${hc.fall} the load balancer spends ${hc.fall - 1} of them confirming the failure, so the pipeline (poll, verdict, state transitions) has the rest. For comparison, the ECS deployment circuit breaker needs at least three failed tasks, and ecs-deploy style tools wait for their timeout.`,
       figures: detection,
       details,
     },
@@ -223,7 +250,7 @@ export function sectionsFromScenarios(
       title: 'Time to recover',
       status: status(recovery),
       ...reasonOf(recovery),
-      method: `${where} From the rollback starting (${ROLLBACK_START_STATE} entered) to the rollback deployment (the last known-good revision) completing: its tasks healthy and every other task drained. Yardstick: the good release's own rollout in the same run. The issue sets no target.`,
+      method: `${where} From the rollback starting (${ROLLBACK_START_STATE} entered) to the rollback deployment (the last known-good revision) completing: its tasks healthy and every other task drained; 0 when the trial task refused the revision (${TRIAL_REFUSED_STATE}), since the known-good tasks never stopped serving alone. Yardstick: the good release's own rollout in the same run. The issue sets no target.`,
       figures: recovery,
     },
     {

@@ -102,6 +102,8 @@ export interface TargetGroupSettings {
   readonly deregistrationDelayMs: number;
   /** slow_start.duration_seconds: how long a new healthy target's share of requests ramps up. */
   readonly slowStartMs: number;
+  /** load_balancing.algorithm.type as HAProxy's `balance` (see {@link HAPROXY_BALANCE}). */
+  readonly balance: HaproxyBalance;
   /** The factor the timings above were scaled by. */
   readonly timeFactor: number;
   /** The template's values, unscaled, for reports (seconds and counts as in CloudFormation). */
@@ -146,11 +148,34 @@ const ALB_DEFAULTS = {
 const HONOURED_ATTRIBUTES = new Set([
   'deregistration_delay.timeout_seconds',
   'slow_start.duration_seconds',
+  'load_balancing.algorithm.type',
 ]);
 const DEFAULT_ATTRIBUTE_VALUES: Record<string, string> = {
   'stickiness.enabled': 'false',
-  'load_balancing.algorithm.type': 'round_robin',
 };
+
+/**
+ * The ALB routing algorithms as HAProxy plays them: least outstanding requests is HAProxy's
+ * leastconn (in HTTP mode it counts the requests a server is serving), weighted random its
+ * random. The ALB's anomaly mitigation has no HAProxy counterpart (refused below).
+ */
+export const HAPROXY_BALANCE = {
+  round_robin: 'roundrobin',
+  least_outstanding_requests: 'leastconn',
+  weighted_random: 'random',
+} as const;
+/** A `balance` algorithm of the local load balancer. */
+export type HaproxyBalance = (typeof HAPROXY_BALANCE)[keyof typeof HAPROXY_BALANCE];
+
+/** The HAProxy `balance` for a target group's load_balancing.algorithm.type. Pure. */
+export function haproxyBalance(algorithm: string | undefined): HaproxyBalance {
+  if (algorithm === undefined) return HAPROXY_BALANCE.round_robin;
+  if (Object.hasOwn(HAPROXY_BALANCE, algorithm))
+    return HAPROXY_BALANCE[algorithm as keyof typeof HAPROXY_BALANCE];
+  throw new ApplicationTemplateError(
+    `TargetGroupAttributes load_balancing.algorithm.type must be one of ${Object.keys(HAPROXY_BALANCE).join(', ')}, got ${algorithm}`,
+  );
+}
 
 /**
  * HAProxy's health check, the deregistration delay and the start grace from the synthesized
@@ -179,7 +204,11 @@ export function targetGroupSettings(
   for (const [key, value] of attributes) {
     if (HONOURED_ATTRIBUTES.has(key)) continue;
     if (DEFAULT_ATTRIBUTE_VALUES[key] === value) continue;
-    not(`TargetGroupAttributes.${key}`, value, 'HAProxy plays round robin without stickiness');
+    not(
+      `TargetGroupAttributes.${key}`,
+      value,
+      'the local HAProxy plays no stickiness and no anomaly mitigation',
+    );
   }
   if (tg.HealthCheckEnabled === false || tg.HealthCheckEnabled === 'false')
     not(
@@ -244,6 +273,7 @@ export function targetGroupSettings(
         ? 0
         : scaledMs(aws.deregistrationDelaySeconds, timeFactor),
     slowStartMs: aws.slowStartSeconds === 0 ? 0 : scaledMs(aws.slowStartSeconds, timeFactor),
+    balance: haproxyBalance(attributes.get('load_balancing.algorithm.type')),
     timeFactor,
     aws,
     notHonoured,

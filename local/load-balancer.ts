@@ -10,6 +10,7 @@ import type {
 import { pollUntil } from '#commons/wait.ts';
 import {
   applicationFromTemplates,
+  type HaproxyBalance,
   type TargetGroupSettings,
   targetGroupSettings,
 } from './application.ts';
@@ -137,6 +138,8 @@ export function haproxyPaths(stateDir: string): {
 export function haproxyConfig(
   settings: Pick<LoadBalancerSettings, 'stateDir' | 'port'> & {
     readonly healthCheck: HealthCheckSettings;
+    /** The target group's routing algorithm as HAProxy's (default roundrobin). */
+    readonly balance?: HaproxyBalance;
   },
 ): string {
   const { socket } = haproxyPaths(settings.stateDir);
@@ -179,7 +182,7 @@ frontend site
   default_backend ${BACKEND}
 
 backend ${BACKEND}
-  balance roundrobin
+  balance ${settings.balance ?? 'roundrobin'}
   option httpchk
   http-check send meth GET uri ${hc.path} ver HTTP/1.1 hdr Host localhost
   http-check expect status ${hc.matcher ?? '200'}
@@ -612,7 +615,11 @@ export class LoadBalancer {
    */
   async ensure(): Promise<'already-running' | 'started'> {
     await mkdir(this.paths.dir, { recursive: true, mode: 0o700 });
-    const config = haproxyConfig({ ...this.settings, healthCheck: this.healthCheck });
+    const config = haproxyConfig({
+      ...this.settings,
+      healthCheck: this.healthCheck,
+      balance: this.targetGroup.balance,
+    });
     await writeFile(
       this.paths.targetGroup,
       `${JSON.stringify({ ...this.targetGroup, healthCheck: this.healthCheck }, null, 2)}\n`,

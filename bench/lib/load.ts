@@ -117,6 +117,16 @@ export function defaultMaxInFlight(ratePerSecond: number): number {
   return Math.max(4, Math.ceil(4 * ratePerSecond));
 }
 
+/**
+ * What a wrong answer said, for the failure's reason: its title or first words, tags
+ * stripped, at most 120 characters (` — "…"`), or nothing for an empty body. Pure.
+ */
+export function answerExcerpt(body: string): string {
+  const title = /<title>([^<]*)<\/title>/i.exec(body)?.[1];
+  const text = (title ?? body.replace(/<[^>]*>/g, ' ')).replace(/\s+/g, ' ').trim().slice(0, 120);
+  return text ? ` — "${text}"` : '';
+}
+
 /** A running load; `stop()` stops sending, waits for requests in flight and returns the tally. */
 export interface RunningLoad {
   stop(): Promise<LoadResult>;
@@ -161,18 +171,16 @@ export function startLoad(settings: LoadSettings): RunningLoad {
         signal: AbortSignal.timeout(settings.timeoutMs ?? 10_000),
         headers: { 'user-agent': 'stepdeploy-bench' },
       });
-      let body = '';
-      if (settings.strict) body = await res.text();
-      else await res.arrayBuffer();
+      const body = await res.text();
       const why = settings.strict
         ? res.status !== 200
-          ? `HTTP ${res.status}`
+          ? `HTTP ${res.status}${answerExcerpt(body)}`
           : body.includes('</html>')
             ? undefined
             : `HTTP 200 without </html> (${body.length} bytes)`
         : servedOk(res.status)
           ? undefined
-          : `HTTP ${res.status}`;
+          : `HTTP ${res.status}${answerExcerpt(body)}`;
       done(why === undefined);
       if (why === undefined) ok++;
       else failures.push({ at, reason: why });

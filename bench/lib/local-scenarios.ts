@@ -15,11 +15,12 @@ import type { StateMachineDefinition } from 'aws-local-stepfunctions';
 import { sleep } from '#commons/wait.ts';
 import { bootstrapService } from '#local/bootstrap.ts';
 import { loadConfig } from '#local/config.ts';
-import { inspectContainer } from '#local/docker.ts';
+import { inspectContainer, LABEL_ROLE, LABEL_SERVICE } from '#local/docker.ts';
 import type { CheckEvent, HealthCheckSettings } from '#local/load-balancer.ts';
 import { type LocalReleaseResult, type LocalSource, runLocalRelease } from '#local/release.ts';
 import type { ServiceEvent } from '#local/scheduler.ts';
 import { down, type StackHandle, up } from '#local/stack.ts';
+import { TRIAL_TASK_ROLE } from '#local/steps/trial.ts';
 import { releaseDefinition } from '#local/synth.ts';
 import { type LoadResult, startLoad } from './load.ts';
 
@@ -35,12 +36,14 @@ export type ScenarioName = 'good' | 'unhealthy' | 'crash';
  *   its own timestamp) of a new task's target that the app answered wrongly: a Layer 6/7
  *   failure such as `wrong status, code: 500` or a timeout. Refused connections are not a
  *   signal: every task refuses them until its app listens.
- * - `container-exited`: a new task's container stopped (Docker's FinishedAt), which is what
- *   ECS reports as a stopped task.
+ * - `container-exited`: a new task's container, or the release's trial task, stopped
+ *   (Docker's FinishedAt), which is what ECS reports as a stopped task.
+ * - `trial-answered-wrongly`: the first poll of the trial task (CheckTrial, entered at `at`)
+ *   whose answer counted as wrong (its failing streak grew, or it refused the revision).
  */
 export interface FailingSignal {
   readonly at: number;
-  readonly kind: 'health-check-failed' | 'container-exited';
+  readonly kind: 'health-check-failed' | 'container-exited' | 'trial-answered-wrongly';
   readonly task: string;
   readonly detail: string;
 }
@@ -119,6 +122,49 @@ export function firstFailedCheck(
     : undefined;
 }
 
+/** The part of a runner event the trial signal reads. */
+interface TrialEvent {
+  readonly type: string;
+  readonly timestamp: number;
+  readonly state?: { readonly name?: string; readonly output?: unknown };
+}
+
+/**
+ * The first CheckTrial poll whose answer counted as wrong, timestamped when that poll started
+ * (its probe is made inside the state), or undefined. Pure.
+ */
+export function firstTrialWrongAnswer(events: readonly TrialEvent[]): FailingSignal | undefined {
+  let entered: number | undefined;
+  for (const e of events) {
+    if (e.state?.name !== 'CheckTrial') continue;
+    if (e.type === 'StateEntered') entered = e.timestamp;
+    else if (e.type === 'StateExited' && entered !== undefined) {
+      const check = (
+        e.state.output as
+          | {
+              trial?: {
+                check?: {
+                  status?: string;
+                  reason?: string;
+                  taskArn?: string;
+                  progress?: { failingStreak?: number };
+                };
+              };
+            }
+          | undefined
+      )?.trial?.check;
+      if (check && ((check.progress?.failingStreak ?? 0) > 0 || check.status === 'FAILED'))
+        return {
+          at: entered,
+          kind: 'trial-answered-wrongly',
+          task: check.taskArn ?? 'trial task',
+          detail: check.reason ?? check.status ?? 'wrong answer',
+        };
+    }
+  }
+  return undefined;
+}
+
 /** The earlier of two signals. Pure. */
 export function earliest(
   ...signals: readonly (FailingSignal | undefined)[]
@@ -131,15 +177,33 @@ export function earliest(
  * is removed by the rollback, so its exit time must be read while it exists).
  */
 function watchNewTasks(
+  service: string,
   serviceEvents: readonly ServiceEvent[],
   isReleaseDeployment: (deploymentId: string) => boolean,
 ) {
   let signal: FailingSignal | undefined;
   let stop = false;
+  const trialTasks = async (): Promise<string[]> => {
+    const { stdout } = await run('docker', [
+      'ps',
+      '-a',
+      '--format',
+      '{{.Names}}',
+      '--filter',
+      `label=${LABEL_SERVICE}=${service}`,
+      '--filter',
+      `label=${LABEL_ROLE}=${TRIAL_TASK_ROLE}`,
+    ]).catch(() => ({ stdout: '' }));
+    return stdout.split('\n').filter(Boolean);
+  };
   const loop = (async () => {
     while (!stop && !signal) {
-      for (const task of newTasks(serviceEvents, isReleaseDeployment)) {
-        const c = await inspectContainer(task.task).catch(() => undefined);
+      const watched = [
+        ...newTasks(serviceEvents, isReleaseDeployment).map((t) => t.task),
+        ...(await trialTasks()),
+      ];
+      for (const task of watched) {
+        const c = await inspectContainer(task).catch(() => undefined);
         if (
           c &&
           !c.State.Running &&
@@ -149,7 +213,7 @@ function watchNewTasks(
           signal = {
             at: Date.parse(c.State.FinishedAt),
             kind: 'container-exited',
-            task: task.task,
+            task,
             detail: `exit code ${c.State.ExitCode}`,
           };
           break;
@@ -258,7 +322,7 @@ export async function runLocalScenarios(opts: LocalScenarioOptions = {}): Promis
         const serviceEvents: ServiceEvent[] = [];
         const firstDeployment: { id?: string } = {};
         const isRelease = (id: string) => id === firstDeployment.id;
-        const watcher = watchNewTasks(serviceEvents, isRelease);
+        const watcher = watchNewTasks(service, serviceEvents, isRelease);
         const load = startLoad({
           url: stack.siteUrl,
           ratePerSecond: rate,
@@ -291,6 +355,7 @@ export async function runLocalScenarios(opts: LocalScenarioOptions = {}): Promis
         const checks = await stack.loadBalancer.checkEvents().catch(() => []);
         const signal = earliest(
           exited,
+          firstTrialWrongAnswer(result.events as never),
           firstFailedCheck(
             checks,
             newTasks(serviceEvents, isRelease).map((t) => t.task),

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sleep } from '#commons/wait.ts';
 import {
+  answerExcerpt,
   assertLoopback,
   checkSettings,
   defaultMaxInFlight,
@@ -61,6 +62,24 @@ describe('servedOk', () => {
   });
 });
 
+describe('answerExcerpt', () => {
+  it.each([
+    {
+      body: '<html><head><title>Database Error</title></head><body>x</body></html>',
+      out: ' — "Database Error"',
+    },
+    {
+      body: '<h1>Error establishing a\n  database connection</h1>',
+      out: ' — "Error establishing a database connection"',
+    },
+    { body: '', out: '' },
+    { body: 'x'.repeat(300), out: ` — "${'x'.repeat(120)}"` },
+  ])('$out', ({ body, out }) => {
+    // Prepare: the table row. Act / Assess
+    expect(answerExcerpt(body)).toBe(out);
+  });
+});
+
 describe('startLoad', () => {
   let server: Server;
   let url: string;
@@ -69,8 +88,9 @@ describe('startLoad', () => {
     // Every third request gets a 503, so the tally has something to count.
     server = createServer((_req, res) => {
       hits++;
-      res.statusCode = hits % 3 === 0 ? 503 : 200;
-      res.end('ok');
+      const failing = hits % 3 === 0;
+      res.statusCode = failing ? 503 : 200;
+      res.end(failing ? '<html><title>Service Unavailable</title><p>busy</p></html>' : 'ok');
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
@@ -87,7 +107,9 @@ describe('startLoad', () => {
     expect(result.sent).toBe(9);
     expect(result.ok).toBe(6);
     expect(result.failed).toBe(3);
-    expect(result.failures.every((f) => f.reason === 'HTTP 503')).toBe(true);
+    expect(result.failures.every((f) => f.reason === 'HTTP 503 — "Service Unavailable"')).toBe(
+      true,
+    );
   });
 
   it('counts a refused connection as a failure', async () => {

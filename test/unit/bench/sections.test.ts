@@ -3,6 +3,7 @@ import * as z from 'zod';
 import { noEnvironment, numberVariable, stringVariable } from '#commons/env.ts';
 import {
   detectionMs,
+  reaction,
   recoveryMs,
   rolloutMs,
   sectionsFromScenarios,
@@ -156,6 +157,24 @@ describe('failure detection and recovery from a run', () => {
     expect(recoveryMs(run)).toBe(3_000);
   });
 
+  it('measures signal → refusal when the trial task refused the revision, with nothing to recover', () => {
+    // Prepare
+    const refusedEvents = [
+      state('StateEntered', 'CheckTrial', 6_000),
+      state('StateEntered', 'StopRefusedTrial', 8_700),
+      state('StateEntered', 'FindLastKnownGood', 20_000),
+    ];
+    const run = scenario({
+      scenario: 'crash',
+      result: { outcome: 'FAILED', events: refusedEvents } as never,
+      firstFailingSignal: { at: 6_200, kind: 'container-exited', task: 't', detail: 'exit 3' },
+    });
+    // Act / Assess
+    expect(reaction(run)).toEqual({ at: 8_700, kind: 'refused' });
+    expect(detectionMs(run)).toBe(2_500);
+    expect(recoveryMs(run)).toBe(0);
+  });
+
   it('explains instead of measuring when there was no signal or no rollback', () => {
     // Prepare
     const noSignal = scenario({
@@ -168,7 +187,7 @@ describe('failure detection and recovery from a run', () => {
     });
     // Act / Assess
     expect(detectionMs(noSignal)).toBe('no failing signal of a new task was observed');
-    expect(detectionMs(noRollback)).toContain('never entered FindLastKnownGood');
+    expect(detectionMs(noRollback)).toContain('nor entered FindLastKnownGood');
     expect(
       recoveryMs(
         scenario({ scenario: 'crash', result: { outcome: 'ROLLED_BACK', events } as never }),

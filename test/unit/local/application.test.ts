@@ -4,6 +4,7 @@ import {
   accessPointsFromTemplate,
   applicationFromTemplates,
   cfnToSdk,
+  haproxyBalance,
   serviceSettings,
   targetGroupSettings,
   taskDefinitionRegistration,
@@ -89,6 +90,7 @@ describe('targetGroupSettings (the synthesized target group)', () => {
         },
         deregistrationDelayMs: 300_000,
         slowStartMs: 0,
+        balance: 'roundrobin',
         notHonoured: [],
       },
     },
@@ -107,7 +109,7 @@ describe('targetGroupSettings (the synthesized target group)', () => {
       want: { healthCheck: expect.objectContaining({ matcher: '200-299,302' }) },
     },
     {
-      name: 'stickiness, another algorithm, HTTPS, a fixed check port are reported',
+      name: 'stickiness, HTTPS, a fixed check port are reported; the routing algorithm is played',
       targetGroup: {
         HealthCheckProtocol: 'HTTPS',
         HealthCheckPort: '9000',
@@ -122,9 +124,9 @@ describe('targetGroupSettings (the synthesized target group)', () => {
       want: {
         deregistrationDelayMs: 0,
         slowStartMs: 0,
+        balance: 'leastconn',
         notHonoured: [
-          'TargetGroupAttributes.stickiness.enabled="true": HAProxy plays round robin without stickiness',
-          'TargetGroupAttributes.load_balancing.algorithm.type="least_outstanding_requests": HAProxy plays round robin without stickiness',
+          'TargetGroupAttributes.stickiness.enabled="true": the local HAProxy plays no stickiness and no anomaly mitigation',
           'HealthCheckProtocol="HTTPS": HAProxy speaks HTTP to 127.0.0.1 targets',
           `HealthCheckPort="9000": checks go to each task's own port (traffic-port)`,
         ],
@@ -425,5 +427,24 @@ describe('initialTaskDefinition (bootstrap)', () => {
       siteSecretPaths('/st', 'blog').databaseUser('blog-db'),
     );
     expect(secret('WORDPRESS_NONCE_SALT')).toBe('/st/secrets/blog-wordpress-salts-nonce-salt');
+  });
+});
+
+describe('haproxyBalance', () => {
+  it.each([
+    { algorithm: undefined, balance: 'roundrobin' },
+    { algorithm: 'round_robin', balance: 'roundrobin' },
+    { algorithm: 'least_outstanding_requests', balance: 'leastconn' },
+    { algorithm: 'weighted_random', balance: 'random' },
+  ])('$algorithm → $balance', ({ algorithm, balance }) => {
+    // Prepare: the table row. Act / Assess
+    expect(haproxyBalance(algorithm)).toBe(balance);
+  });
+
+  it('refuses an algorithm it does not know, naming the ones it does', () => {
+    // Act / Assess
+    expect(() => haproxyBalance('fastest')).toThrow(
+      'load_balancing.algorithm.type must be one of round_robin, least_outstanding_requests, weighted_random, got fastest',
+    );
   });
 });

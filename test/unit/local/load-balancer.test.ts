@@ -404,6 +404,21 @@ describe('haproxyConfig', () => {
     expect(cfg).not.toMatch(/bind (0\.0\.0\.0|\*|:)/);
   });
 
+  it("balances with the target group's algorithm, round robin by default", () => {
+    // Act
+    const byDefault = haproxyConfig({ stateDir: '/s', port: 8080, healthCheck: HC });
+    const leastOutstanding = haproxyConfig({
+      stateDir: '/s',
+      port: 8080,
+      healthCheck: HC,
+      balance: 'leastconn',
+    });
+
+    // Assess
+    expect(byDefault).toMatch(/^ {2}balance roundrobin$/m);
+    expect(leastOutstanding).toMatch(/^ {2}balance leastconn$/m);
+  });
+
   it('logs every check status change to the ring the fall threshold is read from', () => {
     // Act
     const cfg = haproxyConfig({ stateDir: '/s', port: 8080, healthCheck: HC });
