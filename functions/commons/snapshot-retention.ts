@@ -50,6 +50,32 @@ export interface RetentionDecision {
   readonly keep: KeptSnapshot[];
 }
 
+/** What a PruneSnapshots event asks, the way {@link chooseSnapshotsToDelete} takes it. */
+export interface PruneRequest {
+  readonly service: string;
+  readonly snapshotPrefix: string;
+  readonly currentSnapshotId?: string | undefined;
+  readonly keepNewest: number;
+  readonly keepKnownGood: number;
+}
+
+/**
+ * The retention question of a prune request, with the service's known-good releases read from
+ * its ledger (AWS: DynamoDB; local: the ledger file). Pure.
+ */
+export function retentionQuestion(
+  request: PruneRequest,
+  goodReleases: readonly LedgerRecord[],
+): RetentionQuestion {
+  return {
+    service: request.service,
+    snapshotPrefix: request.snapshotPrefix,
+    currentSnapshotId: request.currentSnapshotId,
+    knownGoodSnapshotIds: knownGoodSnapshotIds(goodReleases, request.keepKnownGood),
+    policy: { keepNewest: request.keepNewest, keepKnownGood: request.keepKnownGood },
+  };
+}
+
 /**
  * Snapshots of the newest `count` SUCCEEDED releases, newest first. A ROLLED_BACK record is in
  * the good index too, but its snapshot belongs to the failed release, not to a good one.

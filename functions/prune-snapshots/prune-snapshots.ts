@@ -12,6 +12,7 @@ import {
   type DeleteOutcome,
   knownGoodSnapshotIds,
   pruneResult,
+  retentionQuestion,
   type SnapshotInfo,
 } from '#commons/snapshot-retention.ts';
 import type { PruneSnapshotsEvent, PruneSnapshotsOutput } from './schema.ts';
@@ -118,13 +119,7 @@ export async function pruneSnapshots(
     event.keepKnownGood > 0
       ? await goodReleases(clients.dynamo, config, event.service, event.keepKnownGood)
       : [];
-  const decision = chooseSnapshotsToDelete(snapshots, {
-    service: event.service,
-    snapshotPrefix: event.snapshotPrefix,
-    currentSnapshotId: event.currentSnapshotId,
-    knownGoodSnapshotIds: knownGoodSnapshotIds(good, event.keepKnownGood),
-    policy: { keepNewest: event.keepNewest, keepKnownGood: event.keepKnownGood },
-  });
+  const decision = chooseSnapshotsToDelete(snapshots, retentionQuestion(event, good));
   const outcomes: DeleteOutcome[] = [];
   for (const id of decision.delete) outcomes.push(await deleteOne(clients.rds, id));
   return pruneResult(decision, outcomes);

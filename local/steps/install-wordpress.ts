@@ -2,10 +2,11 @@ import { z } from 'zod';
 import { defineStep } from '#commons/step.ts';
 import { containerLogs, docker } from '../docker.ts';
 import type { Json } from '../runner.ts';
-import { RunTaskError, removeTask, runInputFromTaskDefinition, runTask } from '../tasks.ts';
+import { RunTaskError, removeTask } from '../tasks.ts';
 import type { StepContext } from './context.ts';
 import { localTaskArn, runTaskParametersSchema } from './ecs-parameters.ts';
 import { localStep } from './local-step.ts';
+import { runStepTask } from './run-task.ts';
 
 /** The `ecs:runTask.sync` parameters InstallWordPress passes (the parts local mode reads). */
 export const installRunTaskSchema = runTaskParametersSchema.extend({
@@ -67,16 +68,11 @@ export function installWordPress(ctx: StepContext) {
       if (!override) throw new RunTaskError('InstallWordPress: no container override');
       const td = await ctx.taskDefinitions.describe(params.TaskDefinition);
       const arn = td.taskDefinitionArn ?? params.TaskDefinition;
-      const task = await runTask(
-        runInputFromTaskDefinition(td, {
-          stateDir: ctx.config.stateDir,
-          service: ctx.config.service,
-          releaseId: params.StartedBy ?? 'install',
-          portBase: ctx.config.taskPortBase,
-          command: override.Command,
-          role: INSTALL_TASK_ROLE,
-        }),
-      );
+      const task = await runStepTask(ctx, td, {
+        releaseId: params.StartedBy ?? 'install',
+        command: override.Command,
+        role: INSTALL_TASK_ROLE,
+      });
       ctx.note(`InstallWordPress: ${task.name} running ${override.Command.join(' ')}`);
       try {
         if (task.lastStatus === 'STOPPED' && task.exitCode === undefined)

@@ -1,8 +1,8 @@
 import {
   chooseSnapshotsToDelete,
   type DeleteOutcome,
-  knownGoodSnapshotIds,
   pruneResult,
+  retentionQuestion,
 } from '#commons/snapshot-retention.ts';
 import { defineStep } from '#commons/step.ts';
 import { pruneSnapshotsSchema } from '#functions/prune-snapshots/schema.ts';
@@ -27,13 +27,7 @@ export function pruneSnapshots(ctx: StepContext) {
           tags: m.tags ?? {},
         }));
       const good = await ctx.ledger.query(event.service, { filter: (r) => r.goodAt !== undefined });
-      const decision = chooseSnapshotsToDelete(snapshots, {
-        service: event.service,
-        snapshotPrefix: event.snapshotPrefix,
-        currentSnapshotId: event.currentSnapshotId,
-        knownGoodSnapshotIds: knownGoodSnapshotIds(good, event.keepKnownGood),
-        policy: { keepNewest: event.keepNewest, keepKnownGood: event.keepKnownGood },
-      });
+      const decision = chooseSnapshotsToDelete(snapshots, retentionQuestion(event, good));
       const outcomes: DeleteOutcome[] = [];
       for (const id of decision.delete) {
         try {

@@ -7,14 +7,7 @@ import {
 import { checkTrialSchema } from '#functions/check-trial/schema.ts';
 import { httpGet } from '#functions/verify-application/verify-application.ts';
 import { STARTING_CPU_SHARES } from '../scheduler.ts';
-import {
-  type LocalTask,
-  listTasks,
-  RunTaskError,
-  removeTask,
-  runInputFromTaskDefinition,
-  runTask,
-} from '../tasks.ts';
+import { type LocalTask, listTasks, RunTaskError, removeTask } from '../tasks.ts';
 import type { StepContext } from './context.ts';
 import {
   containerNameOfTaskArn,
@@ -23,6 +16,7 @@ import {
   stopTaskParametersSchema,
 } from './ecs-parameters.ts';
 import { localStep } from './local-step.ts';
+import { runStepTask } from './run-task.ts';
 
 /** Role label of the trial task: one task of a new revision, never in the load balancer. */
 export const TRIAL_TASK_ROLE = 'trial';
@@ -68,16 +62,11 @@ export function startTrial(ctx: StepContext) {
         await removeTask(ctx.config.stateDir, left);
       }
       const td = await ctx.taskDefinitions.describe(params.TaskDefinition);
-      const task = await runTask(
-        runInputFromTaskDefinition(td, {
-          stateDir: ctx.config.stateDir,
-          service: ctx.config.service,
-          releaseId: params.StartedBy ?? 'trial',
-          portBase: ctx.config.taskPortBase,
-          role: TRIAL_TASK_ROLE,
-          startingCpuShares: STARTING_CPU_SHARES,
-        }),
-      );
+      const task = await runStepTask(ctx, td, {
+        releaseId: params.StartedBy ?? 'trial',
+        role: TRIAL_TASK_ROLE,
+        startingCpuShares: STARTING_CPU_SHARES,
+      });
       ctx.note(`StartTrial: ${task.name} on 127.0.0.1:${task.port}, outside the load balancer`);
       return {
         Tasks: [

@@ -12,6 +12,7 @@ import type { LedgerRecord } from '#commons/ledger.ts';
 import {
   chooseSnapshotsToDelete,
   knownGoodSnapshotIds,
+  retentionQuestion,
   type SnapshotInfo,
   SnapshotPruneError,
 } from '#commons/snapshot-retention.ts';
@@ -147,6 +148,28 @@ describe('knownGoodSnapshotIds', () => {
     const out = knownGoodSnapshotIds(records, 2);
     // Assess
     expect(out).toEqual([`${PREFIX}-r-13`, `${PREFIX}-r-11`]);
+  });
+
+  it('a prune request becomes the retention question, known-good snapshots from the ledger', () => {
+    // Prepare
+    const records = [record('r-10', 'SUCCEEDED', 10), record('r-11', 'SUCCEEDED', 11)];
+    const request = {
+      service: SERVICE,
+      snapshotPrefix: PREFIX,
+      currentSnapshotId: `${PREFIX}-r-12`,
+      keepNewest: 3,
+      keepKnownGood: 1,
+    };
+    // Act
+    const question = retentionQuestion(request, records);
+    // Assess
+    expect(question).toEqual({
+      service: SERVICE,
+      snapshotPrefix: PREFIX,
+      currentSnapshotId: `${PREFIX}-r-12`,
+      knownGoodSnapshotIds: [`${PREFIX}-r-11`],
+      policy: { keepNewest: 3, keepKnownGood: 1 },
+    });
   });
 });
 
