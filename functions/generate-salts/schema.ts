@@ -2,7 +2,7 @@ import {
   CloudFormationCustomResourceCreateSchema,
   CloudFormationCustomResourceDeleteSchema,
   CloudFormationCustomResourceUpdateSchema,
-} from '@aws-lambda-powertools/parser/schemas';
+} from '@aws-lambda-powertools/parser/schemas/cloudformation-custom-resource';
 import * as z from 'zod';
 
 /** The one property the stack gives the `Custom::WordPressSalts` resource. */
