@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -203,6 +204,14 @@ function validate(req: ImageBuildRequest): void {
   if (problems.length > 0) throw new ImageBuildError('input', problems.join('; '));
 }
 
+/**
+ * A name of its own for this build's container, the host Ansible's docker connection runs
+ * the role in: concurrent builds, and a container a killed build left behind, never clash.
+ */
+function buildContainerName(): string {
+  return `stepdeploy-build-${process.pid}-${randomBytes(4).toString('hex')}`;
+}
+
 function defaultTag(sourceRevision: string, appKey: string): string {
   const revision = sourceRevision.replace(/[^A-Za-z0-9_.-]/g, '-').slice(0, 40);
   return `${revision}-${appKey.slice(0, 8)}`.replace(/^[.-]/, 'r');
@@ -298,6 +307,8 @@ async function buildStages(req: ImageBuildRequest): Promise<ImageBuildResult> {
     `repository=${req.repository}`,
     '-var',
     `build_cpu_shares=${LOCAL_BUILD_CPU_SHARES}`,
+    '-var',
+    `build_container_name=${buildContainerName()}`,
   ];
 
   let baseStageId = await imageId(baseStageRef);

@@ -82,3 +82,9 @@ variable "build_cpu_shares" {
   default     = 1024
   description = "CPU weight (docker --cpu-shares) of the build container. Local builds pass 2: they share the machine with the tasks serving the site, which CodeBuild never does."
 }
+
+variable "build_container_name" {
+  type        = string
+  default     = "stepdeploy-image-build"
+  description = "Name of the build container, the host the Ansible connection (ansible/connection_plugins/stepdeploy_docker.py) runs the role in. Local builds pass a name of their own, so that two builds never share one."
+}

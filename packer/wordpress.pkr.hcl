@@ -13,20 +13,23 @@
 
 locals {
   ansible_dir = "${path.root}/../ansible"
-  # Packer's SSH adapter offers an ssh-rsa host key and speaks only the legacy scp
-  # protocol; current OpenSSH clients need both allowed explicitly.
-  ansible_ssh_arguments = [
-    "--ssh-extra-args", "-o HostKeyAlgorithms=+ssh-rsa -o PubkeyAcceptedKeyTypes=+ssh-rsa",
-    "-e", "ansible_scp_extra_args=-O",
+  # Ansible reaches the build container with `docker exec` (ansible/connection_plugins):
+  # Packer's SSH adapter, which it still starts, would add an SSH round trip and a Packer
+  # hop to every module the role runs. Extra vars outrank the inventory Packer writes.
+  ansible_connection_arguments = [
+    "-e", "ansible_connection=stepdeploy_docker",
+    "-e", "ansible_host=${var.build_container_name}",
   ]
   ansible_env = [
     "ANSIBLE_CONFIG=${path.root}/../ansible/ansible.cfg",
     "ANSIBLE_ROLES_PATH=${path.root}/../ansible/roles",
+    "ANSIBLE_CONNECTION_PLUGINS=${path.root}/../ansible/connection_plugins",
     "ANSIBLE_NOCOLOR=1",
   ]
   image_name = "${var.registry}/${var.repository}"
-  # The Docker builder's default run command with the build container's CPU weight added.
-  run_command = ["-d", "-i", "-t", "--cpu-shares=${var.build_cpu_shares}", "--entrypoint=/bin/sh", "--", "{{.Image}}"]
+  # The Docker builder's default run command with the build container's CPU weight added,
+  # named, so that the Ansible connection can address it.
+  run_command = ["-d", "-i", "-t", "--name", var.build_container_name, "--cpu-shares=${var.build_cpu_shares}", "--entrypoint=/bin/sh", "--", "{{.Image}}"]
   site_dir   = var.site_dir != "" ? abspath(var.site_dir) : "${path.root}/../site"
 }
 
@@ -69,7 +72,7 @@ build {
   provisioner "ansible" {
     playbook_file    = "${local.ansible_dir}/playbook.yml"
     ansible_env_vars = local.ansible_env
-    extra_arguments  = concat(local.ansible_ssh_arguments, ["--tags", "packages"])
+    extra_arguments  = concat(local.ansible_connection_arguments, ["--tags", "packages"])
   }
 
   post-processor "docker-tag" {
@@ -95,7 +98,7 @@ build {
   provisioner "ansible" {
     playbook_file    = "${local.ansible_dir}/playbook.yml"
     ansible_env_vars = local.ansible_env
-    extra_arguments = concat(local.ansible_ssh_arguments, [
+    extra_arguments = concat(local.ansible_connection_arguments, [
       "--tags", "app",
       "-e", "wordpress_fault_healthz_status=${var.fault_healthz_status}",
       "-e", var.ansible_extra_vars,
