@@ -23,6 +23,14 @@ import { serviceTable } from '#local/task-definitions.ts';
 import { type VerifyBackupResult, verifyBackupLocally } from '#local/verify-backup.ts';
 import { CliError, UsageError } from './errors.ts';
 import { chooseRollbackTarget, toLedgerEntry } from './ledger.ts';
+import {
+  buildPhaseLine,
+  failedLine,
+  phaseLabel,
+  runningLine,
+  startedLine,
+  succeededLine,
+} from './render/live.ts';
 import { renderProgress } from './render/text.ts';
 import type { CliDeps } from './runtime.ts';
 
@@ -55,18 +63,30 @@ function configOf(deps: CliDeps): LocalConfig {
   return loadConfig({}, deps.env);
 }
 
-/** Progress on stderr: steps as they start and end with their durations, adapter notes, a heartbeat. */
-function progressDisplay(deps: CliDeps, verbose: boolean) {
-  const started = Date.now();
-  let latest: ExecutionProgress | undefined;
-  const elapsed = () => formatDuration(Date.now() - started);
+/**
+ * The clock of a live display on stderr, from its creation, and its heartbeat: every 15 s,
+ * what `running` names is still running.
+ */
+function liveClock(deps: CliDeps, running: () => readonly string[]) {
+  const startedAt = Date.now();
   const heartbeat = setInterval(() => {
-    const current = latest?.currentSteps ?? [];
-    if (current.length > 0) deps.io.err(`  … ${current.join(', ')} running (elapsed ${elapsed()})`);
+    const line = runningLine(running(), Date.now() - startedAt);
+    if (line) deps.io.err(line);
   }, 15_000);
   heartbeat.unref();
   return {
+    startedAt,
+    elapsedMs: () => Date.now() - startedAt,
     stop: () => clearInterval(heartbeat),
+  };
+}
+
+/** Progress on stderr: steps as they start and end with their durations, adapter notes, a heartbeat. */
+function progressDisplay(deps: CliDeps, verbose: boolean) {
+  let latest: ExecutionProgress | undefined;
+  const clock = liveClock(deps, () => latest?.currentSteps ?? []);
+  return {
+    stop: clock.stop,
     log: (line: string) => deps.io.err(`• ${line}`),
     hooks: {
       onStep: (
@@ -84,12 +104,15 @@ function progressDisplay(deps: CliDeps, verbose: boolean) {
         if (!row) return; // routing states (Pass, Choice) are not shown
         // A polling loop enters its check many times: show the first visit only.
         if (row.visits > 1 && event.type !== 'StepFailed') return;
-        if (event.type === 'StepEntered') deps.io.err(`▶ ${event.step} (elapsed ${elapsed()})`);
+        if (event.type === 'StepEntered') deps.io.err(startedLine(event.step, clock.elapsedMs()));
         else if (event.type === 'StepExited' && row.status === 'succeeded')
-          deps.io.err(`✓ ${event.step} ${formatDuration(row.durationMs)}`);
+          deps.io.err(succeededLine(event.step, row.durationMs));
         else if (event.type === 'StepFailed')
           deps.io.err(
-            `✗ ${event.step} ${event.error}${event.cause ? `: ${event.cause.split('\n')[0]}` : ''}`,
+            failedLine(
+              event.step,
+              `${event.error}${event.cause ? `: ${event.cause.split('\n')[0]}` : ''}`,
+            ),
           );
       },
       note: (line: string) => deps.io.err(`  ${line}`),
@@ -122,30 +145,20 @@ function progressDisplay(deps: CliDeps, verbose: boolean) {
 }
 
 /**
- * The phases of an image build on stderr, as a release shows its steps: each Packer step and
- * Ansible task as it starts, with the build's elapsed time, and with its duration when it
- * took a second or more; a heartbeat names a long phase still running.
+ * The phases of the images a first `up` builds, on stderr, as a release shows its steps
+ * (cli/render/live.ts): each Packer step, Ansible task and Dockerfile step as it starts, with
+ * the elapsed time, and its duration when it took a second or more; a heartbeat names a long
+ * phase still running.
  */
 function buildPhaseDisplay(deps: CliDeps) {
-  const started = Date.now();
   let running: BuildPhaseEvent['phase'] | undefined;
-  const elapsed = () => formatDuration(Date.now() - started);
-  const label = (phase: BuildPhaseEvent['phase']) => `image ${phase.stage}: ${phase.name}`;
-  const heartbeat = setInterval(() => {
-    if (running) deps.io.err(`  … ${label(running)} running (elapsed ${elapsed()})`);
-  }, 15_000);
-  heartbeat.unref();
+  const clock = liveClock(deps, () => (running ? [phaseLabel(running)] : []));
   return {
-    stop: () => clearInterval(heartbeat),
+    stop: clock.stop,
     onPhase: (event: BuildPhaseEvent) => {
-      if (event.type === 'started') {
-        running = event.phase;
-        deps.io.err(`▶ ${label(event.phase)} (elapsed ${elapsed()})`);
-        return;
-      }
-      running = undefined;
-      if (event.durationMs >= 1000)
-        deps.io.err(`✓ ${label(event.phase)} ${formatDuration(event.durationMs)}`);
+      running = event.type === 'started' ? event.phase : undefined;
+      const line = buildPhaseLine(event, clock.startedAt);
+      if (line) deps.io.err(line);
     },
   };
 }
@@ -155,11 +168,11 @@ async function bringUp(
   log: (line: string) => void,
   verbose = false,
 ): Promise<{ stack: StackHandle; boot: BootstrapResult }> {
-  const stack = await up({ ...configOf(deps), log });
-  // Like `cdk deploy`: the state machines come from the synthesized app.
-  await releaseDefinition(stack.config.stateDir, log);
   const phases = buildPhaseDisplay(deps);
   try {
+    const stack = await up({ ...configOf(deps), log, onBuildPhase: phases.onPhase });
+    // Like `cdk deploy`: the state machines come from the synthesized app.
+    await releaseDefinition(stack.config.stateDir, log);
     const boot = await bootstrapService(stack, {
       log,
       onBuildPhase: phases.onPhase,

@@ -1,5 +1,6 @@
 import { execFile, spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
+import { type BuildPhaseEvent, BuildPhaseTracker, dockerPhaseOfLine } from './build-phases.ts';
 import { filesUnder, hashFiles } from './content-hash.ts';
 
 /** The labels every container and volume of ours carries (docs/contracts.md "Local mode"). */
@@ -51,6 +52,21 @@ export interface DockerOptions {
   readonly input?: string;
   /** Milliseconds before the command is killed. */
   readonly timeoutMs?: number;
+  /** Receives each line of stdout and stderr as it arrives (the result still holds stdout). */
+  readonly onLine?: (line: string) => void;
+}
+
+/** Calls `onLine` with each whole line of a stream's chunks, and the unterminated rest at its end. */
+function linesOf(stream: NodeJS.ReadableStream | null, onLine: (line: string) => void): void {
+  let pending = '';
+  stream?.on('data', (chunk: Buffer | string) => {
+    const lines = (pending + chunk.toString()).split('\n');
+    pending = lines.pop() ?? '';
+    for (const line of lines) onLine(line.replace(/\r$/, ''));
+  });
+  stream?.on('end', () => {
+    if (pending) onLine(pending);
+  });
 }
 
 /** Runs `docker <args>` without a shell and returns stdout; throws DockerError on failure. */
@@ -71,6 +87,10 @@ export function docker(args: readonly string[], opts: DockerOptions = {}): Promi
         resolve(stdout);
       },
     );
+    if (opts.onLine) {
+      linesOf(child.stdout, opts.onLine);
+      linesOf(child.stderr, opts.onLine);
+    }
     if (opts.input !== undefined) child.stdin?.end(opts.input);
   });
 }
@@ -325,11 +345,21 @@ export async function hashDirectory(dir: string): Promise<string> {
 
 /**
  * Builds `stepdeploy/<name>:<content hash>` from `dir` unless that tag exists, so an unchanged
- * Dockerfile directory never rebuilds and any change does. Returns the image reference.
+ * Dockerfile directory never rebuilds and any change does. Returns the image reference. With
+ * `onPhase`, each Dockerfile step of a build is a phase (stage `<name>`).
  */
-export async function buildImageOnce(name: string, dir: string): Promise<string> {
+export async function buildImageOnce(
+  name: string,
+  dir: string,
+  onPhase?: (event: BuildPhaseEvent) => void,
+): Promise<string> {
   const ref = `stepdeploy/${name}:${await hashDirectory(dir)}`;
   if (await imageExists(ref)) return ref;
-  await docker(['build', '--label', `${LABEL_MANAGED}=true`, '-q', '-t', ref, dir]);
+  const args = ['build', '--label', `${LABEL_MANAGED}=true`, '-t', ref];
+  if (!onPhase) await docker([...args, '-q', dir]);
+  else
+    await new BuildPhaseTracker(onPhase, Date.now, dockerPhaseOfLine(name)).around((onLine) =>
+      docker([...args, dir], { onLine }),
+    );
   return ref;
 }

@@ -3,6 +3,7 @@ import { openSync } from 'node:fs';
 import { access, readFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { pollUntil } from '#commons/wait.ts';
+import { type BuildPhaseEvent, runAsPhase } from './build-phases.ts';
 import { imageExists } from './docker.ts';
 
 const run = promisify(execFile);
@@ -139,12 +140,26 @@ export async function ensureEngine(opts: EnsureEngineOptions = {}): Promise<'run
   );
 }
 
-/** Makes the base image with scripts/base-image.sh unless it exists. */
-export async function ensureBaseImage(scriptPath: string, tag: string): Promise<void> {
+/**
+ * Makes the base image with scripts/base-image.sh unless it exists; with `onPhase`, the
+ * script's run (a pull, else debootstrap: minutes) is one phase, stage `debian`.
+ */
+export async function ensureBaseImage(
+  scriptPath: string,
+  tag: string,
+  onPhase?: (event: BuildPhaseEvent) => void,
+): Promise<void> {
   if (await imageExists(tag)) return;
   const suite = tag.split(':')[1] ?? 'trixie';
+  const make = () =>
+    run(scriptPath, [suite, tag], { timeout: 1_800_000, maxBuffer: 64 * 1024 * 1024 });
   try {
-    await run(scriptPath, [suite, tag], { timeout: 1_800_000, maxBuffer: 64 * 1024 * 1024 });
+    const phase = {
+      stage: 'debian',
+      name: `make ${tag} (pull, else debootstrap)`,
+      kind: 'script',
+    } as const;
+    await (onPhase ? runAsPhase(onPhase, phase, make) : make());
   } catch (err) {
     const e = err as { stderr?: string; message: string };
     throw new EngineUnavailableError(

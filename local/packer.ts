@@ -256,16 +256,15 @@ async function pushedDigest(registry: string, repository: string, ref: string): 
  */
 export async function buildImage(req: ImageBuildRequest): Promise<ImageBuildResult> {
   if (!req.onPhase) return buildStages(req);
-  const phases = new BuildPhaseTracker(req.onPhase);
-  const onLog = (line: string) => {
-    phases.feed(line);
-    req.onLog?.(line);
-  };
-  try {
-    return await buildStages({ ...req, onLog });
-  } finally {
-    phases.end();
-  }
+  return new BuildPhaseTracker(req.onPhase).around((feed) =>
+    buildStages({
+      ...req,
+      onLog: (line) => {
+        feed(line);
+        req.onLog?.(line);
+      },
+    }),
+  );
 }
 
 async function buildStages(req: ImageBuildRequest): Promise<ImageBuildResult> {

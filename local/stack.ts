@@ -7,9 +7,11 @@ import {
   applicationFromTemplates,
   targetGroupSettings,
 } from './application.ts';
-import { type LocalConfig, loadConfig, PROJECT_ROOT } from './config.ts';
+import type { BuildPhaseEvent } from './build-phases.ts';
+import { IMAGES_DIR, type LocalConfig, loadConfig, PROJECT_ROOT } from './config.ts';
 import { type DatabaseHandle, startDatabase } from './database.ts';
 import {
+  buildImageOnce,
   containersByLabel,
   docker,
   inspectContainers,
@@ -48,7 +50,12 @@ export interface UpOptions extends Partial<LocalConfig> {
   readonly healthCheck?: Partial<HealthCheckSettings>;
   /** The synthesized templates, when the caller has them (default: `cdk synth`, cached). */
   readonly templates?: Record<string, CfnTemplate>;
+  /** Each phase of the images a first `up` builds (base image, registry, MariaDB, HAProxy). */
+  readonly onBuildPhase?: (event: BuildPhaseEvent) => void;
 }
+
+/** The images of the stack's own parts, each built from its Dockerfile under local/images/. */
+const PART_IMAGES = ['registry', 'mariadb', 'haproxy'] as const;
 
 const DATABASE_NAME = (service: string) => `${service}-db`;
 
@@ -66,7 +73,7 @@ async function runningRoles(service: string): Promise<Set<string>> {
  * Idempotent: a second call finds everything running and reports `already-up`.
  */
 export async function up(opts: UpOptions = {}): Promise<StackHandle> {
-  const { log = () => {}, healthCheck, templates, ...overrides } = opts;
+  const { log = () => {}, healthCheck, templates, onBuildPhase, ...overrides } = opts;
   const config = loadConfig(overrides);
   await mkdir(config.stateDir, { recursive: true, mode: 0o700 });
   // Like `cdk deploy`: the load balancer, EFS and task definition come from the synthesized app.
@@ -78,7 +85,15 @@ export async function up(opts: UpOptions = {}): Promise<StackHandle> {
   await recordAccessPoints(config.stateDir, accessPointsFromTemplate(application));
   const engine = await ensureEngine({ log });
   if (engine === 'started') log('docker engine started');
-  await ensureBaseImage(join(PROJECT_ROOT, 'scripts', 'base-image.sh'), config.baseImage);
+  await ensureBaseImage(
+    join(PROJECT_ROOT, 'scripts', 'base-image.sh'),
+    config.baseImage,
+    onBuildPhase,
+  );
+  // Built here, one after the other, so a first `up` shows each build's steps; the parts
+  // below find their image by its content tag and build nothing.
+  for (const image of PART_IMAGES)
+    await buildImageOnce(image, join(IMAGES_DIR, image), onBuildPhase);
   const before = await runningRoles(config.service);
 
   log(`registry on 127.0.0.1:${config.registryPort}`);
