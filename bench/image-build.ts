@@ -1,11 +1,16 @@
 /**
  * Image build benchmark: the Packer + Ansible build (local/packer.ts) against a plain
- * `docker build` of the equivalent Dockerfile (local/images/wordpress-yardstick).
+ * `docker build` of the same image, in the same run.
  *
- *   cold       base stage and app stage removed: everything from the Debian mirror
- *   unchanged  same inputs again: both stages reused, only tag + push
- *   app-only   a new source revision (what every release brings): app stage only
- *   yardstick  docker build --no-cache (cold) and with its layer cache (warm), + push
+ *   packer cold        base stage and app stage removed: everything from the Debian mirror
+ *   packer unchanged   same inputs again: the app stage is recognised by its content hash
+ *   packer app-only    a site change and a new revision (what a release brings): app stage only
+ *
+ * The yardstick is a Dockerfile written from what Packer built (bench/lib/yardstick.ts): a
+ * packages stage with the same Debian packages, then the app stage's own layer as files (the
+ * top layer of the Packer image, owners kept) plus the role's checks and the same metadata.
+ * Built --no-cache (cold), then with its layer cache for the unchanged and the app-only case,
+ * where only the application layer differs, as it does for Packer.
  *
  * Cold runs push to a fresh, empty registry on 127.0.0.1:5002; the others push to the
  * registry the cold run filled, as a release pushes to an ECR repository that already
@@ -13,11 +18,15 @@
  * the cached stages. Usage: npx tsx bench/image-build.ts   (writes bench/results/image-build.json)
  */
 import { execFile } from 'node:child_process';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { buildImage, type ImageBuildResult } from '../local/packer.ts';
 import { ensureRegistry, removeRegistry } from '../local/registry.ts';
+import { changedSiteSource } from './lib/fault-scenarios.ts';
+import { isMain, RESULTS_DIR } from './lib/section.ts';
+import { imageShape, writeYardstickContext } from './lib/yardstick.ts';
 
 const run = promisify(execFile);
 const ROOT = resolve(import.meta.dirname, '..');
@@ -55,11 +64,9 @@ async function timed<T>(fn: () => Promise<T>): Promise<{ seconds: number; value:
   return { seconds: Number(process.hrtime.bigint() - started) / 1e9, value };
 }
 
-async function yardstick(cold: boolean): Promise<number> {
-  const args = ['build', '-q', '-t', YARDSTICK_TAG];
-  if (cold) args.push('--no-cache');
-  args.push('-f', join(ROOT, 'local/images/wordpress-yardstick/Dockerfile'));
-  args.push(join(ROOT, 'ansible/roles/wordpress'));
+/** `docker build` of a yardstick context, then its push; the seconds of both. */
+async function yardstick(context: string, cold: boolean): Promise<number> {
+  const args = ['build', '-q', '-t', YARDSTICK_TAG, ...(cold ? ['--no-cache'] : []), context];
   const { seconds } = await timed(async () => {
     await docker(...args);
     await docker('push', '-q', YARDSTICK_TAG);
@@ -67,91 +74,120 @@ async function yardstick(cold: boolean): Promise<number> {
   return seconds;
 }
 
-interface Row {
-  scenario: string;
-  seconds: number;
-  detail: string;
+/** One timed build. */
+export interface ImageBuildRow {
+  readonly scenario: string;
+  readonly seconds: number;
+  readonly detail: string;
+  /** Packer rows: whether the app stage was rebuilt. */
+  readonly appStageBuilt?: boolean;
+}
+
+/** Size and layers of the image a build path made. */
+export interface ImageShapeRow {
+  readonly image: 'packer' | 'dockerfile';
+  readonly sizeBytes: number;
+  readonly layers: number;
+}
+
+/** What bench/results/image-build.json holds (bench/lib/adapters.ts reads it). */
+export interface ImageBuildJson {
+  readonly date: string;
+  readonly baseImage: string;
+  readonly packer: string;
+  readonly rows: readonly ImageBuildRow[];
+  readonly shapes: readonly ImageShapeRow[];
+}
+
+function describe(r: ImageBuildResult): string {
+  return `base ${r.baseReused ? 'reused' : 'built'} ${(r.durationsMs.base / 1000).toFixed(1)}s, app ${
+    r.appStageSkipped ? 'skipped (same content hash)' : 'built'
+  } ${(r.durationsMs.app / 1000).toFixed(1)}s, push ${(r.durationsMs.push / 1000).toFixed(1)}s`;
 }
 
 async function main(): Promise<void> {
   await run(join(ROOT, 'scripts/base-image.sh'), []);
   const revision = `bench${Date.now().toString(36)}`;
-  const packer = (sourceRevision: string) =>
-    timed(() => buildImage({ sourceRevision, registry: REGISTRY, repository: REPOSITORY }));
-  const describe = (r: ImageBuildResult) =>
-    `base ${r.baseReused ? 'reused' : 'built'} ${(r.durationsMs.base / 1000).toFixed(1)}s, app ${
-      r.appStageSkipped ? 'skipped' : 'built'
-    } ${(r.durationsMs.app / 1000).toFixed(1)}s, push ${(r.durationsMs.push / 1000).toFixed(1)}s`;
+  const work = await mkdtemp(join(tmpdir(), 'stepdeploy-image-bench-'));
+  const packer = (sourceRevision: string, siteDir?: string) =>
+    timed(() =>
+      buildImage({
+        sourceRevision,
+        registry: REGISTRY,
+        repository: REPOSITORY,
+        ...(siteDir ? { siteDir } : {}),
+      }),
+    );
+  const packerRow = (scenario: string, r: { seconds: number; value: ImageBuildResult }) => ({
+    scenario,
+    seconds: r.seconds,
+    detail: describe(r.value),
+    appStageBuilt: r.value.appStageSkipped !== true,
+  });
+  const localRef = (r: ImageBuildResult) => `${REGISTRY}/${REPOSITORY}:${r.tag}`;
 
-  const rows: Row[] = [];
+  const rows: ImageBuildRow[] = [];
+  const shapes: ImageShapeRow[] = [];
   try {
     await dropPackerStages();
     await freshRegistry();
     const cold = await packer(revision);
-    rows.push({ scenario: 'packer cold', seconds: cold.seconds, detail: describe(cold.value) });
+    rows.push(packerRow('packer cold', cold));
+    rows.push(packerRow('packer unchanged', await packer(revision)));
+    const changedSite = await changedSiteSource(work, `${revision}-next`);
+    const appOnly = await packer(`${revision}-next`, changedSite);
+    rows.push(packerRow('packer app-only', appOnly));
 
-    const unchanged = await packer(revision);
-    rows.push({
-      scenario: 'packer unchanged',
-      seconds: unchanged.seconds,
-      detail: describe(unchanged.value),
-    });
-
-    const appOnly = await packer(`${revision}-next`);
-    rows.push({
-      scenario: 'packer app-only',
-      seconds: appOnly.seconds,
-      detail: describe(appOnly.value),
-    });
+    // The yardstick's contexts, written from the two Packer images (not timed).
+    const coldContext = join(work, 'yardstick-cold');
+    const nextContext = join(work, 'yardstick-next');
+    await writeYardstickContext(localRef(cold.value), BASE_IMAGE, coldContext);
+    await writeYardstickContext(localRef(appOnly.value), BASE_IMAGE, nextContext);
 
     await freshRegistry();
     rows.push({
       scenario: 'dockerfile cold',
-      seconds: await yardstick(true),
+      seconds: await yardstick(coldContext, true),
       detail: '--no-cache + push',
     });
     rows.push({
-      scenario: 'dockerfile warm',
-      seconds: await yardstick(false),
-      detail: 'layer cache + push',
+      scenario: 'dockerfile unchanged',
+      seconds: await yardstick(coldContext, false),
+      detail: 'layer cache, same context + push',
     });
+    rows.push({
+      scenario: 'dockerfile app-only',
+      seconds: await yardstick(nextContext, false),
+      detail: 'layer cache, only the application layer changed + push',
+    });
+    shapes.push({ image: 'packer', ...(await imageShape(localRef(appOnly.value))) });
+    shapes.push({ image: 'dockerfile', ...(await imageShape(YARDSTICK_TAG)) });
   } finally {
     await removeRegistry({ service: REGISTRY_SERVICE }).catch(() => undefined);
+    await rm(work, { recursive: true, force: true });
   }
 
-  const secondsOf = (name: string) => rows.find((r) => r.scenario === name)?.seconds ?? Number.NaN;
-  const ratios = {
-    coldVsDockerfileCold: secondsOf('packer cold') / secondsOf('dockerfile cold'),
-    unchangedVsDockerfileWarm: secondsOf('packer unchanged') / secondsOf('dockerfile warm'),
-    appOnlyVsDockerfileWarm: secondsOf('packer app-only') / secondsOf('dockerfile warm'),
-    appOnlyVsPackerCold: secondsOf('packer app-only') / secondsOf('packer cold'),
-  };
-
-  console.log('scenario           seconds  detail');
+  console.log('scenario              seconds  detail');
   for (const r of rows)
-    console.log(`${r.scenario.padEnd(18)} ${r.seconds.toFixed(1).padStart(7)}  ${r.detail}`);
-  for (const [name, value] of Object.entries(ratios))
-    console.log(`${name.padEnd(28)} ${value.toFixed(2)}x`);
+    console.log(`${r.scenario.padEnd(21)} ${r.seconds.toFixed(1).padStart(7)}  ${r.detail}`);
+  for (const s of shapes)
+    console.log(`${s.image} image: ${(s.sizeBytes / 2 ** 20).toFixed(0)} MiB, ${s.layers} layers`);
 
-  const packerVersion = (await run('packer', ['version'])).stdout.trim().split('\n')[0];
-  await mkdir(join(ROOT, 'bench/results'), { recursive: true });
-  await writeFile(
-    join(ROOT, 'bench/results/image-build.json'),
-    `${JSON.stringify(
-      {
-        date: new Date().toISOString(),
-        baseImage: BASE_IMAGE,
-        packer: packerVersion,
-        rows,
-        ratios,
-      },
-      null,
-      2,
-    )}\n`,
-  );
+  const packerVersion = (await run('packer', ['version'])).stdout.trim().split('\n')[0] ?? '';
+  const json: ImageBuildJson = {
+    date: new Date().toISOString(),
+    baseImage: BASE_IMAGE,
+    packer: packerVersion,
+    rows,
+    shapes,
+  };
+  await mkdir(RESULTS_DIR, { recursive: true });
+  await writeFile(join(RESULTS_DIR, 'image-build.json'), `${JSON.stringify(json, null, 2)}\n`);
 }
 
-main().catch((err: unknown) => {
-  console.error(err instanceof Error ? err.message : err);
-  process.exitCode = 1;
-});
+if (isMain(import.meta.url)) {
+  main().catch((err: unknown) => {
+    console.error(err instanceof Error ? err.message : err);
+    process.exitCode = 1;
+  });
+}

@@ -7,22 +7,38 @@ import {
 } from '../../../bench/lib/adapters.ts';
 
 describe('imageBuildSection', () => {
-  it('sets each Packer build against its Dockerfile yardstick', () => {
+  it('sets each Packer build against its Dockerfile yardstick, app-only against its target', () => {
     // Prepare: the shape bench/image-build.ts writes
     const json = {
       rows: [
-        { scenario: 'packer cold', seconds: 180, detail: 'a' },
-        { scenario: 'packer unchanged', seconds: 30, detail: 'b' },
-        { scenario: 'packer app-only', seconds: 90, detail: 'c' },
+        { scenario: 'packer cold', seconds: 180, detail: 'a', appStageBuilt: true },
+        { scenario: 'packer unchanged', seconds: 3, detail: 'b', appStageBuilt: false },
+        { scenario: 'packer app-only', seconds: 30, detail: 'c', appStageBuilt: true },
         { scenario: 'dockerfile cold', seconds: 120, detail: 'd' },
-        { scenario: 'dockerfile warm', seconds: 20, detail: 'e' },
+        { scenario: 'dockerfile unchanged', seconds: 2, detail: 'e' },
+        { scenario: 'dockerfile app-only', seconds: 10, detail: 'f' },
+      ],
+      shapes: [
+        { image: 'packer', sizeBytes: 600 * 2 ** 20, layers: 3 },
+        { image: 'dockerfile', sizeBytes: 580 * 2 ** 20, layers: 4 },
       ],
     };
     // Act
     const s = imageBuildSection(json);
     // Assess
     expect(s.status).toBe('measured');
-    expect(s.figures.map((f) => f.ratio)).toEqual([1.5, 1.5, 4.5]);
+    expect(s.figures.map((f) => f.ratio)).toEqual([1.5, 1.5, null, 3, 1.034, 0.75]);
+    expect(s.figures.map((f) => f.met)).toEqual([null, null, true, false, null, null]);
+  });
+
+  it('fails the content-hash target when an unchanged source rebuilt its app stage', () => {
+    // Prepare
+    const json = { rows: [{ scenario: 'packer unchanged', seconds: 30, appStageBuilt: true }] };
+    // Act
+    const rebuilt = imageBuildSection(json).figures.find((f) => f.name.startsWith('app stage'));
+    // Assess
+    expect(rebuilt?.value).toBe(1);
+    expect(rebuilt?.met).toBe(false);
   });
 
   it('marks a missing row not measured instead of inventing it', () => {
