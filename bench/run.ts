@@ -114,16 +114,42 @@ export function selectSections(args: readonly string[]): SectionId[] {
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
-async function childSection(
-  script: string,
-  args: string[],
-  resultFile: string,
-  adapt: (json: unknown) => SectionResult,
-  fallback: { id: string; title: string; method: string },
-): Promise<SectionResult> {
+/** A section measured by a child script: `bench/<script>.ts` writes `<script>.json`, which `adapt` reads. */
+interface ChildSection {
+  readonly script: string;
+  readonly id: string;
+  readonly title: string;
+  readonly adapt: (json: unknown) => SectionResult;
+}
+
+const CHILD_SECTIONS: Partial<Record<SectionId, ChildSection>> = {
+  image: { script: 'image-build', id: 'image', title: 'Image build', adapt: imageBuildSection },
+  restore: {
+    script: 'restore',
+    id: 'restore',
+    title: 'Restore verification',
+    adapt: restoreSection,
+  },
+  transitions: {
+    script: 'transitions',
+    id: 'transitions',
+    title: 'State transitions',
+    adapt: transitionsSection,
+  },
+  healthy: {
+    script: 'local-release',
+    id: 'time-to-healthy',
+    title: 'Time to healthy',
+    adapt: localReleaseSection,
+  },
+};
+
+/** Runs a child section's script and reads its result; a failed run is a section not measured. */
+async function childSection(section: ChildSection, args: string[]): Promise<SectionResult> {
+  const script = `${section.script}.ts`;
   const since = Date.now();
   const child = await runScript(script, args);
-  const read = await readFreshJson<unknown>(resultFile, since);
+  const read = await readFreshJson<unknown>(`${section.script}.json`, since);
   if (child.code !== 0 || 'missing' in read) {
     const why =
       child.code === null && child.ms === 0
@@ -132,11 +158,11 @@ async function childSection(
           ? `bench/${script} exited ${child.code}: ${child.tail}`
           : (read as { missing: string }).missing;
     return {
-      ...sectionNotMeasured(fallback.id, fallback.title, fallback.method, why),
+      ...sectionNotMeasured(section.id, section.title, `bench/${script}`, why),
       durationMs: child.ms,
     };
   }
-  return { ...adapt(read.data), durationMs: child.ms };
+  return { ...section.adapt(read.data), durationMs: child.ms };
 }
 
 async function main(): Promise<void> {
@@ -168,52 +194,18 @@ async function main(): Promise<void> {
   for (const id of selected) {
     log(`== ${id}`);
     const t = Date.now();
+    const child = CHILD_SECTIONS[id];
     try {
-      if (id === 'cli') {
+      if (child) {
+        const args = id === 'restore' ? ['--sizes', values['restore-sizes'] ?? '10,100,1000'] : [];
+        sections.push(await childSection(child, args));
+      } else if (id === 'cli') {
         const section = await runCliStart({ runs: Number(values.runs) });
         await writeSectionJson('cli-start', section);
         sections.push(section);
       } else if (id === 'lambda') {
         lambda = await runLambdaBundles({ runs: Number(values.runs) });
         sections.push(lambda);
-      } else if (id === 'image') {
-        sections.push(
-          await childSection('image-build.ts', [], 'image-build.json', imageBuildSection, {
-            id: 'image',
-            title: 'Image build',
-            method: 'bench/image-build.ts',
-          }),
-        );
-      } else if (id === 'restore') {
-        sections.push(
-          await childSection(
-            'restore.ts',
-            ['--sizes', values['restore-sizes'] ?? '10,100,1000'],
-            'restore.json',
-            restoreSection,
-            {
-              id: 'restore',
-              title: 'Restore verification',
-              method: 'bench/restore.ts',
-            },
-          ),
-        );
-      } else if (id === 'transitions') {
-        sections.push(
-          await childSection('transitions.ts', [], 'transitions.json', transitionsSection, {
-            id: 'transitions',
-            title: 'State transitions',
-            method: 'bench/transitions.ts',
-          }),
-        );
-      } else if (id === 'healthy') {
-        sections.push(
-          await childSection('local-release.ts', [], 'local-release.json', localReleaseSection, {
-            id: 'time-to-healthy',
-            title: 'Time to healthy',
-            method: 'bench/local-release.ts',
-          }),
-        );
       } else if (id === 'faults') {
         const out = await runFaultsSection({ fraction, log: (l) => log(`  ${l}`) });
         capacity = out.capacity;

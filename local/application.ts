@@ -1,4 +1,5 @@
 import type { RegisterTaskDefinitionCommandInput } from '@aws-sdk/client-ecs';
+import { NamedError } from '#commons/errors.ts';
 import { type CfnTemplate, type ResolveHooks, resolveTemplateValue } from './template.ts';
 
 /**
@@ -9,11 +10,8 @@ import { type CfnTemplate, type ResolveHooks, resolveTemplateValue } from './tem
  */
 
 /** The synthesized app lacks a part local mode reads, or holds one it cannot play. */
-export class ApplicationTemplateError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ApplicationTemplateError';
-  }
+export class ApplicationTemplateError extends NamedError {
+  override readonly name = 'ApplicationTemplateError';
 }
 
 type Resource = { Type: string; Properties?: Record<string, unknown> };

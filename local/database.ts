@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import mysql from 'mysql2/promise';
+import { NamedError } from '#commons/errors.ts';
 import { connectDatabase, type DatabaseEndpoint, readSchema } from '#commons/verify-data-sql.ts';
 import { pollUntil } from '#commons/wait.ts';
 import { type DatabaseSchema, DEFAULT_TABLE_PREFIX } from '#commons/wordpress-schema.ts';
@@ -22,11 +23,8 @@ import {
 import { ensureSecret, readSecret } from './secrets.ts';
 
 /** The database did not become ready, or a snapshot/restore failed; the message says why. */
-export class DatabaseError extends Error {
-  constructor(message: string, cause?: unknown) {
-    super(message, { cause });
-    this.name = 'DatabaseError';
-  }
+export class DatabaseError extends NamedError {
+  override readonly name = 'DatabaseError';
 }
 
 /** A snapshot id was refused or names no stored snapshot. */
@@ -129,7 +127,7 @@ async function waitReady(handle: DatabaseHandle, timeoutMs: number): Promise<voi
       onTimeout: () => {
         throw new DatabaseError(
           `database ${handle.container} did not accept ${handle.user} on 127.0.0.1:${handle.port}: ${(last as Error)?.message}`,
-          last,
+          { cause: last },
         );
       },
     },

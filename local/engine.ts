@@ -2,6 +2,7 @@ import { execFile, spawn } from 'node:child_process';
 import { openSync } from 'node:fs';
 import { access, readFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
+import { NamedError } from '#commons/errors.ts';
 import { pollUntil } from '#commons/wait.ts';
 import { type BuildPhaseEvent, runAsPhase } from './build-phases.ts';
 import { imageExists } from './docker.ts';
@@ -9,11 +10,8 @@ import { imageExists } from './docker.ts';
 const run = promisify(execFile);
 
 /** The Docker engine is unavailable and cannot be started here; the message says what to do. */
-export class EngineUnavailableError extends Error {
-  constructor(message: string, cause?: unknown) {
-    super(message, { cause });
-    this.name = 'EngineUnavailableError';
-  }
+export class EngineUnavailableError extends NamedError {
+  override readonly name = 'EngineUnavailableError';
 }
 
 async function dockerInfoOk(): Promise<boolean> {
@@ -109,7 +107,7 @@ export async function ensureEngine(opts: EnsureEngineOptions = {}): Promise<'run
     } catch (err) {
       throw new EngineUnavailableError(
         `apt-get install ${missing.join(' ')} failed: ${(err as Error).message}`,
-        err,
+        { cause: err },
       );
     }
   }
@@ -164,7 +162,7 @@ export async function ensureBaseImage(
     const e = err as { stderr?: string; message: string };
     throw new EngineUnavailableError(
       `could not make the base image ${tag}: ${(e.stderr ?? e.message).trim()}`,
-      err,
+      { cause: err },
     );
   }
 }

@@ -37,22 +37,26 @@ export const FARGATE_DEFAULT_STOP_TIMEOUT = 30;
 /** Where the local runner puts secret files inside the container (`<NAME>_FILE` points here). */
 export const SECRETS_DIR = '/run/secrets';
 
-/** CPU units from `512`, `0.5 vCPU` or `1 vcpu`, as ECS converts them at registration. Pure. */
-export function cpuUnits(value: string | number | undefined): number | undefined {
+/**
+ * A size as ECS converts it at registration: a plain number, or `<n> <unit>` (any case, space
+ * optional) as n x 1024. Undefined when unset, NaN when unreadable. Pure.
+ */
+function ecsSize(value: string | number | undefined, unit: 'vcpu' | 'gb'): number | undefined {
   if (value === undefined || value === '') return undefined;
   const text = String(value).trim();
-  const vcpu = /^(\d+(?:\.\d+)?)\s*vcpu$/i.exec(text);
-  const n = vcpu ? Number(vcpu[1]) * 1024 : Number(text);
+  const scaled = new RegExp(`^(\\d+(?:\\.\\d+)?)\\s*${unit}$`, 'i').exec(text);
+  const n = scaled ? Number(scaled[1]) * 1024 : Number(text);
   return Number.isFinite(n) ? n : Number.NaN;
+}
+
+/** CPU units from `512`, `0.5 vCPU` or `1 vcpu`, as ECS converts them at registration. Pure. */
+export function cpuUnits(value: string | number | undefined): number | undefined {
+  return ecsSize(value, 'vcpu');
 }
 
 /** MiB from `1024`, `1 GB` or `2gb`, as ECS converts them at registration. Pure. */
 export function memoryMiB(value: string | number | undefined): number | undefined {
-  if (value === undefined || value === '') return undefined;
-  const text = String(value).trim();
-  const gb = /^(\d+(?:\.\d+)?)\s*gb$/i.exec(text);
-  const n = gb ? Number(gb[1]) * 1024 : Number(text);
-  return Number.isFinite(n) ? n : Number.NaN;
+  return ecsSize(value, 'gb');
 }
 
 const present = (v: unknown): boolean =>

@@ -7,6 +7,7 @@ import type {
   TargetHealthReasonEnum,
   TargetHealthStateEnum,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { NamedError } from '#commons/errors.ts';
 import { pollUntil } from '#commons/wait.ts';
 import {
   applicationFromTemplates,
@@ -27,11 +28,8 @@ import { FileTable } from './table.ts';
 import { readCdkOut } from './template.ts';
 
 /** The HAProxy runtime API refused a command or HAProxy is not answering. */
-export class LoadBalancerError extends Error {
-  constructor(message: string, cause?: unknown) {
-    super(message, { cause });
-    this.name = 'LoadBalancerError';
-  }
+export class LoadBalancerError extends NamedError {
+  override readonly name = 'LoadBalancerError';
 }
 
 /**
@@ -210,7 +208,7 @@ export function runtimeCommand(
     });
     sock.on('error', (err) => {
       clearTimeout(timer);
-      reject(new LoadBalancerError(`runtime API at ${socketPath}: ${err.message}`, err));
+      reject(new LoadBalancerError(`runtime API at ${socketPath}: ${err.message}`, { cause: err }));
     });
     sock.on('close', () => {
       clearTimeout(timer);
@@ -674,7 +672,7 @@ export class LoadBalancer {
         onTimeout: () => {
           throw new LoadBalancerError(
             `HAProxy runtime API did not answer at ${this.paths.socket}`,
-            last,
+            { cause: last },
           );
         },
       },

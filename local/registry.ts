@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { NamedError } from '#commons/errors.ts';
 import { pollUntil } from '#commons/wait.ts';
 import { IMAGES_DIR } from './config.ts';
 import {
@@ -13,11 +14,8 @@ import {
 } from './docker.ts';
 
 /** The local registry did not come up. */
-export class RegistryError extends Error {
-  constructor(message: string, cause?: unknown) {
-    super(message, { cause });
-    this.name = 'RegistryError';
-  }
+export class RegistryError extends NamedError {
+  override readonly name = 'RegistryError';
 }
 
 /** Options for {@link ensureRegistry}. */
@@ -86,10 +84,9 @@ export async function ensureRegistry(opts: RegistryOptions = {}): Promise<Regist
       timeoutMs: 30_000,
       description: `the registry at ${url}`,
       onTimeout: () => {
-        throw new RegistryError(
-          `registry at ${url} did not answer: ${(last as Error)?.message}`,
-          last,
-        );
+        throw new RegistryError(`registry at ${url} did not answer: ${(last as Error)?.message}`, {
+          cause: last,
+        });
       },
     },
   );

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { cp, lstat, mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { NamedError } from '#commons/errors.ts';
 
 /** The repository's own site/: what a release builds when no other source is named. */
 export const DEFAULT_SITE_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'site');
@@ -10,11 +11,8 @@ export const DEFAULT_SITE_DIR = resolve(dirname(fileURLToPath(import.meta.url)),
 const SKIPPED_DIRS = new Set(['.git']);
 
 /** A site source that cannot be built, with what to change. */
-export class SiteSourceError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'SiteSourceError';
-  }
+export class SiteSourceError extends NamedError {
+  override readonly name = 'SiteSourceError';
 }
 
 /** A site's code as a release builds it: its files and their content hash. */

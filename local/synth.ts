@@ -2,10 +2,12 @@
 // dir until the stack code or the ASL changes, and the state machine definitions taken from
 // its templates. Release, bootstrap and backup verification all read it here, so none of
 // them has to import another to get a definition.
+
 import { execFile } from 'node:child_process';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { StateMachineDefinition } from 'aws-local-stepfunctions';
+import { NamedError } from '#commons/errors.ts';
 import { deployServiceSchema } from '#functions/deploy-service/schema.ts';
 import { PROJECT_ROOT } from './config.ts';
 import { filesUnder, hashFiles } from './content-hash.ts';
@@ -23,11 +25,8 @@ const run = (file: string, args: readonly string[], env: NodeJS.ProcessEnv) =>
   });
 
 /** The synthesized templates could not be made or hold no release state machine. */
-export class SynthError extends Error {
-  constructor(message: string, cause?: unknown) {
-    super(message, { cause });
-    this.name = 'SynthError';
-  }
+export class SynthError extends NamedError {
+  override readonly name = 'SynthError';
 }
 
 /** A hash of everything the synthesized state machines depend on (stack code, ASL, cdk.json). */
@@ -73,10 +72,9 @@ export async function synthesizedTemplates(
       );
     } catch (error) {
       const stderr = (error as { stderr?: string }).stderr ?? '';
-      throw new SynthError(
-        `cdk synth failed: ${stderr.trim().split('\n').slice(-15).join('\n')}`,
-        error,
-      );
+      throw new SynthError(`cdk synth failed: ${stderr.trim().split('\n').slice(-15).join('\n')}`, {
+        cause: error,
+      });
     }
     await writeFile(join(dir, 'stepdeploy-inputs.hash'), `${want}\n`, { mode: 0o600 });
   }

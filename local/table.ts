@@ -87,15 +87,29 @@ export class FileTable<T extends object> {
     return data.items[this.keyOf(key)];
   }
 
-  /** Stores an item; with a condition, throws ConditionalCheckFailedError when it is false. */
-  async put(item: T, condition?: Condition<T>): Promise<void> {
+  /**
+   * Under the lock: checks the condition against the item stored at `key` (throwing
+   * ConditionalCheckFailedError when it is false), then hands the items and the key to `write`.
+   */
+  private async checked(
+    key: object,
+    condition: Condition<T> | undefined,
+    write: (items: TableFile<T>['items'], k: string) => Promise<void>,
+  ): Promise<void> {
     await this.withLock(async () => {
       const data = await this.load();
-      const key = this.keyOf(item);
-      if (condition && !condition(data.items[key]))
-        throw new ConditionalCheckFailedError(this.name, key);
-      await this.save({ items: { ...data.items, [key]: item } });
+      const k = this.keyOf(key);
+      if (condition && !condition(data.items[k]))
+        throw new ConditionalCheckFailedError(this.name, k);
+      await write(data.items, k);
     });
+  }
+
+  /** Stores an item; with a condition, throws ConditionalCheckFailedError when it is false. */
+  async put(item: T, condition?: Condition<T>): Promise<void> {
+    await this.checked(item, condition, (items, key) =>
+      this.save({ items: { ...items, [key]: item } }),
+    );
   }
 
   /**
@@ -141,13 +155,9 @@ export class FileTable<T extends object> {
 
   /** Deletes an item; with a condition, throws ConditionalCheckFailedError when it is false. */
   async delete(key: object, condition?: Condition<T>): Promise<void> {
-    await this.withLock(async () => {
-      const data = await this.load();
-      const k = this.keyOf(key);
-      if (condition && !condition(data.items[k]))
-        throw new ConditionalCheckFailedError(this.name, k);
-      if (!(k in data.items)) return;
-      const items = { ...data.items };
+    await this.checked(key, condition, async (stored, k) => {
+      if (!(k in stored)) return;
+      const items = { ...stored };
       delete items[k];
       await this.save({ items });
     });

@@ -4,6 +4,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Task, TaskDefinition } from '@aws-sdk/client-ecs';
+import { NamedError } from '#commons/errors.ts';
 import { accessPointTable, type LocalAccessPoint } from './access-points.ts';
 import { timeFactorFromEnv } from './config.ts';
 import {
@@ -36,11 +37,8 @@ import {
 import { withFileLock } from './lock.ts';
 
 /** A task could not be started (bad input or the engine refused). */
-export class RunTaskError extends Error {
-  constructor(message: string, cause?: unknown) {
-    super(message, { cause });
-    this.name = 'RunTaskError';
-  }
+export class RunTaskError extends NamedError {
+  override readonly name = 'RunTaskError';
 }
 
 /** The container name used in task definitions and ECS Task containers[]. */
@@ -377,7 +375,7 @@ async function imageInfo(ref: string): Promise<ImageInfo> {
     } catch (err) {
       throw new RunTaskError(
         `CannotPullContainerError: ${ref}: ${err instanceof DockerError ? err.stderr.trim().split('\n').pop() : String(err)}`,
-        err,
+        { cause: err },
       );
     }
     image = await inspectImage(ref);
@@ -489,7 +487,7 @@ export async function runTask(input: RunTaskInput): Promise<LocalTask> {
           : {}),
       });
     } catch (err) {
-      if (err instanceof FargateRefusedError) throw new RunTaskError(err.message, err);
+      if (err instanceof FargateRefusedError) throw new RunTaskError(err.message, { cause: err });
       throw err;
     }
   };
@@ -502,7 +500,9 @@ export async function runTask(input: RunTaskInput): Promise<LocalTask> {
     try {
       return (await docker(['create', ...plan(port).args])).trim();
     } catch (err) {
-      throw new RunTaskError(`could not start task ${name}: ${(err as Error).message}`, err);
+      throw new RunTaskError(`could not start task ${name}: ${(err as Error).message}`, {
+        cause: err,
+      });
     }
   };
   const id =

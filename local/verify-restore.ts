@@ -6,10 +6,12 @@
  * environment, its secrets) on 127.0.0.1 against the scratch database; Cleanup removes the
  * scratch container and the app container on every path.
  */
+
 import { randomUUID } from 'node:crypto';
 import { appendFile, chmod, chown, copyFile, mkdir, readdir, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { TaskDefinition } from '@aws-sdk/client-ecs';
+import { NamedError } from '#commons/errors.ts';
 import { defineStep } from '#commons/step.ts';
 import { verificationTaskDefinition } from '#commons/task-definition.ts';
 import type { SnapshotManifest, TableStat } from '#commons/verify-data-checks.ts';
@@ -178,11 +180,8 @@ function awsLike(name: string, message: string): Error {
 }
 
 /** The dump did not load into the scratch database; the message carries the server's error. */
-export class ScratchRestoreError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ScratchRestoreError';
-  }
+export class ScratchRestoreError extends NamedError {
+  override readonly name = 'ScratchRestoreError';
 }
 
 /**

@@ -3,76 +3,60 @@
  * esbuild bundles with keepNames so these names survive minification.
  */
 
-/** The release input is malformed; the message names the offending field. */
-export class InvalidInputError extends Error {
+/**
+ * The base of the project's named errors: a required message, `cause` passed through, and the
+ * `name` each subclass declares (an ASL `ErrorEquals` value, or what a log line shows).
+ */
+export abstract class NamedError extends Error {
+  abstract override readonly name: string;
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
-    this.name = 'InvalidInputError';
   }
+}
+
+/** The release input is malformed; the message names the offending field. */
+export class InvalidInputError extends NamedError {
+  override readonly name = 'InvalidInputError';
 }
 
 /** Another release holds the service lock; the message names it. */
-export class LockHeldError extends Error {
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = 'LockHeldError';
-  }
+export class LockHeldError extends NamedError {
+  override readonly name = 'LockHeldError';
 }
 
 /** A newer release asked for the service while this one waited for the lock: newest wins. */
-export class ReleaseSupersededError extends Error {
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = 'ReleaseSupersededError';
-  }
+export class ReleaseSupersededError extends NamedError {
+  override readonly name = 'ReleaseSupersededError';
 }
 
 /** A release waited for the service lock longer than the lock's lease: something is stuck. */
-export class LockWaitTimeoutError extends Error {
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = 'LockWaitTimeoutError';
-  }
+export class LockWaitTimeoutError extends NamedError {
+  override readonly name = 'LockWaitTimeoutError';
 }
 
 /** A throttled or transient AWS failure that Step Functions should retry with backoff. */
-export class TransientAwsError extends Error {
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = 'TransientAwsError';
-  }
+export class TransientAwsError extends NamedError {
+  override readonly name = 'TransientAwsError';
 }
 
 /** The service's current task definition cannot be cloned for the new image. */
-export class TaskDefinitionError extends Error {
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = 'TaskDefinitionError';
-  }
+export class TaskDefinitionError extends NamedError {
+  override readonly name = 'TaskDefinitionError';
 }
 
 /** The ECS service could not be found or updated. */
-export class DeployError extends Error {
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = 'DeployError';
-  }
+export class DeployError extends NamedError {
+  override readonly name = 'DeployError';
 }
 
 /** The smoke test through the load balancer failed after its bounded retries. */
-export class SmokeTestError extends Error {
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = 'SmokeTestError';
-  }
+export class SmokeTestError extends NamedError {
+  override readonly name = 'SmokeTestError';
 }
 
 /** No revision is known to have passed health gating, so there is nothing to roll back to. */
-export class NoKnownGoodError extends Error {
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = 'NoKnownGoodError';
-  }
+export class NoKnownGoodError extends NamedError {
+  override readonly name = 'NoKnownGoodError';
 }
 
 const TRANSIENT_NAMES = new Set([

@@ -3,9 +3,11 @@
  * CompareSchema): opened, used and always closed, with failures named by endpoint and the
  * driver's code (never the password, which only the connection options hold).
  */
+
 import type { Connection } from 'mysql2/promise';
 import * as z from 'zod';
 import { numberVariable, stringVariable } from '#commons/env.ts';
+import { NamedError } from '#commons/errors.ts';
 
 /**
  * The variables of a step that reads the live database: its login, endpoint and WordPress
@@ -21,11 +23,8 @@ export const liveDatabaseEnvironment = z.object({
 });
 
 /** The live database could not be read; the message says where and why (never the password). */
-export class LiveDatabaseError extends Error {
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = 'LiveDatabaseError';
-  }
+export class LiveDatabaseError extends NamedError {
+  override readonly name = 'LiveDatabaseError';
 }
 
 /** `ETIMEDOUT: connect ETIMEDOUT …` or `<name>: <message>`. */

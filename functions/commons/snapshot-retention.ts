@@ -2,6 +2,7 @@
  * Which release snapshots PruneSnapshots deletes after a successful release: the pure decision
  * shared by the Lambda (RDS) and the local adapter (snapshot directories).
  */
+import { NamedError } from './errors.ts';
 import type { LedgerRecord } from './ledger.ts';
 
 /** Tag every release snapshot carries (SnapshotDatabase sets it); the delete IAM is conditioned on it. */
@@ -123,11 +124,8 @@ export function chooseSnapshotsToDelete(
 }
 
 /** Some release snapshots could not be deleted; the message names each one and why. */
-export class SnapshotPruneError extends Error {
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = 'SnapshotPruneError';
-  }
+export class SnapshotPruneError extends NamedError {
+  override readonly name = 'SnapshotPruneError';
 }
 
 /** The outcome of one deletion. */

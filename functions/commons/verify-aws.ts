@@ -2,8 +2,10 @@
 import { GetObjectCommand, NoSuchKey } from '@aws-sdk/client-s3';
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import type { Connection } from 'mysql2/promise';
+import type * as z from 'zod';
 import { s3Client } from '#commons/clients/s3.ts';
 import { secretsManagerClient } from '#commons/clients/secrets-manager.ts';
+import type { liveDatabaseEnvironment } from './live-database.ts';
 import type { SnapshotManifest } from './verify-data-checks.ts';
 import { connectDatabase } from './verify-data-sql.ts';
 import { parseManifest } from './verify-manifest.ts';
@@ -32,6 +34,16 @@ export interface LiveDatabase {
   readonly host: string;
   readonly port: number;
   readonly database: string;
+}
+
+/** The live database a step's environment names (liveDatabaseEnvironment, set by bindLiveDatabase()). */
+export function liveDatabaseOf(env: z.output<typeof liveDatabaseEnvironment>): LiveDatabase {
+  return {
+    secretArn: env.DATABASE_SECRET_ARN,
+    host: env.DATABASE_HOST,
+    port: env.DATABASE_PORT,
+    database: env.DATABASE_NAME,
+  };
 }
 
 /**

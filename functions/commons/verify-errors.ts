@@ -3,12 +3,11 @@
  * statemachine/verify-restore.asl.json (esbuild keepNames keeps them).
  */
 
+import { NamedError } from './errors.ts';
+
 /** No snapshot to verify: the given id does not exist or is not available, or none was ever taken. */
-export class NoSnapshotError extends Error {
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = 'NoSnapshotError';
-  }
+export class NoSnapshotError extends NamedError {
+  override readonly name = 'NoSnapshotError';
 }
 
 /** The restored data failed one or more checks; the message lists each failure by name. */
@@ -22,17 +21,11 @@ export class DataVerificationError extends Error {
 }
 
 /** The scratch database could not be reached or refused the credentials. */
-export class ScratchUnreachableError extends Error {
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = 'ScratchUnreachableError';
-  }
+export class ScratchUnreachableError extends NamedError {
+  override readonly name = 'ScratchUnreachableError';
 }
 
 /** The application did not boot on the restored data; the message says why (readyz reason, stop reason). */
-export class ApplicationVerificationError extends Error {
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = 'ApplicationVerificationError';
-  }
+export class ApplicationVerificationError extends NamedError {
+  override readonly name = 'ApplicationVerificationError';
 }

@@ -2,7 +2,7 @@ import { readEnvironment } from '#commons/env.ts';
 import { lambdaHandler } from '#commons/lambda-handler.ts';
 import { logger } from '#commons/powertools.ts';
 import { defineStep } from '#commons/step.ts';
-import { liveDatabase, readManifestObject } from '#commons/verify-aws.ts';
+import { liveDatabase, liveDatabaseOf, readManifestObject } from '#commons/verify-aws.ts';
 import { manifestKey } from '#commons/verify-manifest.ts';
 import { compareSchema, readLiveSchema } from './compare-schema.ts';
 import { environmentSchema } from './env.ts';
@@ -10,12 +10,7 @@ import { CompareSchemaInputSchema, type CompareSchemaOutput } from './schema.ts'
 
 const env = readEnvironment(environmentSchema);
 
-const database = {
-  secretArn: env.DATABASE_SECRET_ARN,
-  host: env.DATABASE_HOST,
-  port: env.DATABASE_PORT,
-  database: env.DATABASE_NAME,
-};
+const database = liveDatabaseOf(env);
 
 /** CompareSchema Lambda (in the VPC, verifier security group): the schema the release left. */
 export const handler = lambdaHandler(

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { PutSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { NamedError } from '#commons/errors.ts';
 import {
   type CustomResourceResponse,
   type GenerateSaltsEvent,
@@ -109,11 +110,8 @@ export async function putSalts(
 }
 
 /** Thrown when the response could not be delivered to CloudFormation's presigned URL. */
-export class ResponseDeliveryError extends Error {
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = 'ResponseDeliveryError';
-  }
+export class ResponseDeliveryError extends NamedError {
+  override readonly name = 'ResponseDeliveryError';
 }
 
 /**

@@ -1,3 +1,4 @@
+import { NamedError } from '#commons/errors.ts';
 import type { ReadBuildOutputEvent, ReadBuildOutputResult } from './schema.ts';
 
 /** The variables the buildspec exports (buildspec/buildspec.yml `exported-variables`). */
@@ -8,11 +9,8 @@ export const EXPORTED_IMAGE_VARIABLES = ['IMAGE_URI', 'IMAGE_DIGEST'] as const;
  * missing, empty or malformed): nothing can be deployed. The message names the build and
  * the variable.
  */
-export class BuildOutputError extends Error {
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = 'BuildOutputError';
-  }
+export class BuildOutputError extends NamedError {
+  override readonly name = 'BuildOutputError';
 }
 
 const DIGEST = /^sha256:[0-9a-f]{64}$/;

@@ -2,7 +2,7 @@ import { readEnvironment } from '#commons/env.ts';
 import { lambdaHandler } from '#commons/lambda-handler.ts';
 import { logger } from '#commons/powertools.ts';
 import { defineStep } from '#commons/step.ts';
-import { liveDatabase, readManifestObject } from '#commons/verify-aws.ts';
+import { liveDatabase, liveDatabaseOf, readManifestObject } from '#commons/verify-aws.ts';
 import { environmentSchema } from './env.ts';
 import {
   collectLiveManifest,
@@ -13,12 +13,7 @@ import { RecordSnapshotManifestInputSchema, type RecordSnapshotManifestOutput } 
 
 const env = readEnvironment(environmentSchema);
 
-const database = {
-  secretArn: env.DATABASE_SECRET_ARN,
-  host: env.DATABASE_HOST,
-  port: env.DATABASE_PORT,
-  database: env.DATABASE_NAME,
-};
+const database = liveDatabaseOf(env);
 
 /** RecordSnapshotManifest Lambda (in the VPC, verifier security group). */
 export const handler = lambdaHandler(

@@ -15,7 +15,7 @@
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import type { Connection } from 'mysql2/promise';
 import { s3Client } from '#commons/clients/s3.ts';
-import { classifyAws, TransientAwsError } from '#commons/errors.ts';
+import { classifyAws, NamedError, TransientAwsError } from '#commons/errors.ts';
 import { withLiveDatabase } from '#commons/live-database.ts';
 import type { SnapshotManifest } from '#commons/verify-data-checks.ts';
 import { collectManifest, manifestKey } from '#commons/verify-manifest.ts';
@@ -25,11 +25,8 @@ import type { RecordSnapshotManifestInput, RecordSnapshotManifestOutput } from '
 export { LiveDatabaseError } from '#commons/live-database.ts';
 
 /** The manifest key already holds another snapshot's manifest: it is never overwritten. */
-export class ManifestConflictError extends Error {
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = 'ManifestConflictError';
-  }
+export class ManifestConflictError extends NamedError {
+  override readonly name = 'ManifestConflictError';
 }
 
 /** Where manifests go. */

@@ -1,9 +1,11 @@
 /** The sweeper: deletes scratch instances whose expiry tag has passed, in case a run died. */
+
 import {
   DeleteDBInstanceCommand,
   DescribeDBInstancesCommand,
   type RDSClient,
 } from '@aws-sdk/client-rds';
+import { NamedError } from '#commons/errors.ts';
 import { logger } from '#commons/powertools.ts';
 import { expiredScratch, type ScratchCandidate } from '#commons/verify-scratch.ts';
 import type { SweepScratchInstancesOutput } from './schema.ts';
@@ -27,11 +29,8 @@ export async function listCandidates(rds: RDSClient): Promise<ScratchCandidate[]
 }
 
 /** One sweep found scratch instances it could not delete; the message names each and why. */
-export class ScratchSweepError extends Error {
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = 'ScratchSweepError';
-  }
+export class ScratchSweepError extends NamedError {
+  override readonly name = 'ScratchSweepError';
 }
 
 /** How one DeleteDBInstance ended: `error` is undefined when the call succeeded. */

@@ -1,13 +1,12 @@
-import { Duration } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { ICluster } from 'aws-cdk-lib/aws-ecs';
-import * as events from 'aws-cdk-lib/aws-events';
-import * as targets from 'aws-cdk-lib/aws-events-targets';
+import type * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { ABANDONING_STATUSES } from '#functions/free-abandoned-lock/free-abandoned-lock.ts';
+import { executionStatusRule } from './execution-status-rule.ts';
 import { StepFunction } from './step-function.ts';
 
 /** Props of FreeAbandonedLocks. */
@@ -54,22 +53,11 @@ export class FreeAbandonedLocks extends Construct {
     );
     // The trial task of a release that ended mid-trial.
     this.function.bindTaskStopper(props.cluster);
-    this.rule = new events.Rule(this, 'OnReleaseAbandoned', {
+    this.rule = executionStatusRule(this, 'OnReleaseAbandoned', {
       description: 'Free the lock of a release that ended without its ReleaseLock',
-      eventPattern: {
-        source: ['aws.states'],
-        detailType: ['Step Functions Execution Status Change'],
-        detail: {
-          status: [...ABANDONING_STATUSES],
-          stateMachineArn: [props.releaseStateMachine.stateMachineArn],
-        },
-      },
-      targets: [
-        new targets.LambdaFunction(this.function, {
-          retryAttempts: 4,
-          maxEventAge: Duration.hours(1),
-        }),
-      ],
+      stateMachine: props.releaseStateMachine,
+      statuses: ABANDONING_STATUSES,
+      target: this.function,
     });
   }
 }

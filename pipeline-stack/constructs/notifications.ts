@@ -1,12 +1,12 @@
-import { Arn, ArnFormat, Duration, Stack, Validations } from 'aws-cdk-lib';
-import * as events from 'aws-cdk-lib/aws-events';
-import * as targets from 'aws-cdk-lib/aws-events-targets';
+import { Arn, ArnFormat, Stack, Validations } from 'aws-cdk-lib';
+import type * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { executionStatusRule } from './execution-status-rule.ts';
 import { nagResource } from './nag-ids.ts';
 import { StepFunction } from './step-function.ts';
 
@@ -83,22 +83,11 @@ export class ReleaseNotifications extends Construct {
         'Execution names are not known in advance; the wildcard stays inside the release machine.',
     });
 
-    this.rule = new events.Rule(this, 'OnReleaseEnd', {
+    this.rule = executionStatusRule(this, 'OnReleaseEnd', {
       description: 'Announce every finished release',
-      eventPattern: {
-        source: ['aws.states'],
-        detailType: ['Step Functions Execution Status Change'],
-        detail: {
-          status: [...FINAL_STATUSES],
-          stateMachineArn: [props.releaseStateMachine.stateMachineArn],
-        },
-      },
-      targets: [
-        new targets.LambdaFunction(this.formatter, {
-          retryAttempts: 4,
-          maxEventAge: Duration.hours(1),
-        }),
-      ],
+      stateMachine: props.releaseStateMachine,
+      statuses: FINAL_STATUSES,
+      target: this.formatter,
     });
 
     for (const address of props.emailAddresses ?? []) {
