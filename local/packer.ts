@@ -84,12 +84,12 @@ interface RunResult {
 
 /**
  * Local builds share the machine with the tasks serving the site (CodeBuild never does): the
- * build container gets the lowest CPU weight docker allows and Packer, Ansible and their SSH
- * proxy the lowest priority, so a build takes only the CPU the site leaves idle. On an idle
- * machine neither slows the build.
+ * build container gets the lowest CPU weight docker allows and Packer and Ansible the lowest
+ * priority, so a build takes only the CPU the site leaves idle. On an idle machine neither
+ * slows the build. (bench/image-build.ts gives its Dockerfile yardstick the same two.)
  */
-const LOCAL_BUILD_CPU_SHARES = 2;
-const LOCAL_BUILD_NICE = 19;
+export const LOCAL_BUILD_CPU_SHARES = 2;
+export const LOCAL_BUILD_NICE = 19;
 
 /**
  * Runs a program without a shell, streaming its lines; rejects with the tail on failure.
