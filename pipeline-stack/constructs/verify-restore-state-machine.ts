@@ -27,6 +27,7 @@ import { ScratchCleanup } from './verify-restore/cleanup.ts';
 import { VerifyRestoreMachine } from './verify-restore/machine.ts';
 import { ScratchRestore } from './verify-restore/restore.ts';
 import { RestoreVerification } from './verify-restore/verify.ts';
+
 /**
  * Default schedule: every day at 06:17 UTC, outside the default backup window (03:00-04:00)
  * and maintenance window; config.ts checks a configured one against `dbBackupWindow`.

@@ -1,15 +1,13 @@
 import { App, type CfnElement, Duration, Stack, Validations } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import * as ecs from 'aws-cdk-lib/aws-ecs';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
-import * as rds from 'aws-cdk-lib/aws-rds';
-import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
 import { VERIFY_METRICS_NAMESPACE } from '#commons/metrics.ts';
 import { rdsPattern } from '#stack/constructs/arn-patterns.ts';
 import type { StepName } from '#stack/constructs/handler-environments.ts';
 import { StepFunction, UndeclaredEnvironmentError } from '#stack/constructs/step-function.ts';
+import { importedParts } from './verification-scaffold.ts';
 
 type Statement = {
   Action: string | string[];
@@ -27,28 +25,7 @@ function parts() {
   // Bundling skipped: the bundles are not what is tested.
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
   const stack = new Stack(app, 'Binds', { env: { account: ACCOUNT, region: REGION } });
-  const database = rds.DatabaseInstance.fromDatabaseInstanceAttributes(stack, 'Database', {
-    instanceIdentifier: 'test-wordpress',
-    instanceEndpointAddress: 'db.example.internal',
-    port: 3306,
-    securityGroups: [],
-  });
-  const secret = secretsmanager.Secret.fromSecretCompleteArn(
-    stack,
-    'Secret',
-    `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:test-login-AbCdEf`,
-  );
-  const cluster = ecs.Cluster.fromClusterArn(
-    stack,
-    'Cluster',
-    `arn:aws:ecs:${REGION}:${ACCOUNT}:cluster/test`,
-  );
-  const taskDefinition = new ecs.FargateTaskDefinition(stack, 'Task', { family: 'test-wordpress' });
-  taskDefinition.addContainer('wordpress', {
-    image: ecs.ContainerImage.fromRegistry('127.0.0.1:5000/wordpress'),
-    logging: ecs.LogDrivers.awsLogs({ streamPrefix: 'wp' }),
-  });
-  return { app, stack, database, secret, cluster, taskDefinition };
+  return { app, stack, ...importedParts(stack) };
 }
 
 /** One verification step, out of any VPC, as the verify-restore parts make it. */

@@ -2,16 +2,14 @@ import { readFileSync } from 'node:fs';
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { describe, expect, it } from 'vitest';
-import { placeholdersOf } from '#stack/constructs/release-state-machine.ts';
+import { placeholdersOf } from '#stack/constructs/asl.ts';
 import { VerificationAlarms } from '#stack/constructs/verify-restore/alarms.ts';
 import { ScratchCleanup } from '#stack/constructs/verify-restore/cleanup.ts';
 import {
@@ -21,6 +19,7 @@ import {
 } from '#stack/constructs/verify-restore/machine.ts';
 import { ScratchRestore } from '#stack/constructs/verify-restore/restore.ts';
 import { RestoreVerification } from '#stack/constructs/verify-restore/verify.ts';
+import { importedParts, verifierVpc } from './verification-scaffold.ts';
 
 type Statement = {
   Sid?: string;
@@ -38,33 +37,9 @@ const arn = (service: string, resource: string) =>
 function scaffold() {
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
   const stack = new Stack(app, 'Parts', { env: { account: ACCOUNT, region: REGION } });
-  const vpc = new ec2.Vpc(stack, 'Vpc', {
-    maxAzs: 2,
-    natGateways: 1,
-    subnetConfiguration: [
-      { name: 'public', subnetType: ec2.SubnetType.PUBLIC },
-      { name: 'app', subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
-      { name: 'db', subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
-    ],
-  });
+  const vpc = verifierVpc(stack);
   const verifier = new ec2.SecurityGroup(stack, 'Verifier', { vpc, description: 'verifier' });
-  const database = rds.DatabaseInstance.fromDatabaseInstanceAttributes(stack, 'Database', {
-    instanceIdentifier: 'test-wordpress',
-    instanceEndpointAddress: 'db.example.internal',
-    port: 3306,
-    securityGroups: [],
-  });
-  const secret = secretsmanager.Secret.fromSecretCompleteArn(
-    stack,
-    'Secret',
-    arn('secretsmanager', 'secret:test-login-AbCdEf'),
-  );
-  const cluster = ecs.Cluster.fromClusterArn(stack, 'Cluster', arn('ecs', 'cluster/test'));
-  const taskDefinition = new ecs.FargateTaskDefinition(stack, 'Task', { family: 'test-wordpress' });
-  taskDefinition.addContainer('wordpress', {
-    image: ecs.ContainerImage.fromRegistry('127.0.0.1:5000/wordpress'),
-    logging: ecs.LogDrivers.awsLogs({ streamPrefix: 'wp' }),
-  });
+  const { database, secret, cluster, taskDefinition } = importedParts(stack);
   const topic = sns.Topic.fromTopicArn(stack, 'Topic', arn('sns', 'test-pipeline'));
   const bucket = s3.Bucket.fromBucketName(stack, 'Manifests', 'test-manifests');
   return { app, stack, vpc, verifier, database, secret, cluster, taskDefinition, topic, bucket };

@@ -1,6 +1,4 @@
 import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { ArnFormat, type Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as ecs from 'aws-cdk-lib/aws-ecs';
@@ -20,19 +18,12 @@ import {
   rdsPattern,
   scratchInstances,
 } from '../arn-patterns.ts';
+import { aslPath, placeholdersOf } from '../asl.ts';
 import { nagResource } from '../nag-ids.ts';
-import { placeholdersOf } from '../release-state-machine.ts';
 import { passTaskRolesStatement } from '../task-roles.ts';
 
 /** Absolute path of the verification definition (JSONPath ASL with `${Placeholders}`). */
-export const VERIFY_RESTORE_ASL_PATH = join(
-  dirname(fileURLToPath(import.meta.url)),
-  '..',
-  '..',
-  '..',
-  'statemachine',
-  'verify-restore.asl.json',
-);
+export const VERIFY_RESTORE_ASL_PATH = aslPath('verify-restore');
 
 /** The Lambda steps the verification definition invokes, by state name. */
 export interface VerifyRestoreFunctions {
