@@ -2,7 +2,7 @@
  * The one source of custom metric names and namespaces: the steps that emit them
  * (functions/record-release as EMF through Powertools, functions/publish-metrics with
  * PutMetricData) and the constructs that chart and alarm on them
- * (pipeline-stack/constructs/dashboard.ts, verify-restore-state-machine.ts, step-function.ts)
+ * (pipeline-stack/constructs/dashboard.ts, verify-restore/alarms.ts, step-function.ts)
  * import these. CloudWatch names are case-sensitive: a dashboard or alarm on a name or
  * namespace nobody publishes shows nothing and, with missing data breaching, fires for ever.
  * test/cdk/metrics.test.ts checks every alarm and dashboard metric of the template against

@@ -1,27 +1,21 @@
 import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Arn, ArnFormat, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import type { IProject } from 'aws-cdk-lib/aws-codebuild';
 import type { ICluster, IService, TaskDefinition } from 'aws-cdk-lib/aws-ecs';
 import type { ITargetGroup } from 'aws-cdk-lib/aws-elasticloadbalancingv2';
-import { type IGrantable, type IRole, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { type IGrantable, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IDatabaseInstance } from 'aws-cdk-lib/aws-rds';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { DefinitionBody, LogLevel, StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { aslPath, placeholdersOf } from './asl.ts';
 import { nagArn, nagResource } from './nag-ids.ts';
+import { passTaskRolesStatement } from './task-roles.ts';
 
 /** Absolute path of the release definition (JSONPath ASL with `${Placeholders}`). */
-export const RELEASE_ASL_PATH = join(
-  dirname(fileURLToPath(import.meta.url)),
-  '..',
-  '..',
-  'statemachine',
-  'release.asl.json',
-);
+export const RELEASE_ASL_PATH = aslPath('release');
 
 /** The Lambda steps the release definition invokes, by state name. */
 export interface ReleaseFunctions {
@@ -99,11 +93,6 @@ export interface ReleaseStateMachineProps {
     readonly mode: VerifyBackupMode;
     readonly verifyRestore: NestedVerifyRestore;
   };
-}
-
-/** Every `${Name}` placeholder used in an ASL document. */
-export function placeholdersOf(asl: string): string[] {
-  return [...new Set([...asl.matchAll(/\$\{([A-Za-z0-9]+)\}/g)].map((m) => m[1] as string))].sort();
 }
 
 /**
@@ -246,17 +235,7 @@ export class ReleaseStateMachine extends Construct {
     this.stateMachine.addToRolePolicy(
       syncRuleStatement(stack, 'StepFunctionsGetEventsForECSTaskRule'),
     );
-    const passRoles = [
-      props.install.taskDefinition.taskRole,
-      props.install.taskDefinition.executionRole,
-    ].filter((r): r is IRole => r !== undefined);
-    this.stateMachine.addToRolePolicy(
-      new PolicyStatement({
-        actions: ['iam:PassRole'],
-        resources: passRoles.map((r) => r.roleArn),
-        conditions: { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } },
-      }),
-    );
+    this.stateMachine.addToRolePolicy(passTaskRolesStatement(props.install.taskDefinition));
     Validations.of(this.stateMachine).acknowledge({
       id: `AwsSolutions-IAM5[${nagResource(this, revisions)}]`,
       reason:

@@ -1,11 +1,11 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ArnFormat, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { ISecurityGroup, IVpc, SubnetSelection } from 'aws-cdk-lib/aws-ec2';
 import type { ICluster, IService, TaskDefinition } from 'aws-cdk-lib/aws-ecs';
 import type { ITargetGroup } from 'aws-cdk-lib/aws-elasticloadbalancingv2';
-import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { type BundlingOptions, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -15,6 +15,16 @@ import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import type { liveDatabaseEnvironment } from '#commons/live-database.ts';
+import { VERIFY_METRICS_NAMESPACE } from '#commons/metrics.ts';
+import { SCRATCH_TAG } from '#commons/verify-scratch.ts';
+import {
+  type ArnPattern,
+  CLUSTER_TASKS,
+  patternArn,
+  patternFinding,
+  rdsPattern,
+  scratchInstances,
+} from './arn-patterns.ts';
 import { METRICS_NAMESPACE, METRICS_SERVICE } from './dashboard.ts';
 import {
   HANDLER_ENVIRONMENTS,
@@ -23,7 +33,8 @@ import {
   type StepsReading,
   type StepVariable,
 } from './handler-environments.ts';
-import { nagArn, nagResource } from './nag-ids.ts';
+import { nagResource } from './nag-ids.ts';
+import { passTaskRolesStatement } from './task-roles.ts';
 
 const projectRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -67,21 +78,18 @@ type Reading<N extends string> = StepFunction<StepsReading<N>>;
 
 type LiveDatabaseVariable = keyof typeof liveDatabaseEnvironment.shape;
 
-/** An ARN of this stack's account and region with a wildcard in its resource name. */
-interface ArnPattern {
-  readonly service: string;
-  readonly resource: string;
-  readonly resourceName: string;
-  readonly arnFormat: ArnFormat.SLASH_RESOURCE_NAME | ArnFormat.COLON_RESOURCE_NAME;
-}
+/** The variables of a step that logs in to a database with the login in its secret. */
+type DatabaseLoginVariable = 'DATABASE_SECRET_ARN' | 'DATABASE_NAME' | 'TABLE_PREFIX';
 
-/** Every task of a cluster (the ecs:cluster condition says which). */
-const CLUSTER_TASKS: ArnPattern = {
-  service: 'ecs',
-  resource: 'task',
-  resourceName: '*',
-  arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
-};
+type Conditions = Record<string, Record<string, unknown>>;
+
+/** ListTasks has no resource type; the ecs:cluster condition scopes it to our cluster. */
+const LIST_TASKS_REASON =
+  'ecs:ListTasks has no resource type (conditioned on ecs:cluster, our cluster)';
+
+/** Why the function's role has "*" statements at all: X-Ray, which every StepFunction traces to. */
+const XRAY_REASON =
+  'X-Ray tracing (xray:PutTraceSegments, xray:PutTelemetryRecords) accepts no resource ARN';
 
 /**
  * esbuild settings of every Lambda bundle of the project ({@link StepFunction} and the salts
@@ -160,6 +168,8 @@ export interface StepFunctionProps<S extends StepName = StepName> {
 export class StepFunction<S extends StepName = StepName> extends NodejsFunction {
   /** The folder under functions/ whose handler.ts this function runs. */
   readonly step: S;
+  /** Why each "*" statement of the role is there (the X-Ray one first), for its cdk-nag finding. */
+  private readonly anyResourceReasons: string[] = [XRAY_REASON];
 
   constructor(scope: Construct, id: string, props: StepFunctionProps<S>) {
     for (const name of Object.keys(props.environment ?? {})) checkDeclared(props.step, name);
@@ -196,10 +206,7 @@ export class StepFunction<S extends StepName = StepName> extends NodejsFunction 
       bundling: LAMBDA_BUNDLING,
     });
     this.step = props.step;
-    this.acknowledge(
-      'AwsSolutions-IAM5[Resource::*]',
-      'X-Ray tracing (xray:PutTraceSegments, xray:PutTelemetryRecords) accepts no resource ARN; other "*" statements are bound below with their own reason.',
-    );
+    this.acknowledge('AwsSolutions-IAM5[Resource::*]', `${XRAY_REASON}.`);
     this.acknowledge(
       'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
       'The AWS managed basic execution role only lets the function write its own logs.',
@@ -228,19 +235,67 @@ export class StepFunction<S extends StepName = StepName> extends NodejsFunction 
     actions: string[],
     pattern: ArnPattern,
     reason: string,
-    conditions?: Record<string, Record<string, unknown>>,
+    conditions?: Conditions,
   ): void {
     this.addToRolePolicy(
       new PolicyStatement({
         actions,
-        resources: [Stack.of(this).formatArn(pattern)],
+        resources: [patternArn(this, pattern)],
         ...(conditions ? { conditions } : {}),
       }),
     );
-    const separator = pattern.arnFormat === ArnFormat.COLON_RESOURCE_NAME ? ':' : '/';
-    this.acknowledge(
-      `AwsSolutions-IAM5[Resource::${nagArn(this, pattern.service, `${pattern.resource}${separator}${pattern.resourceName}`)}]`,
-      reason,
+    this.acknowledge(patternFinding(this, pattern), reason);
+  }
+
+  /**
+   * Allows `actions`, which accept no resource ARN, on "*" (narrowed by `conditions` where the
+   * service has a condition key), and adds `reason` to the acknowledgement of the role's one
+   * `Resource::*` finding, so it names every "*" statement the role holds.
+   */
+  private allowOnAnyResource(actions: string[], reason: string, conditions?: Conditions): void {
+    this.addToRolePolicy(
+      new PolicyStatement({ actions, resources: ['*'], ...(conditions ? { conditions } : {}) }),
+    );
+    this.anyResourceReasons.push(reason);
+    this.acknowledge('AwsSolutions-IAM5[Resource::*]', `${this.anyResourceReasons.join('; ')}.`);
+  }
+
+  /**
+   * DescribeDBSnapshots with DBInstanceIdentifier, which is authorized on the instance and the
+   * snapshots (`snapshot:*`: which ones exist is only known at run time).
+   */
+  private allowSnapshotListing(database: IDatabaseInstance, reason: string): void {
+    this.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['rds:DescribeDBSnapshots'],
+        resources: [database.instanceArn, patternArn(this, rdsPattern('snapshot', '*'))],
+      }),
+    );
+    this.acknowledge(patternFinding(this, rdsPattern('snapshot', '*')), reason);
+  }
+
+  /** Read the login from `secret` (never into the environment) and name the schema to use. */
+  private bindDatabaseLogin<T extends Reading<DatabaseLoginVariable>>(
+    this: T,
+    secret: ISecret,
+    databaseName: string,
+    tablePrefix: string,
+  ): T {
+    secret.grantRead(this);
+    this.addEnvironment('DATABASE_SECRET_ARN', secret.secretArn);
+    this.addEnvironment('DATABASE_NAME', databaseName);
+    this.addEnvironment('TABLE_PREFIX', tablePrefix);
+    return this;
+  }
+
+  /**
+   * DescribeTaskDefinition and RegisterTaskDefinition, which accept no resource ARN (the
+   * revision registered is `family`'s, from the one the step describes).
+   */
+  private allowTaskDefinitionRegistration(family: string): void {
+    this.allowOnAnyResource(
+      ['ecs:DescribeTaskDefinition', 'ecs:RegisterTaskDefinition'],
+      `ecs:DescribeTaskDefinition and ecs:RegisterTaskDefinition accept no resource ARN (it registers revisions of ${family})`,
     );
   }
 
@@ -315,14 +370,9 @@ export class StepFunction<S extends StepName = StepName> extends NodejsFunction 
     );
     if (!options.update) {
       this.bindTaskReader(cluster);
-      // ListTasks has no resource type; the ecs:cluster condition scopes it to our cluster.
-      this.addToRolePolicy(
-        new PolicyStatement({
-          actions: ['ecs:ListTasks'],
-          resources: ['*'],
-          conditions: { ArnEquals: { 'ecs:cluster': cluster.clusterArn } },
-        }),
-      );
+      this.allowOnAnyResource(['ecs:ListTasks'], LIST_TASKS_REASON, {
+        ArnEquals: { 'ecs:cluster': cluster.clusterArn },
+      });
     }
     return this;
   }
@@ -342,10 +392,7 @@ export class StepFunction<S extends StepName = StepName> extends NodejsFunction 
   /** List our cluster's tasks and stop them (a one-off task a release left running). */
   bindTaskStopper<T extends Reading<'CLUSTER_ARN'>>(this: T, cluster: ICluster): T {
     const inCluster = { ArnEquals: { 'ecs:cluster': cluster.clusterArn } };
-    // ListTasks has no resource type; the ecs:cluster condition scopes it to our cluster.
-    this.addToRolePolicy(
-      new PolicyStatement({ actions: ['ecs:ListTasks'], resources: ['*'], conditions: inCluster }),
-    );
+    this.allowOnAnyResource(['ecs:ListTasks'], LIST_TASKS_REASON, inCluster);
     this.allowOnPattern(
       ['ecs:StopTask'],
       CLUSTER_TASKS,
@@ -358,13 +405,7 @@ export class StepFunction<S extends StepName = StepName> extends NodejsFunction 
 
   /** Register new revisions of the family; pass only its task and execution roles to ECS. */
   bindTaskDefinitionFamily(taskDefinition: TaskDefinition): this {
-    // DescribeTaskDefinition and RegisterTaskDefinition accept no resource ARN: '*' only.
-    this.addToRolePolicy(
-      new PolicyStatement({
-        actions: ['ecs:DescribeTaskDefinition', 'ecs:RegisterTaskDefinition'],
-        resources: ['*'],
-      }),
-    );
+    this.allowTaskDefinitionRegistration(taskDefinition.family);
     this.allowOnPattern(
       ['ecs:TagResource'],
       {
@@ -376,31 +417,19 @@ export class StepFunction<S extends StepName = StepName> extends NodejsFunction 
       'Tags each new revision of our one task family when it is registered; revision numbers are not known in advance.',
       { StringEquals: { 'ecs:CreateAction': 'RegisterTaskDefinition' } },
     );
-    const roles = [taskDefinition.taskRole.roleArn];
-    if (taskDefinition.executionRole) roles.push(taskDefinition.executionRole.roleArn);
-    this.addToRolePolicy(
-      new PolicyStatement({
-        effect: Effect.ALLOW,
-        actions: ['iam:PassRole'],
-        resources: roles,
-        conditions: { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } },
-      }),
-    );
+    this.addToRolePolicy(passTaskRolesStatement(taskDefinition));
     return this;
   }
 
   /** Read target health, health-check settings and attributes of the service's target group. */
   bindTargetGroup(_targetGroup: ITargetGroup): this {
-    // Elastic Load Balancing Describe* actions support no resource-level permissions: '*' only.
-    this.addToRolePolicy(
-      new PolicyStatement({
-        actions: [
-          'elasticloadbalancing:DescribeTargetHealth',
-          'elasticloadbalancing:DescribeTargetGroups',
-          'elasticloadbalancing:DescribeTargetGroupAttributes',
-        ],
-        resources: ['*'],
-      }),
+    this.allowOnAnyResource(
+      [
+        'elasticloadbalancing:DescribeTargetHealth',
+        'elasticloadbalancing:DescribeTargetGroups',
+        'elasticloadbalancing:DescribeTargetGroupAttributes',
+      ],
+      'Elastic Load Balancing Describe* actions support no resource-level permissions',
     );
     return this;
   }
@@ -415,35 +444,62 @@ export class StepFunction<S extends StepName = StepName> extends NodejsFunction 
     snapshotPrefix: string,
     serviceName: string,
   ): this {
-    const stack = Stack.of(this);
-    const snapshots = (name: string) =>
-      stack.formatArn({
-        service: 'rds',
-        resource: 'snapshot',
-        resourceName: name,
-        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-      });
-    // DescribeDBSnapshots with DBInstanceIdentifier is authorized on the instance and the snapshots.
-    this.addToRolePolicy(
-      new PolicyStatement({
-        actions: ['rds:DescribeDBSnapshots'],
-        resources: [database.instanceArn, snapshots('*')],
-      }),
-    );
-    this.addToRolePolicy(
-      new PolicyStatement({
-        actions: ['rds:DeleteDBSnapshot'],
-        resources: [snapshots(`${snapshotPrefix}-*`)],
-        conditions: { StringEquals: { 'aws:ResourceTag/stepdeploy:service': serviceName } },
-      }),
-    );
-    this.acknowledge(
-      `AwsSolutions-IAM5[Resource::${nagArn(this, 'rds', 'snapshot:*')}]`,
+    this.allowSnapshotListing(
+      database,
       "Lists the database's manual snapshots (read-only); which ones exist is only known at run time.",
     );
-    this.acknowledge(
-      `AwsSolutions-IAM5[Resource::${nagArn(this, 'rds', `snapshot:${snapshotPrefix}-*`)}]`,
+    this.allowOnPattern(
+      ['rds:DeleteDBSnapshot'],
+      rdsPattern('snapshot', `${snapshotPrefix}-*`),
       'Deletes release snapshots only: by name prefix, and conditioned on the stepdeploy:service tag of this service.',
+      { StringEquals: { 'aws:ResourceTag/stepdeploy:service': serviceName } },
+    );
+    return this;
+  }
+
+  /**
+   * List the database's snapshots, to pick the one a verification restores (the newest
+   * automated one, or the one asked for), and name the instance they are of.
+   */
+  bindVerificationSnapshots<T extends Reading<'DATABASE_INSTANCE_ID'>>(
+    this: T,
+    database: IDatabaseInstance,
+  ): T {
+    this.allowSnapshotListing(
+      database,
+      "Lists this database's snapshots (read-only) to pick the one to restore; which ones exist is only known at run time.",
+    );
+    this.addEnvironment('DATABASE_INSTANCE_ID', database.instanceIdentifier);
+    return this;
+  }
+
+  /** How scratch instances are named (`<prefix>-scratch-<hash>`) and when they expire. */
+  bindScratchNaming<T extends Reading<'SCRATCH_PREFIX' | 'SCRATCH_TTL_MINUTES'>>(
+    this: T,
+    prefix: string,
+    ttl: Duration,
+  ): T {
+    this.addEnvironment('SCRATCH_PREFIX', prefix);
+    this.addEnvironment('SCRATCH_TTL_MINUTES', String(ttl.toMinutes()));
+    return this;
+  }
+
+  /**
+   * Find the scratch instances of `prefix` and delete them: every instance may be listed (which
+   * are scratch, and expired, is read from their tags), but only one named like a scratch
+   * instance AND tagged as one (aws:ResourceTag) may be deleted.
+   */
+  bindScratchInstances(prefix: string): this {
+    this.allowOnPattern(
+      ['rds:DescribeDBInstances'],
+      rdsPattern('db', '*'),
+      'Lists every instance to find the expired scratch ones by their tags (read-only).',
+    );
+    this.allowOnPattern(
+      ['rds:DeleteDBInstance'],
+      scratchInstances(prefix),
+      'Deletes scratch instances only: by name pattern, and conditioned on the scratch tag.',
+      { StringEquals: { [`aws:ResourceTag/${SCRATCH_TAG}`]: 'true' } },
     );
     return this;
   }
@@ -460,12 +516,35 @@ export class StepFunction<S extends StepName = StepName> extends NodejsFunction 
     databaseName: string,
     tablePrefix: string,
   ): T {
-    secret.grantRead(this);
-    this.addEnvironment('DATABASE_SECRET_ARN', secret.secretArn);
-    this.addEnvironment('DATABASE_NAME', databaseName);
+    this.bindDatabaseLogin(secret, databaseName, tablePrefix);
     this.addEnvironment('DATABASE_HOST', database.dbInstanceEndpointAddress);
     this.addEnvironment('DATABASE_PORT', database.dbInstanceEndpointPort);
-    this.addEnvironment('TABLE_PREFIX', tablePrefix);
+    return this;
+  }
+
+  /**
+   * Log in to a restored copy of the database as the login in its secret (a restore keeps it),
+   * and know the live database to compare with when its snapshot has no manifest. The function
+   * must sit in the VPC with a security group the scratch and the live instance admit.
+   */
+  bindVerificationDatabase<
+    T extends Reading<DatabaseLoginVariable | 'LIVE_DATABASE_HOST' | 'LIVE_DATABASE_PORT'>,
+  >(
+    this: T,
+    database: IDatabaseInstance,
+    secret: ISecret,
+    databaseName: string,
+    tablePrefix: string,
+  ): T {
+    this.bindDatabaseLogin(secret, databaseName, tablePrefix);
+    this.addEnvironment('LIVE_DATABASE_HOST', database.dbInstanceEndpointAddress);
+    this.addEnvironment('LIVE_DATABASE_PORT', database.dbInstanceEndpointPort);
+    return this;
+  }
+
+  /** How far a restored table's row count may be from the manifest's (a fraction, 0.1 = 10 %). */
+  bindRowCountTolerance<T extends Reading<'ROW_COUNT_TOLERANCE'>>(this: T, tolerance: number): T {
+    this.addEnvironment('ROW_COUNT_TOLERANCE', String(tolerance));
     return this;
   }
 
@@ -495,6 +574,51 @@ export class StepFunction<S extends StepName = StepName> extends NodejsFunction 
     );
     this.addEnvironment('MANIFEST_BUCKET', bucket.bucketName);
     this.addEnvironment('MANIFEST_PREFIX', prefix);
+    return this;
+  }
+
+  /**
+   * Find the one-off verification task of `cluster` (DescribeTasks) and probe it on `appPort`
+   * with `siteHost` as the Host header (the verification's site, never the live one).
+   */
+  bindApplicationProbe<T extends Reading<'CLUSTER_ARN' | 'APP_PORT' | 'SITE_HOST'>>(
+    this: T,
+    cluster: ICluster,
+    appPort: number,
+    siteHost: string,
+  ): T {
+    this.bindTaskReader(cluster);
+    this.addEnvironment('CLUSTER_ARN', cluster.clusterArn);
+    this.addEnvironment('APP_PORT', String(appPort));
+    this.addEnvironment('SITE_HOST', siteHost);
+    return this;
+  }
+
+  /**
+   * Register the verification's own revisions (`<family>-verify`) from the current one and pass
+   * only the task definition's roles to ECS; no tagging, and no production revision is run.
+   */
+  bindVerificationTaskDefinition(taskDefinition: TaskDefinition, verificationFamily: string): this {
+    this.allowTaskDefinitionRegistration(verificationFamily);
+    this.addToRolePolicy(passTaskRolesStatement(taskDefinition));
+    return this;
+  }
+
+  /**
+   * Publish the verification metrics (RTO, RPO, outcome) of `database` with PutMetricData,
+   * which has no resource type: conditioned on their namespace.
+   */
+  bindVerificationMetrics<T extends Reading<'METRIC_NAMESPACE' | 'DATABASE_INSTANCE_ID'>>(
+    this: T,
+    database: IDatabaseInstance,
+  ): T {
+    this.allowOnAnyResource(
+      ['cloudwatch:PutMetricData'],
+      `cloudwatch:PutMetricData has no resource type (conditioned on the ${VERIFY_METRICS_NAMESPACE} namespace)`,
+      { StringEquals: { 'cloudwatch:namespace': VERIFY_METRICS_NAMESPACE } },
+    );
+    this.addEnvironment('METRIC_NAMESPACE', VERIFY_METRICS_NAMESPACE);
+    this.addEnvironment('DATABASE_INSTANCE_ID', database.instanceIdentifier);
     return this;
   }
 

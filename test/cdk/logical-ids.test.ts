@@ -91,3 +91,38 @@ describe('logical ids of the deployed application stack', () => {
     expect(count('AWS::SecretsManager::Secret')).toBe(3);
   });
 });
+
+// The verify-restore workflow of the pipeline stack is built from parts (verify-restore/) that
+// create their resources in the one VerifyRestore construct under the ids they had when it was
+// one file. The state machine has a fixed name: under a new id CloudFormation would create a
+// second machine of that name first, and fail.
+const VERIFY_RESTORE: Readonly<Record<string, string>> = {
+  VerifyRestoreStateMachine33E6DAC5: 'AWS::StepFunctions::StateMachine',
+  VerifyRestoreStateMachineLogs830359B7: 'AWS::Logs::LogGroup',
+  VerifyRestoreScratchSecurityGroup43555285: 'AWS::EC2::SecurityGroup',
+  VerifyRestoreScratchSubnetGroup5742E150: 'AWS::RDS::DBSubnetGroup',
+  VerifyRestoreSchedule047EE0E5: 'AWS::Scheduler::Schedule',
+  VerifyRestoreSweeperSchedule7156BA6F: 'AWS::Scheduler::Schedule',
+  VerifyRestorePickSnapshotEB977D11: 'AWS::Lambda::Function',
+  VerifyRestoreVerifyData6A8545B8: 'AWS::Lambda::Function',
+  VerifyRestoreVerifyApplication81A98509: 'AWS::Lambda::Function',
+  VerifyRestorePublishMetrics46AE82B5: 'AWS::Lambda::Function',
+  VerifyRestoreRegisterVerificationTaskDefinitionBDBC5141: 'AWS::Lambda::Function',
+  VerifyRestoreSweepScratchInstances682AAB75: 'AWS::Lambda::Function',
+};
+
+describe('logical ids of the verify-restore workflow in the pipeline stack', () => {
+  let resources: Record<string, { Type: string }>;
+  beforeAll(() => {
+    // Prepare: bundles are not what is tested.
+    const { pipeline } = buildApp({ 'aws:cdk:bundling-stacks': [] });
+    resources = Template.fromStack(pipeline).toJSON().Resources;
+  }, 120_000);
+
+  it.each(Object.entries(VERIFY_RESTORE))('keeps %s (%s)', (id, type) => {
+    // Act
+    const found = resources[id]?.Type;
+    // Assess
+    expect(found).toBe(type);
+  });
+});

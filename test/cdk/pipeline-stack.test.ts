@@ -2,8 +2,8 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '#stack/config.ts';
+import { placeholdersOf } from '#stack/constructs/asl.ts';
 import { METRICS_NAMESPACE } from '#stack/constructs/dashboard.ts';
-import { placeholdersOf } from '#stack/constructs/release-state-machine.ts';
 import { buildApp, pipelineTemplate } from '#testkit/synthesized.ts';
 import { STACK_OUTPUTS } from '../../cli/aws.ts';
 

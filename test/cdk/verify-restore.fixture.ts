@@ -15,6 +15,7 @@ import {
   type VerifyRestoreStateMachineProps,
 } from '#stack/constructs/verify-restore-state-machine.ts';
 import { acknowledge } from '#stack/nag.ts';
+import { verifierVpc } from './verification-scaffold.ts';
 
 /** Synthesizes the fixture stack (cdk-nag throws on any unacknowledged finding). */
 export function synthVerifyRestoreStack(overrides: Partial<VerifyRestoreStateMachineProps> = {}): {
@@ -26,15 +27,7 @@ export function synthVerifyRestoreStack(overrides: Partial<VerifyRestoreStateMac
   const stack = new Stack(app, 'VerifyRestoreTest', {
     env: { account: '123456789012', region: 'eu-west-1' },
   });
-  const vpc = new ec2.Vpc(stack, 'Vpc', {
-    maxAzs: 2,
-    natGateways: 1,
-    subnetConfiguration: [
-      { name: 'public', subnetType: ec2.SubnetType.PUBLIC },
-      { name: 'app', subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
-      { name: 'db', subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
-    ],
-  });
+  const vpc = verifierVpc(stack);
   const verifier = new ec2.SecurityGroup(stack, 'Verifier', { vpc, description: 'verifier' });
   const serviceGroup = new ec2.SecurityGroup(stack, 'ServiceGroup', { vpc, description: 'tasks' });
   const cluster = new ecs.Cluster(stack, 'Cluster', {
