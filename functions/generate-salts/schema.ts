@@ -1,9 +1,33 @@
-import {
-  CloudFormationCustomResourceCreateSchema,
-  CloudFormationCustomResourceDeleteSchema,
-  CloudFormationCustomResourceUpdateSchema,
-} from '@aws-lambda-powertools/parser/schemas/cloudformation-custom-resource';
 import * as z from 'zod';
+
+/**
+ * The fields of every custom resource request (AWSCloudFormation/latest/UserGuide/
+ * crpg-ref-requests.html), as Powertools' CloudFormationCustomResource*Schema declare them.
+ * Declared here because those import zod as `{ z }`, a namespace object that keeps every
+ * zod locale in the bundle (443 KiB of zod instead of 83 KiB).
+ */
+const requestFields = {
+  ServiceToken: z.string(),
+  ResponseURL: z.url(),
+  StackId: z.string(),
+  RequestId: z.string(),
+  LogicalResourceId: z.string(),
+  ResourceType: z.string(),
+  ResourceProperties: z.record(z.string(), z.any()),
+};
+const CloudFormationCustomResourceCreateSchema = z.object({
+  ...requestFields,
+  RequestType: z.literal('Create'),
+});
+const CloudFormationCustomResourceUpdateSchema = z.object({
+  ...requestFields,
+  RequestType: z.literal('Update'),
+  OldResourceProperties: z.record(z.string(), z.any()),
+});
+const CloudFormationCustomResourceDeleteSchema = z.object({
+  ...requestFields,
+  RequestType: z.literal('Delete'),
+});
 
 /** The one property the stack gives the `Custom::WordPressSalts` resource. */
 const saltsPropertiesSchema = z.object({ SecretId: z.string().min(1) }).loose();
