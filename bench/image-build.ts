@@ -22,6 +22,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
+import { docker } from '../local/docker.ts';
 import {
   buildImage,
   type ImageBuildResult,
@@ -42,11 +43,6 @@ const REPOSITORY = 'stepdeploy-bench/wordpress';
 const YARDSTICK_TAG = `${REGISTRY}/stepdeploy-bench/wordpress-yardstick:bench`;
 const BASE_IMAGE = 'stepdeploy/base:trixie';
 
-async function docker(...args: string[]): Promise<string> {
-  const { stdout } = await run('docker', args, { maxBuffer: 256 * 1024 * 1024 });
-  return stdout.trim();
-}
-
 /** A fresh, empty registry (local/registry.ts), so every scenario pushes the same way. */
 async function freshRegistry(): Promise<void> {
   await removeRegistry({ service: REGISTRY_SERVICE });
@@ -56,10 +52,10 @@ async function freshRegistry(): Promise<void> {
 /** Removes the cached stages local/packer.ts made, to force a cold build. */
 async function dropPackerStages(): Promise<void> {
   for (const repo of ['stepdeploy/wordpress-base', 'stepdeploy/wordpress-app']) {
-    const refs = (await docker('image', 'ls', '--format', '{{.Repository}}:{{.Tag}}', repo))
+    const refs = (await docker(['image', 'ls', '--format', '{{.Repository}}:{{.Tag}}', repo]))
       .split('\n')
       .filter(Boolean);
-    if (refs.length > 0) await docker('image', 'rm', '-f', ...refs);
+    if (refs.length > 0) await docker(['image', 'rm', '-f', ...refs]);
   }
 }
 
@@ -88,7 +84,7 @@ async function yardstick(context: string, cold: boolean): Promise<number> {
     await run('nice', ['-n', String(LOCAL_BUILD_NICE), 'docker', ...args], {
       maxBuffer: 64 * 1024 * 1024,
     });
-    await docker('push', '-q', YARDSTICK_TAG);
+    await docker(['push', '-q', YARDSTICK_TAG]);
   });
   return seconds;
 }

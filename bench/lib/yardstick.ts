@@ -17,13 +17,9 @@ import { execFile } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { docker } from '../../local/docker.ts';
 
 const run = promisify(execFile);
-
-async function docker(...args: string[]): Promise<string> {
-  const { stdout } = await run('docker', args, { maxBuffer: 64 * 1024 * 1024 });
-  return stdout.trim();
-}
 
 /** The parts of `docker image inspect`'s Config the yardstick repeats. */
 export interface ImageConfig {
@@ -95,20 +91,17 @@ export function addedPackages(stage: readonly string[], base: readonly string[])
 }
 
 async function manualPackages(image: string): Promise<string[]> {
-  return (
-    await docker(
-      'run',
-      '--rm',
-      '--network',
-      'none',
-      '--entrypoint',
-      'apt-mark',
-      image,
-      'showmanual',
-    )
-  )
-    .split('\n')
-    .map((line) => line.trim());
+  const args = [
+    'run',
+    '--rm',
+    '--network',
+    'none',
+    '--entrypoint',
+    'apt-mark',
+    image,
+    'showmanual',
+  ];
+  return (await docker(args)).split('\n').map((line) => line.trim());
 }
 
 /**
@@ -121,7 +114,7 @@ export async function writeYardstickContext(
   dir: string,
 ): Promise<void> {
   await mkdir(dir, { recursive: true });
-  const [inspected] = JSON.parse(await docker('image', 'inspect', imageRef)) as [
+  const [inspected] = JSON.parse(await docker(['image', 'inspect', imageRef])) as [
     {
       Config: ImageConfig & { Labels?: Record<string, string> | null };
       GraphDriver: { Name: string; Data: { UpperDir?: string } };
@@ -172,7 +165,7 @@ export async function writeYardstickContext(
 
 /** Size and layer count of a local image. */
 export async function imageShape(ref: string): Promise<{ sizeBytes: number; layers: number }> {
-  const [inspected] = JSON.parse(await docker('image', 'inspect', ref)) as [
+  const [inspected] = JSON.parse(await docker(['image', 'inspect', ref])) as [
     { Size: number; RootFS: { Layers?: readonly string[] } },
   ];
   return { sizeBytes: inspected.Size, layers: inspected.RootFS.Layers?.length ?? 0 };
