@@ -157,18 +157,26 @@ function run(
  * them with the builder name): `fatal: [default]: FAILED! => {"msg": "..."}`. Pure.
  */
 export function ansibleFailure(lines: readonly string[]): string | undefined {
-  for (let i = lines.length - 1; i >= 0; i--) {
-    const match = /fatal: \[[^\]]*\]: FAILED! => (\{.*\})\s*$/.exec(lines[i] ?? '');
-    if (!match?.[1]) continue;
+  const reasonOf = (json: string): string => {
     try {
-      const result = JSON.parse(match[1]) as { msg?: unknown; stderr?: unknown };
+      const result = JSON.parse(json) as { msg?: unknown; stderr?: unknown };
       const text = [result.stderr, result.msg].find((v) => typeof v === 'string' && v.trim());
-      if (typeof text === 'string') return text.trim();
+      return typeof text === 'string' ? text.trim() : json;
     } catch {
-      return match[1];
+      return json;
     }
+  };
+  // A looped task prints one `failed: [host] (item=…) => {…}` line per failed item.
+  const itemReasons: string[] = [];
+  for (let i = lines.length - 1; i >= 0; i--) {
+    const line = lines[i] ?? '';
+    const fatal = /fatal: \[[^\]]*\]: FAILED! => (\{.*\})\s*$/.exec(line);
+    if (fatal?.[1]) return reasonOf(fatal[1]);
+    const item = /failed: \[[^\]]*\] \(item=.*?\) => (\{.*\})\s*$/.exec(line);
+    if (item?.[1]) itemReasons.unshift(reasonOf(item[1]));
+    else if (itemReasons.length > 0 && /TASK \[/.test(line)) break;
   }
-  return undefined;
+  return itemReasons.length > 0 ? itemReasons.join('; ') : undefined;
 }
 
 /** Key of the app stage: the base stage it sits on and every input of the app tasks. */

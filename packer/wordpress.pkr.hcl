@@ -24,13 +24,14 @@ locals {
     "ANSIBLE_CONFIG=${path.root}/../ansible/ansible.cfg",
     "ANSIBLE_ROLES_PATH=${path.root}/../ansible/roles",
     "ANSIBLE_CONNECTION_PLUGINS=${path.root}/../ansible/connection_plugins",
+    "ANSIBLE_ACTION_PLUGINS=${path.root}/../ansible/action_plugins",
     "ANSIBLE_NOCOLOR=1",
   ]
   image_name = "${var.registry}/${var.repository}"
   # The Docker builder's default run command with the build container's CPU weight added,
   # named, so that the Ansible connection can address it.
   run_command = ["-d", "-i", "-t", "--name", var.build_container_name, "--cpu-shares=${var.build_cpu_shares}", "--entrypoint=/bin/sh", "--", "{{.Image}}"]
-  site_dir   = var.site_dir != "" ? abspath(var.site_dir) : "${path.root}/../site"
+  site_dir    = abspath(var.site_dir != "" ? var.site_dir : "${path.root}/../site")
 }
 
 source "docker" "base" {
@@ -84,22 +85,14 @@ build {
 build {
   sources = ["source.docker.app"]
 
-  # The site's code goes in with one `docker cp` (the file provisioner on the Docker
-  # builder); the role copies it into wp-content and the build leaves none of it in /tmp.
-  provisioner "shell" {
-    inline = ["mkdir -p /tmp/stepdeploy-site"]
-  }
-
-  provisioner "file" {
-    source      = "${local.site_dir}/"
-    destination = "/tmp/stepdeploy-site"
-  }
-
+  # The site's code is read where it is, on this machine: the role renders and packs it with
+  # the image's own files and installs them with one call (ansible/action_plugins).
   provisioner "ansible" {
     playbook_file    = "${local.ansible_dir}/playbook.yml"
     ansible_env_vars = local.ansible_env
     extra_arguments = concat(local.ansible_connection_arguments, [
       "--tags", "app",
+      "-e", jsonencode({ wordpress_site_source = local.site_dir }),
       "-e", "wordpress_fault_healthz_status=${var.fault_healthz_status}",
       "-e", var.ansible_extra_vars,
     ])

@@ -112,6 +112,8 @@ let release: ImageBuildResult;
 let faulty: ImageBuildResult;
 let brokenHome: ImageBuildResult;
 let crashOnStart: ImageBuildResult;
+let ownSite: ImageBuildResult;
+let ownSiteDir: string;
 let database: DatabaseHandle | undefined;
 let databasePort: number;
 let siteMain: { container: string; port: number } | undefined;
@@ -313,6 +315,34 @@ async function writeImageSecret(name: string, value: string): Promise<void> {
   await chown(path, 33, 33);
 }
 
+/**
+ * A site as its owner keeps it: a child theme of the theme the image ships, a plugin whose
+ * main file is not the first PHP file of its directory, a must-use plugin, PHP settings, a
+ * .git directory and an executable file. Each piece of code announces itself in a header.
+ */
+async function writeOwnSite(dir: string): Promise<string> {
+  const files: Record<string, string> = {
+    'site.yml': 'theme: kid\nplugins: [greeter]\nphp:\n  max_input_vars: 2345\n',
+    'themes/kid/style.css': '/*\nTheme Name: Kid\n Template: twentytwentyfive\n*/\n',
+    'themes/kid/functions.php':
+      "<?php\nadd_action('send_headers', static fn () => header('X-Own-Theme: kid'));\n",
+    'plugins/greeter/a-helpers.php': '<?php\n// Helpers: no plugin header here.\n',
+    'plugins/dormant/dormant.php': '<?php\n// Not a plugin yet: no header.\n',
+    'plugins/greeter/greeter.php':
+      "<?php\n/**\n * Plugin Name: Greeter\n */\nadd_action('send_headers', static fn () => header('X-Own-Plugin: greeter'));\n",
+    'mu-plugins/own-mu.php':
+      "<?php\nadd_action('send_headers', static fn () => header('X-Own-Mu: yes'));\n",
+    'themes/kid/.git/HEAD': 'ref: refs/heads/main\n',
+    'themes/kid/tools/build.sh': '#!/bin/sh\necho build\n',
+  };
+  for (const [path, content] of Object.entries(files)) {
+    await mkdir(join(dir, path, '..'), { recursive: true });
+    await writeFile(join(dir, path), content);
+  }
+  await chmod(join(dir, 'themes/kid/tools/build.sh'), 0o755);
+  return dir;
+}
+
 beforeAll(async () => {
   workDir = await mkdtemp(join(tmpdir(), 'stepdeploy-image-test-'));
   secretsDir = join(workDir, 'secrets');
@@ -339,10 +369,18 @@ beforeAll(async () => {
       tag: `${revision}-${tag}`,
       extraVars,
     });
-  [faulty, brokenHome, crashOnStart] = await Promise.all([
+  ownSiteDir = await writeOwnSite(join(workDir, 'own-site'));
+  [faulty, brokenHome, crashOnStart, ownSite] = await Promise.all([
     fault('fault', { wordpress_fault_healthz_status: '500' }),
     fault('broken-home', { wordpress_fault_home_status: '500' }),
     fault('crash', { wordpress_fault_start_exit: '3' }),
+    buildImage({
+      sourceRevision: revision,
+      registry: REGISTRY,
+      repository: REPOSITORY,
+      tag: `${revision}-own-site`,
+      siteDir: ownSiteDir,
+    }),
   ]);
 
   databasePort = await freePort();
@@ -838,6 +876,90 @@ describe('the WordPress image built by Packer + Ansible', () => {
     expect(log).not.toContain('not-the-password');
   });
 
+  it("ships the site's own code: a child theme, a plugin found by its header, PHP settings", async () => {
+    // Prepare
+    requireSite();
+    const port = await freePort();
+
+    // Act
+    const site = await startSite('own-site', ownSite.imageUri, siteEnv(port), { port });
+    const home = await get(site.port, '/');
+    const inside = await docker(
+      'run',
+      '--rm',
+      '--entrypoint',
+      'sh',
+      ownSite.imageUri,
+      '-c',
+      [
+        'cat /usr/share/stepdeploy/site.json',
+        'echo; grep max_input_vars /etc/php/8.4/apache2/conf.d/99-zz-site.ini',
+        'cd /var/lib/wordpress/wp-content',
+        'find themes/kid plugins/greeter mu-plugins/own-mu.php -printf "%p %u:%g %m\\n" | sort',
+      ].join('; '),
+    );
+
+    // Assess: WordPress runs the theme, its parent, the plugin and the must-use plugin.
+    expect(home.status).toBe(200);
+    expect(home.headers.get('x-own-theme')).toBe('kid');
+    expect(home.headers.get('x-own-plugin')).toBe('greeter');
+    expect(home.headers.get('x-own-mu')).toBe('yes');
+    const [settings = '', ...rest] = inside.split('\n}\n');
+    expect(JSON.parse(`${settings}}`)).toEqual({
+      stylesheet: 'kid',
+      template: 'twentytwentyfive',
+      plugins: ['greeter/greeter.php'],
+    });
+    // Owned by root, read-only to the web server, executable bits dropped, no .git.
+    expect(rest.join('').trim().split('\n')).toEqual([
+      'max_input_vars = 2345',
+      'mu-plugins/own-mu.php root:root 644',
+      'plugins/greeter root:root 755',
+      'plugins/greeter/a-helpers.php root:root 644',
+      'plugins/greeter/greeter.php root:root 644',
+      'themes/kid root:root 755',
+      'themes/kid/functions.php root:root 644',
+      'themes/kid/style.css root:root 644',
+      'themes/kid/tools root:root 755',
+      'themes/kid/tools/build.sh root:root 644',
+    ]);
+  });
+
+  it('refuses a site whose settings name code it does not have, saying what is missing', async () => {
+    // Prepare: the own site with a theme nobody has, or a plugin without a main file and one
+    // that is not there.
+    const variant = async (name: string, siteYml: string) => {
+      const dir = join(workDir, name);
+      await run('cp', ['-a', ownSiteDir, dir]);
+      await writeFile(join(dir, 'site.yml'), siteYml);
+      return buildImage({
+        sourceRevision: `bad-${name}`,
+        registry: REGISTRY,
+        repository: REPOSITORY,
+        siteDir: dir,
+      }).then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+    };
+
+    // Act
+    const [noTheme, badPlugins] = await Promise.all([
+      variant('no-theme', 'theme: nosuch\n'),
+      variant('bad-plugins', 'plugins: [greeter, dormant, missing]\n'),
+    ]);
+
+    // Assess
+    expect(noTheme).toMatchObject({ name: 'ImageBuildError', phase: 'app' });
+    expect((noTheme as Error).message).toContain(
+      'site/site.yml: theme nosuch is neither in site/themes/ nor shipped with the image',
+    );
+    expect(badPlugins).toMatchObject({ name: 'ImageBuildError', phase: 'app' });
+    expect((badPlugins as Error).message).toContain(
+      "site/plugins/dormant has no PHP file with a 'Plugin Name:' header; site/site.yml: plugin missing is not in site/plugins/",
+    );
+  });
+
   it('builds a bad release on request: the fault image answers /healthz with 500', async () => {
     // Prepare
     const env = dbEnv();
@@ -974,6 +1096,10 @@ describe('the WordPress image built by Packer + Ansible', () => {
     );
     expect(error).toMatchObject({ name: 'ImageBuildError', phase: 'app' });
     expect((error as Error).message).toMatch(/packer build exited with status 1/);
+    // The stage installs into directories the base stage has; a wrong path is named, not made.
+    expect((error as Error).message).toContain(
+      'stepdeploy_files: directory /etc/php/0.0/apache2/conf.d does not exist in the target',
+    );
     expect((error as { logTail: string[] }).logTail.join('\n')).toMatch(
       /FAILED|Error executing Ansible/,
     );

@@ -174,6 +174,18 @@ describe('the reason an image build failed, from its log', () => {
       ],
       'theme x is missing',
     ],
+    [
+      'a looped task: every failed item, in order, and nothing of earlier tasks',
+      [
+        'docker.app: failed: [default] (item=old) => {"msg": "an earlier task"}',
+        'docker.app: TASK [wordpress : Check each active plugin] ****',
+        'docker.app: failed: [default] (item=a) => {"changed": false, "msg": "site/plugins/a has no main file"}',
+        'docker.app: ok: [default] => (item=b)',
+        'docker.app: failed: [default] (item=c) => {"changed": false, "msg": "plugin c is not in site/plugins/"}',
+        'docker.app: PLAY RECAP ****',
+      ],
+      'site/plugins/a has no main file; plugin c is not in site/plugins/',
+    ],
     ['no failed task', ['==> docker.app: Killing the container'], undefined],
   ])('%s', (_name, lines, expected) => {
     // Act / Assess
