@@ -9,10 +9,9 @@ import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { BUNDLE_DIR, buildBundle, bundleState } from '../bin/cli-bundle.js';
 import { figure, notMeasured, type SectionResult, type Target } from './lib/figures.ts';
-import { isMain, writeSectionJson } from './lib/section.ts';
+import { isMain, runRepeatedSection } from './lib/section.ts';
 import { median, round, summarize } from './lib/stats.ts';
 import { nowMs } from './lib/timing.ts';
 
@@ -175,11 +174,4 @@ export async function runCliStart(opts: { runs?: number } = {}): Promise<Section
   };
 }
 
-if (isMain(import.meta.url)) {
-  const { values } = parseArgs({ options: { runs: { type: 'string', default: '15' } } });
-  const section = await runCliStart({ runs: Number(values.runs) });
-  await writeSectionJson('cli-start', section);
-  for (const f of section.figures)
-    console.log(`${f.name}: ${f.value} ${f.unit} (x${f.ratio}) ${f.met ? 'met' : 'NOT met'}`);
-  if (section.reason) console.log(section.reason);
-}
+if (isMain(import.meta.url)) await runRepeatedSection('cli-start', runCliStart);

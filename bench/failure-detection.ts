@@ -30,6 +30,7 @@ import {
   type SectionResult,
   type Target,
 } from './lib/figures.ts';
+import { loadDetails } from './lib/load.ts';
 import type { LocalScenarios, ScenarioName, ScenarioRun } from './lib/local-scenarios.ts';
 import { isMain, writeSectionJson } from './lib/section.ts';
 
@@ -226,12 +227,7 @@ export function sectionsFromScenarios(
     durationsMs: r.result.durationsMs,
     firstFailingSignal: r.firstFailingSignal ?? null,
     serviceEvents: r.serviceEvents.map((e) => ({ ...e, t: e.at - r.startedAt })),
-    load: {
-      sent: r.load.sent,
-      ok: r.load.ok,
-      failed: r.load.failed,
-      failures: r.load.failures.slice(0, 20),
-    },
+    load: loadDetails(r.load),
   }));
   const where =
     'Real local releases of the synthesized release state machine (aws-local-stepfunctions, local adapters: Packer build, Docker tasks, HAProxy, MariaDB), each under a fixed-rate load through HAProxy on 127.0.0.1.';

@@ -46,7 +46,13 @@ import {
   type Target,
   type Yardstick,
 } from './lib/figures.ts';
-import { type LatencySummary, type LoadResult, latencySummary, startLoad } from './lib/load.ts';
+import {
+  type LatencySummary,
+  type LoadResult,
+  latencySummary,
+  loadDetails,
+  startLoad,
+} from './lib/load.ts';
 import { freePort } from './lib/local-scenarios.ts';
 import { isMain, RESULTS_DIR, writeSectionJson } from './lib/section.ts';
 import { round } from './lib/stats.ts';
@@ -581,12 +587,7 @@ export function sectionFromFaults(out: FaultsOutput): SectionResult {
         failure: r.release?.failure ?? null,
         injection: r.injection ?? null,
         notInjected: r.notInjected ?? null,
-        load: {
-          sent: r.load.sent,
-          ok: r.load.ok,
-          failed: r.load.failed,
-          failures: r.load.failures.slice(0, 20),
-        },
+        load: loadDetails(r.load),
         latency: runLatency(r),
         phases: latencyPhases(r),
         durationMs: r.endedAt - r.startedAt,

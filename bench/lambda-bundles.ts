@@ -11,12 +11,11 @@ import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { build, type Metafile } from 'esbuild';
 import { type EnvironmentSchema, noEnvironment } from '#commons/env.ts';
 import { figure, type SectionResult } from './lib/figures.ts';
-import { isMain, writeSectionJson } from './lib/section.ts';
+import { isMain, runRepeatedSection } from './lib/section.ts';
 import { median, round, summarize } from './lib/stats.ts';
 import { nowMs } from './lib/timing.ts';
 
@@ -529,13 +528,4 @@ export async function runLambdaBundles(opts: { runs?: number } = {}): Promise<Se
   };
 }
 
-if (isMain(import.meta.url)) {
-  const { values } = parseArgs({ options: { runs: { type: 'string', default: '15' } } });
-  const section = await runLambdaBundles({ runs: Number(values.runs) });
-  await writeSectionJson('lambda-bundles', section);
-  for (const f of section.figures)
-    console.log(
-      `${f.name}: ${f.value} ${f.unit}${f.ratio !== null ? ` (x${f.ratio})` : ''}${f.met === null ? '' : f.met ? ' met' : ' NOT met'}`,
-    );
-  if (section.reason) console.log(section.reason);
-}
+if (isMain(import.meta.url)) await runRepeatedSection('lambda-bundles', runLambdaBundles);

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import type { RegisterTaskDefinitionCommandInput } from '@aws-sdk/client-ecs';
+import { NamedError } from '#commons/errors.ts';
 import { buildLedgerRecord, type ReleaseState } from '#commons/ledger.ts';
 import { checkInstalled } from '#functions/check-installed/check-installed.ts';
 import {
@@ -18,11 +19,8 @@ import { releaseDefinition, releaseDesiredCount, synthesizedTemplates } from './
 import { CONTAINER_NAME } from './tasks.ts';
 
 /** The site could not be set up; the message says which part. */
-export class BootstrapError extends Error {
-  constructor(message: string, cause?: unknown) {
-    super(message, { cause });
-    this.name = 'BootstrapError';
-  }
+export class BootstrapError extends NamedError {
+  override readonly name = 'BootstrapError';
 }
 
 const slug = (s: string) =>

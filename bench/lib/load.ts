@@ -83,6 +83,22 @@ export function latencySummary(
   };
 }
 
+/** How many failed requests a section's details list: enough to see why, not a whole outage. */
+const LISTED_FAILURES = 20;
+
+/**
+ * A load run as a section's details publish it: its counts and its first failures, without
+ * the per-request latencies and samples (the figures already summarise them). Pure.
+ */
+export function loadDetails(result: LoadResult) {
+  return {
+    sent: result.sent,
+    ok: result.ok,
+    failed: result.failed,
+    failures: result.failures.slice(0, LISTED_FAILURES),
+  };
+}
+
 /** Throws unless the URL is http on loopback (127.0.0.1 or localhost). Pure. */
 export function assertLoopback(url: string): URL {
   const parsed = new URL(url);

@@ -14,6 +14,7 @@ import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
+import { NamedError } from '#commons/errors.ts';
 import type { liveDatabaseEnvironment } from '#commons/live-database.ts';
 import { VERIFY_METRICS_NAMESPACE } from '#commons/metrics.ts';
 import { SCRATCH_TAG } from '#commons/verify-scratch.ts';
@@ -58,12 +59,12 @@ export const PLATFORM_VARIABLES = [
  * A construct set a variable the step's handler does not declare: the types refuse it in
  * TypeScript, this at synth time for a name computed at run time.
  */
-export class UndeclaredEnvironmentError extends Error {
-  constructor(step: StepName, name: string) {
+export class UndeclaredEnvironmentError extends NamedError {
+  override readonly name = 'UndeclaredEnvironmentError';
+  constructor(step: StepName, variable: string) {
     super(
-      `functions/${step}/env.ts declares no ${name}: declare it in the handler's environmentSchema, or do not set it`,
+      `functions/${step}/env.ts declares no ${variable}: declare it in the handler's environmentSchema, or do not set it`,
     );
-    this.name = 'UndeclaredEnvironmentError';
   }
 }
 
