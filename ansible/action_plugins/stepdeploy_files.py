@@ -204,16 +204,15 @@ def unpack_command(accounts: set[tuple[str, str]], directories: list[str], absen
 
 
 class ActionModule(ActionBase):
-    TRANSFERS_FILES = True
-    _requires_connection = True
+    # The archive goes on the command's stdin: no remote temporary directory (which
+    # TRANSFERS_FILES would create with a remote call of its own and leave in the image).
+    TRANSFERS_FILES = False
 
     def run(self, tmp=None, task_vars=None):
         task_vars = task_vars or {}
         result = super().run(tmp, task_vars)
         del tmp
-        self._supports_check_mode = True
-        validation, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
-        del validation
+        _, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
 
         archive = Archive()
         written: list[dict[str, str]] = []

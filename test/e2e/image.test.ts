@@ -98,6 +98,11 @@ interface Answer {
   headers: Headers;
 }
 
+/** The output of a shell script run in a throw-away container of the image, as its user. */
+function shellInImage(imageUri: string, script: string): Promise<string> {
+  return docker('run', '--rm', '--entrypoint', 'sh', imageUri, '-c', script);
+}
+
 async function get(port: number, path: string, init: RequestInit = {}): Promise<Answer> {
   const res = await fetch(`http://127.0.0.1:${port}${path}`, { redirect: 'manual', ...init });
   return { status: res.status, body: await res.text(), headers: res.headers };
@@ -884,13 +889,8 @@ describe('the WordPress image built by Packer + Ansible', () => {
     // Act
     const site = await startSite('own-site', ownSite.imageUri, siteEnv(port), { port });
     const home = await get(site.port, '/');
-    const inside = await docker(
-      'run',
-      '--rm',
-      '--entrypoint',
-      'sh',
+    const inside = await shellInImage(
       ownSite.imageUri,
-      '-c',
       [
         'cat /usr/share/stepdeploy/site.json',
         'echo; grep max_input_vars /etc/php/8.4/apache2/conf.d/99-zz-site.ini',
@@ -983,13 +983,8 @@ describe('the WordPress image built by Packer + Ansible', () => {
     const post = await get(site.port, '/?p=1');
     const health = await get(site.port, '/healthz');
     const ready = await get(site.port, '/readyz');
-    const good = await docker(
-      'run',
-      '--rm',
-      '--entrypoint',
-      'sh',
+    const good = await shellInImage(
       release.imageUri,
-      '-c',
       'ls /var/lib/wordpress/wp-content/mu-plugins; grep -c fault /usr/local/bin/stepdeploy-entrypoint || true',
     );
 
