@@ -47,6 +47,14 @@ options:
     type: list
     elements: str
     default: []
+  check:
+    description: A bash script run in the target right after the unpack, in the same
+      remote call. Its first argument names a file that lists every installed file as
+      NUL-separated pairs of path and source (as in C(written)); the file lies in C(/tmp),
+      which the script is expected to leave as the image should ship it. Its status,
+      stdout and stderr are returned as C(check); a failing check does not fail this
+      action (the play decides what each status means).
+    type: str
 author: stepdeploy
 """
 
@@ -107,7 +115,13 @@ ARGUMENT_SPEC = {
         },
     },
     "absent": {"type": "list", "elements": "str", "default": []},
+    "check": {"type": "str"},
 }
+
+# Where the check finds the list of installed files: in the archive, so it costs no call.
+WRITTEN_LIST = "/tmp/stepdeploy-files.written"
+# The unpack's own failures exit below this; the check's status s comes back as this + s.
+CHECK_STATUS_BASE = 100
 
 # A name tar, the lint loop and a person can all read: no control characters.
 _SAFE_NAME = re.compile(r"^[^\x00-\x1f\x7f]+$")
@@ -186,9 +200,12 @@ class Archive:
         return self.buffer.getvalue()
 
 
-def unpack_command(accounts: set[tuple[str, str]], directories: list[str], absent: list[str]) -> str:
+def unpack_command(
+    accounts: set[tuple[str, str]], directories: list[str], absent: list[str], check: str | None = None
+) -> str:
     """One shell command: check the owners and the target directories exist, remove
-    `absent`, unpack stdin at /."""
+    `absent`, unpack stdin at /, then run `check` (its status offset by CHECK_STATUS_BASE,
+    so that it cannot pass for an unpack failure)."""
     def fail(message: str, status: int) -> str:
         return f"{{ echo {shlex.quote(f'stepdeploy_files: {message}')} >&2; exit {status}; }}"
 
@@ -200,7 +217,20 @@ def unpack_command(accounts: set[tuple[str, str]], directories: list[str], absen
         for directory in directories
     ]
     removal = [f"rm -rf -- {' '.join(shlex.quote(path) for path in absent)}"] if absent else []
-    return " && ".join(["set -e", *checks, *removal, "tar -x -p --same-owner -f - -C /"])
+    unpack = " && ".join([*checks, *removal, "{ tar -x -p --same-owner -f - -C / || exit 5; }"])
+    if check is None:
+        return unpack
+    # Statuses from 155 up (a signal) come back as 155: the sum must stay a byte.
+    run_check = (
+        f"{{ /bin/bash -c {shlex.quote(check)} stepdeploy-check {shlex.quote(WRITTEN_LIST)}; "
+        f"status=$?; exit $(( {CHECK_STATUS_BASE} + (status < 155 ? status : 155) )); }}"
+    )
+    return f"{unpack} && {run_check}"
+
+
+def written_list(written: list[dict[str, str]]) -> bytes:
+    """The check's list of installed files: path and source of each, NUL-separated."""
+    return b"".join(to_bytes(item["dest"]) + b"\0" + to_bytes(item["source"]) + b"\0" for item in written)
 
 
 class ActionModule(ActionBase):
@@ -228,16 +258,29 @@ class ActionModule(ActionBase):
             archive.add_link(spec["dest"], spec["src"], f"links[{index}]")
         for index, spec in enumerate(args["trees"]):
             written.extend(self._add_tree(archive, spec, f"trees[{index}] ({spec['label']})"))
+        check = args["check"]
+        if check is not None:
+            archive.add_file(WRITTEN_LIST, written_list(written), 0o600, "root", "root", "check")
         payload = archive.close()
 
         result.update(changed=True, written=written, size=len(payload))
         if self._task.check_mode:
             return result
-        command = unpack_command(archive.accounts, archive.required_directories(), args["absent"])
+        command = unpack_command(archive.accounts, archive.required_directories(), args["absent"], check)
         outcome = self._low_level_execute_command(command, in_data=payload)
-        if outcome["rc"] != 0:
+        status = outcome["rc"]
+        if status != 0 and (check is None or status < CHECK_STATUS_BASE):
             detail = to_text(outcome.get("stderr", "")).strip() or to_text(outcome.get("stdout", "")).strip()
-            raise AnsibleActionFail(f"unpacking {len(written)} files in the target failed (rc {outcome['rc']}): {detail}")
+            raise AnsibleActionFail(f"unpacking {len(written)} files in the target failed (rc {status}): {detail}")
+        if check is not None:
+            stdout, stderr = to_text(outcome.get("stdout", "")), to_text(outcome.get("stderr", ""))
+            result["check"] = {
+                "rc": status - CHECK_STATUS_BASE,
+                "stdout": stdout,
+                "stdout_lines": stdout.splitlines(),
+                "stderr": stderr,
+                "stderr_lines": stderr.splitlines(),
+            }
         return result
 
     def _file_content(self, spec: dict, task_vars: dict, where: str) -> tuple[bytes, str]:

@@ -925,13 +925,19 @@ describe('the WordPress image built by Packer + Ansible', () => {
     ]);
   });
 
-  it('refuses a site whose settings name code it does not have, saying what is missing', async () => {
-    // Prepare: the own site with a theme nobody has, or a plugin without a main file and one
-    // that is not there.
-    const variant = async (name: string, siteYml: string) => {
+  it('refuses a site whose settings name code it does not have, or whose PHP does not parse', async () => {
+    // Prepare: the own site with a theme nobody has, a plugin without a main file and one
+    // that is not there, or a plugin file with a syntax error.
+    const variant = async (
+      name: string,
+      siteYml: string,
+      extraFiles: Record<string, string> = {},
+    ) => {
       const dir = join(workDir, name);
       await run('cp', ['-a', ownSiteDir, dir]);
       await writeFile(join(dir, 'site.yml'), siteYml);
+      for (const [path, content] of Object.entries(extraFiles))
+        await writeFile(join(dir, path), content);
       return buildImage({
         sourceRevision: `bad-${name}`,
         registry: REGISTRY,
@@ -944,9 +950,12 @@ describe('the WordPress image built by Packer + Ansible', () => {
     };
 
     // Act
-    const [noTheme, badPlugins] = await Promise.all([
+    const [noTheme, badPlugins, badPhp] = await Promise.all([
       variant('no-theme', 'theme: nosuch\n'),
       variant('bad-plugins', 'plugins: [greeter, dormant, missing]\n'),
+      variant('bad-php', 'theme: kid\nplugins: [greeter]\n', {
+        'plugins/greeter/b-broken.php': '<?php\nfunction greeter_broken( {\n',
+      }),
     ]);
 
     // Assess
@@ -958,6 +967,11 @@ describe('the WordPress image built by Packer + Ansible', () => {
     expect((badPlugins as Error).message).toContain(
       "site/plugins/dormant has no PHP file with a 'Plugin Name:' header; site/site.yml: plugin missing is not in site/plugins/",
     );
+    expect(badPhp).toMatchObject({ name: 'ImageBuildError', phase: 'app' });
+    expect((badPhp as Error).message).toMatch(
+      /site PHP does not parse: Parse error: .* in site\/plugins\/greeter\/b-broken\.php on line 2/,
+    );
+    expect((badPhp as Error).message).not.toContain('/var/lib/wordpress');
   });
 
   it('builds a bad release on request: the fault image answers /healthz with 500', async () => {
