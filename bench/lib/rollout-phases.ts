@@ -13,10 +13,15 @@ export interface ServerUp {
   readonly server: string;
 }
 
+// `is UP.` is the rise-th passing check. The runtime API's own lines are not: a server added
+// and moved through drain logs `is UP/DRAIN (leaving forced maintenance)` before any check.
 const UP_LINE =
-  /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(\.\d+)?(Z|[+-]\d\d:\d\d) Server ([^/\s]+)\/(\S+) is UP\b/;
+  /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(\.\d+)?(Z|[+-]\d\d:\d\d) Server ([^/\s]+)\/(\S+) is UP[.,]/;
 
-/** The `Server <backend>/<name> is UP` lines of HAProxy's check ring (`show events`). Pure. */
+/**
+ * The `Server <backend>/<name> is UP.` lines of HAProxy's check ring (`show events`): a server
+ * brought UP by its health checks, not by a runtime API command. Pure.
+ */
 export function parseServerUps(text: string): ServerUp[] {
   return text.split('\n').flatMap((line) => {
     const m = UP_LINE.exec(line.trim());

@@ -5,9 +5,14 @@ import { parseServerUps, rolloutFloors, rolloutPhases } from '../../../bench/lib
 const T0 = Date.parse('2026-11-21T23:46:00.000Z');
 
 describe('parseServerUps', () => {
-  it("reads each server's UP from HAProxy's check ring and skips the check lines", () => {
-    // Prepare: lines as `show events checks` prints them
+  it("reads each server's UP from HAProxy's check ring and skips the check and runtime API lines", () => {
+    // Prepare: lines as `show events checks` prints them, from adding t1 through its rise checks
     const text = [
+      '2026-11-21T23:46:06.822682+00:00 Server app/t1 is UP/DRAIN (leaving forced maintenance).',
+      '2026-11-21T23:46:06.822696+00:00 Server app/t1 remains in forced drain mode.',
+      '2026-11-21T23:46:06.822710+00:00 Server app/t1 is DOWN, changed from CLI. 0 active and 0 backup servers left. 0 sessions active, 0 requeued, 0 remaining in queue.',
+      '2026-11-21T23:46:06.822719+00:00 Server app/t1 is DOWN (leaving forced drain).',
+      '2026-11-21T23:46:07.1+00:00 Server app/t0 is UP (leaving forced drain).',
       '2026-11-21T23:46:11.040312+00:00 Health check for server app/t1 succeeded, reason: Layer7 check passed, code: 200, check duration: 2ms, status: 1/2 DOWN.',
       '2026-11-21T23:46:16.040312+00:00 Health check for server app/t1 succeeded, reason: Layer7 check passed, code: 200, check duration: 2ms, status: 2/2 UP.',
       '2026-11-21T23:46:16.040362+00:00 Server app/t1 is UP. 1 active and 0 backup servers online. 0 sessions requeued, 0 total in queue.',
