@@ -71,6 +71,30 @@ describe('restoreSection', () => {
     expect(s.figures).toHaveLength(1);
     expect(s.figures[0]).toMatchObject({ value: 11, ratio: 1.1, unit: 's' });
   });
+
+  it("judges 1 GB by the issue's 1.2x and sets verify against one full read of the data", () => {
+    // Prepare
+    const row = { restoreSeconds: 40, verifySeconds: 15, readSeconds: 12, dumpBytes: 1e9 };
+    const json = {
+      rows: [
+        { ...row, sizeMb: 100, restoreAndVerifySeconds: 55 },
+        { ...row, sizeMb: 1000, restoreAndVerifySeconds: 55 },
+        { ...row, sizeMb: 1000, restoreAndVerifySeconds: 47 },
+      ],
+    };
+    // Act
+    const s = restoreSection(json);
+    // Assess
+    const restoreFigures = s.figures.filter((f) => f.name.endsWith('restore + verify'));
+    expect(restoreFigures.map((f) => f.met)).toEqual([null, false, true]);
+    expect(
+      s.figures.find((f) => f.name === '1000 MB of WordPress content: verify alone'),
+    ).toMatchObject({
+      value: 15,
+      ratio: 1.25,
+      yardstick: { name: 'one full read of the restored data', value: 12 },
+    });
+  });
 });
 
 describe('transitionsSection', () => {
