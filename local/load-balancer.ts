@@ -106,6 +106,12 @@ export interface LoadBalancerSettings {
 }
 
 const BACKEND = 'app';
+/**
+ * The same targets without health checks, used only while no target of {@link BACKEND} is UP:
+ * an ALB whose registered targets are all unhealthy routes to all of them (fails open) rather
+ * than answering 503, which is what keeps an overloaded site serving when its checks time out.
+ */
+const FAIL_OPEN_BACKEND = 'app_fail_open';
 /** The HAProxy ring that keeps the health-check log (every change of a server's check status). */
 export const CHECK_RING = 'checks';
 const SERVER_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
@@ -177,7 +183,12 @@ frontend site
   option forwardfor
   http-request set-header X-Forwarded-Proto http
   http-request set-header X-Forwarded-Port %[dst_port]
+  # An ALB fails open: with no healthy target it routes to every registered one.
+  use_backend ${FAIL_OPEN_BACKEND} if { nbsrv(${BACKEND}) eq 0 } { nbsrv(${FAIL_OPEN_BACKEND}) gt 0 }
   default_backend ${BACKEND}
+
+backend ${FAIL_OPEN_BACKEND}
+  balance ${settings.balance ?? 'roundrobin'}
 
 backend ${BACKEND}
   balance ${settings.balance ?? 'roundrobin'}
@@ -702,6 +713,18 @@ export class LoadBalancer {
     );
     if (out.trim() !== '')
       throw new LoadBalancerError(`enabling ${target.id} failed: ${out.trim()}`);
+    await this.addFailOpenServer(target);
+  }
+
+  // The target's copy for the fail-open backend: no checks, ready at once (it gets requests
+  // only while no target is UP). Idempotent: a restarted HAProxy may already have it.
+  private async addFailOpenServer(target: Target): Promise<void> {
+    const name = `${FAIL_OPEN_BACKEND}/${target.id}`;
+    const added = await this.command(`add server ${name} 127.0.0.1:${target.port}`);
+    if (!/New server registered|Already exists/i.test(added))
+      throw new LoadBalancerError(`add server ${name} failed: ${added.trim()}`);
+    const out = await this.command(`set server ${name} state ready`);
+    if (out.trim() !== '') throw new LoadBalancerError(`enabling ${name} failed: ${out.trim()}`);
   }
 
   /**
@@ -725,12 +748,11 @@ export class LoadBalancer {
     await this.table.put({ id: target.id, port: target.port });
   }
 
-  /** Current sessions plus queued requests of a server (0 when it does not exist). */
+  /** Current sessions plus queued requests of a target, fail-open ones included (0 when unknown). */
   async activeSessions(id: string): Promise<number> {
-    const row = parseStat(await this.command(`show stat`)).find(
-      (r) => r.pxname === BACKEND && r.svname === id,
-    );
-    return row ? Number(row.scur || '0') + Number(row.qcur || '0') : 0;
+    return parseStat(await this.command(`show stat`))
+      .filter((r) => (r.pxname === BACKEND || r.pxname === FAIL_OPEN_BACKEND) && r.svname === id)
+      .reduce((sum, r) => sum + Number(r.scur || '0') + Number(r.qcur || '0'), 0);
   }
 
   /**
@@ -739,6 +761,9 @@ export class LoadBalancer {
    * still open at the end.
    */
   async drainTarget(id: string, opts: { readonly timeoutMs?: number } = {}): Promise<number> {
+    // A deregistering target leaves the fail-open set too (an ALB fails open to registered
+    // targets only).
+    await this.command(`set server ${FAIL_OPEN_BACKEND}/${id} state drain`);
     const out = await this.command(`set server ${BACKEND}/${id} state drain`);
     if (/No such server/i.test(out)) return 0;
     if (out.trim() !== '') throw new LoadBalancerError(`drain ${id} failed: ${out.trim()}`);
@@ -764,24 +789,32 @@ export class LoadBalancer {
    * unknown id is fine.
    */
   async removeTarget(id: string, opts: { readonly timeoutMs?: number } = {}): Promise<void> {
-    const maint = await this.command(`set server ${BACKEND}/${id} state maint`);
-    if (!/No such server/i.test(maint)) {
-      const deleted = (out: string) => /Server deleted|No such server/i.test(out);
-      await pollUntil(async () => deleted(await this.command(`del server ${BACKEND}/${id}`)), {
-        intervalMs: 100,
-        timeoutMs: opts.timeoutMs ?? this.deregistrationDelayMs,
-        description: `target ${id} to be removed`,
-        // Past the delay, sessions still open are shut down, as an ALB does.
-        onTimeout: async () => {
-          await this.command(`shutdown sessions server ${BACKEND}/${id}`);
-          const last = await this.command(`del server ${BACKEND}/${id}`);
-          if (!deleted(last))
-            throw new LoadBalancerError(`del server ${id} failed: ${last.trim()}`);
-          return true;
-        },
-      });
-    }
+    const timeoutMs = opts.timeoutMs ?? this.deregistrationDelayMs;
+    await Promise.all([
+      this.deleteServer(`${FAIL_OPEN_BACKEND}/${id}`, timeoutMs),
+      this.deleteServer(`${BACKEND}/${id}`, timeoutMs),
+    ]);
     await this.table.delete({ id });
+  }
+
+  // Maintenance, then `del server` once no connection uses it; idempotent.
+  private async deleteServer(name: string, timeoutMs: number): Promise<void> {
+    const maint = await this.command(`set server ${name} state maint`);
+    if (/No such server/i.test(maint)) return;
+    const deleted = (out: string) => /Server deleted|No such server/i.test(out);
+    await pollUntil(async () => deleted(await this.command(`del server ${name}`)), {
+      intervalMs: 100,
+      timeoutMs,
+      description: `server ${name} to be removed`,
+      // Past the delay, sessions still open are shut down, as an ALB does.
+      onTimeout: async () => {
+        await this.command(`shutdown sessions server ${name}`);
+        const last = await this.command(`del server ${name}`);
+        if (!deleted(last))
+          throw new LoadBalancerError(`del server ${name} failed: ${last.trim()}`);
+        return true;
+      },
+    });
   }
 
   /** The health-check log HAProxy keeps in its ring (each change of a server's check status). */

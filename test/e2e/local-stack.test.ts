@@ -53,12 +53,18 @@ async function freePort(): Promise<number> {
 const until = <T>(probe: () => Promise<T | undefined>, what: string, ms = 60_000): Promise<T> =>
   pollUntil(probe, { intervalMs: 200, timeoutMs: ms, description: what });
 
-/** A target for HAProxy: answers `name` on every path, and `healthz` with the given status. */
-function target(name: string, healthStatus: number): Promise<{ server: Server; port: number }> {
+/**
+ * A target for HAProxy: answers `name` on every path, and `healthz` with the given status (a
+ * function: read at each check, so a test can turn a target sick and back).
+ */
+function target(
+  name: string,
+  healthStatus: number | (() => number),
+): Promise<{ server: Server; port: number }> {
   return new Promise((resolve) => {
     const server = createServer((req, res) => {
       if (req.url === '/healthz') {
-        res.writeHead(healthStatus).end();
+        res.writeHead(typeof healthStatus === 'number' ? healthStatus : healthStatus()).end();
         return;
       }
       res.writeHead(200, { 'content-type': 'text/plain' }).end(name);
@@ -377,6 +383,54 @@ describe('local stack (real components)', () => {
     expect(seen).toContain('next');
     expect(remaining).toEqual([next.port]);
     expect(registered).toEqual(['next']);
+  });
+
+  it('fails open like an ALB: with every target unhealthy it serves from all of them, never 503', async () => {
+    // Prepare: `next` leaves; `flaky` (healthy until told otherwise) and `sick` (500) stay.
+    const lb = stack.loadBalancer;
+    let flakyHealth = 200;
+    const flaky = await target('flaky', () => flakyHealth);
+    const sick = await target('sick', 500);
+    servers.push(flaky.server, sick.server);
+    await lb.addTarget({ id: 'flaky', port: flaky.port });
+    await lb.addTarget({ id: 'sick', port: sick.port });
+    const statesAre = (want: Record<number, string>) =>
+      until(
+        async () => {
+          const d = await lb.describeTargetHealth();
+          const got = Object.fromEntries(d.map((t) => [t.Target?.Port, t.TargetHealth?.State]));
+          return JSON.stringify(got) === JSON.stringify(want) ? d : undefined;
+        },
+        `target states ${JSON.stringify(want)}`,
+      );
+    await lb.drainTarget('next');
+    await lb.removeTarget('next');
+    await statesAre({ [flaky.port]: 'healthy', [sick.port]: 'unhealthy' });
+    const answers = async (n: number) => {
+      const seen: string[] = [];
+      for (let i = 0; i < n; i++) {
+        const res = await fetch(stack.siteUrl);
+        seen.push(`${res.status} ${(await res.text()).slice(0, 60)}`);
+      }
+      return [...new Set(seen)].sort();
+    };
+    const oneHealthy = await answers(10);
+
+    // Act: the last healthy target fails its checks too, then recovers.
+    flakyHealth = 500;
+    const allUnhealthy = await statesAre({ [flaky.port]: 'unhealthy', [sick.port]: 'unhealthy' });
+    const failedOpen = await answers(10);
+    flakyHealth = 200;
+    await statesAre({ [flaky.port]: 'healthy', [sick.port]: 'unhealthy' });
+    const recovered = await answers(10);
+    await Promise.all([lb.removeTarget('flaky'), lb.removeTarget('sick')]);
+
+    // Assess: target health still says unhealthy (the gate is not fooled); visitors are served.
+    expect(oneHealthy).toEqual(['200 flaky']);
+    expect(allUnhealthy.map((t) => t.TargetHealth?.State)).toEqual(['unhealthy', 'unhealthy']);
+    expect(failedOpen).toEqual(['200 flaky', '200 sick']);
+    expect(recovered).toEqual(['200 flaky']);
+    expect(await lb.targets()).toEqual([]);
   });
 
   /** Revision <n> of the synthesized task definition with the image swapped, stored like `up` does. */

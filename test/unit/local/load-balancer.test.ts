@@ -414,9 +414,21 @@ describe('haproxyConfig', () => {
       balance: 'leastconn',
     });
 
+    // Assess: the fail-open backend balances the same way
+    expect(byDefault.match(/^ {2}balance roundrobin$/gm)).toHaveLength(2);
+    expect(leastOutstanding.match(/^ {2}balance leastconn$/gm)).toHaveLength(2);
+  });
+
+  it('fails open like an ALB: unchecked copies of the targets take requests only when none is UP', () => {
+    // Act
+    const cfg = haproxyConfig({ stateDir: '/s', port: 8080, healthCheck: HC });
+
     // Assess
-    expect(byDefault).toMatch(/^ {2}balance roundrobin$/m);
-    expect(leastOutstanding).toMatch(/^ {2}balance leastconn$/m);
+    expect(cfg).toMatch(
+      /^ {2}use_backend app_fail_open if \{ nbsrv\(app\) eq 0 \} \{ nbsrv\(app_fail_open\) gt 0 \}\n {2}default_backend app$/m,
+    );
+    const failOpen = /^backend app_fail_open\n((?: {2}.*\n)*)/m.exec(cfg)?.[1] ?? '';
+    expect(failOpen).not.toMatch(/httpchk|http-check/);
   });
 
   it('logs every check status change to the ring the fall threshold is read from', () => {
