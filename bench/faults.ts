@@ -31,6 +31,7 @@ import {
   type FaultScenario,
   type FaultStack,
   faultStack,
+  killTaskAtRest,
   replacementMs,
   restartDatabaseAtRest,
   rolloutWindow,
@@ -74,6 +75,11 @@ export interface FaultsOutput {
    * fault itself causes, the fair yardstick of that scenario's p99 (absent when not planned).
    */
   readonly databaseRestartAtRest?: FaultAtRest | null;
+  /**
+   * The kill-old scenario's task kill at the same rate with no release: what losing one of the
+   * service's tasks costs by itself, the fair yardstick of that scenario's p99.
+   */
+  readonly taskKillAtRest?: FaultAtRest | null;
   readonly runs: readonly FaultRun[];
   readonly errors: readonly { readonly scenario: string; readonly reason: string }[];
   readonly setupError?: string;
@@ -120,6 +126,7 @@ export async function runFaults(opts: FaultsOptions = {}): Promise<FaultsOutput>
   let rate: number | null = null;
   let rest: LoadResult | null = null;
   let databaseRestartAtRest: FaultAtRest | null = null;
+  let taskKillAtRest: FaultAtRest | null = null;
   /** What was measured so far: all of it on success, the part before the error otherwise. */
   const measured = (): FaultsOutput => ({
     service,
@@ -128,6 +135,7 @@ export async function runFaults(opts: FaultsOptions = {}): Promise<FaultsOutput>
     ratePerSecond: rate,
     rest,
     databaseRestartAtRest,
+    taskKillAtRest,
     runs,
     errors,
   });
@@ -179,6 +187,23 @@ export async function runFaults(opts: FaultsOptions = {}): Promise<FaultsOutput>
       } catch (error) {
         errors.push({ scenario: 'MariaDB restarted at rest', reason: describe(error) });
       }
+    }
+    if (scenarios.includes('kill-old')) {
+      try {
+        const atRest = await killTaskAtRest(stack, { ratePerSecond: rate });
+        taskKillAtRest = atRest;
+        log(
+          `a task killed at rest at ${rate} req/s: ${atRest.load.failed}/${atRest.load.sent} failed, p99 ${Math.round(latencySummary(atRest.load)?.p99 ?? Number.NaN)} ms`,
+        );
+      } catch (error) {
+        errors.push({ scenario: 'a task killed at rest', reason: describe(error) });
+      }
+      // The scheduler runs inside commands: `up` replaces the killed task before the scenarios.
+      const back = await cli(stack, ['up', '--json']);
+      if (back.code !== 0)
+        throw new Error(
+          `\`local up\` after the task killed at rest exited ${back.code}: ${back.stderr.trim().split('\n').slice(-3).join(' / ')}`,
+        );
     }
     for (const scenario of scenarios) {
       try {
@@ -285,7 +310,7 @@ export function sectionFromFaults(out: FaultsOutput): SectionResult {
     `A local stack of its own (\`stepdeploy local up\`, own service and ports on 127.0.0.1, a temporary STEPDEPLOY_HOME), driven through the real command line (\`stepdeploy local release|rollback --json\`).`,
     `Capacity at rest: open-loop GET / through HAProxy at a fixed rate for ${cap ? cap.trialMs / 1000 : 20} s per trial (a ${cap ? cap.settleMs / 1000 : 3} s settle between trials), doubling from 4 req/s until a trial fails, then bisecting to within 10 %, the search bounded to 4 min; a trial passes with zero failed requests (only a 200 ending in </html> counts as served; a 5 s timeout, a 5xx or a refused connection fails it) and p99 < ${cap?.limits.p99BelowMs ?? 500} ms.`,
     `Each scenario then runs with the same open-loop load at ${rateText} from before the command starts until a second after it ends; p99 at rest is the same load for 30 s with no release.`,
-    `Faults are injected when the system shows the moment, never after a fixed sleep: a new task is killed (\`docker kill\`) as soon as a container of the new revision runs; a known-good task is killed as soon as the first new task runs; MariaDB is restarted (\`docker restart\`) once the execution entered CheckHealth and a new task runs. The same MariaDB restart is also made with no release, 10 s into 30 s of the scenario load: its p99 is what the fault itself costs, the yardstick that says what the release adds to it.`,
+    `Faults are injected when the system shows the moment, never after a fixed sleep: a new task is killed (\`docker kill\`) as soon as a container of the new revision runs; a known-good task is killed as soon as the first new task runs; MariaDB is restarted (\`docker restart\`) once the execution entered CheckHealth and a new task runs. The same MariaDB restart, and the same kill of one of the service's two tasks, are also made with no release, 10 s into 30 s of the scenario load (after the kill, \`local up\` brings the service back: local mode has no scheduler between commands): each one's p99 is what the fault itself costs, the yardstick that says what the release adds to it.`,
     `End state: the service record's revision, its running tasks and the servers registered in HAProxy (runtime API, \`show servers state\`) with their target health; the target holds when the servers are exactly the running tasks of that revision (names and ports), all healthy, and no task of another revision runs.`,
   ].join(' ');
   if (out.setupError && out.runs.length === 0)
@@ -396,6 +421,22 @@ export function sectionFromFaults(out: FaultsOutput): SectionResult {
       ),
     );
 
+  const killAtRest = out.taskKillAtRest;
+  const killAtRestLat = killAtRest ? latencySummary(killAtRest.load) : undefined;
+  if (killAtRest && rate !== null)
+    figures.push(
+      ...atRestFigures(
+        `a task killed at rest at ${rate} req/s (no release)`,
+        killAtRest.load,
+        killAtRestLat,
+        {
+          failed: 'the kill-old fault alone: the other task carries the load',
+          p99: `the fault's own cost, no target: \`docker kill\` of ${killAtRest.injection.target} 10 s into the load`,
+        },
+        restYard,
+      ),
+    );
+
   const good = out.runs.find((r) => r.scenario === 'good');
   const goodMs = good ? good.endedAt - good.startedAt : undefined;
   const rows: string[][] = [];
@@ -440,15 +481,21 @@ export function sectionFromFaults(out: FaultsOutput): SectionResult {
           })
         : notMeasured(`${L}: p99 during the release`, 'ms', 'no request completed', p99Target),
     );
-    if (run.scenario === 'db-restart' && lat.release && faultAtRestLat)
+    const sameFault =
+      run.scenario === 'db-restart'
+        ? faultAtRestLat && { what: 'restart', yard: 'the MariaDB restart', lat: faultAtRestLat }
+        : run.scenario === 'kill-old'
+          ? killAtRestLat && { what: 'task kill', yard: 'a task killed', lat: killAtRestLat }
+          : undefined;
+    if (sameFault && lat.release)
       figures.push(
         figure({
-          name: `${L}: p99 during the release against the same restart with no release`,
+          name: `${L}: p99 during the release against the same ${sameFault.what} with no release`,
           value: lat.release.p99,
           unit: 'ms',
           yardstick: {
-            name: `p99 of the MariaDB restart at rest at ${rate} req/s (no release)`,
-            value: faultAtRestLat.p99,
+            name: `p99 of ${sameFault.yard} at rest at ${rate} req/s (no release)`,
+            value: sameFault.lat.p99,
             unit: 'ms',
           },
           target: {
@@ -456,7 +503,7 @@ export function sectionFromFaults(out: FaultsOutput): SectionResult {
             max: P99_RATIO_MAX,
             text: `≤ ${P99_RATIO_MAX}× p99 of the same fault with no release`,
           },
-          note: 'the 3× rule with the fault on both sides: what the release adds to the restart, not the restart itself',
+          note: `the 3× rule with the fault on both sides: what the release adds to the ${sameFault.what}, not the ${sameFault.what} itself`,
         }),
       );
     figures.push(

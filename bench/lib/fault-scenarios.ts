@@ -785,34 +785,34 @@ export function replacementMs(
   return replaced ? replaced.at - at : undefined;
 }
 
-/** The db-restart scenario's fault with no release running: what the restart alone costs. */
+/** A scenario's fault with no release running: what the fault alone costs. */
 export interface FaultAtRest {
   readonly load: LoadResult;
   readonly injection: Injection;
   /** From the restart command to MariaDB answering a ping again, ms (null: never within the load). */
-  readonly databaseBackMs: number | null;
+  readonly databaseBackMs?: number | null;
 }
 
-/** Options of {@link restartDatabaseAtRest}. */
+/** Options of {@link restartDatabaseAtRest} and {@link killTaskAtRest}. */
 export interface FaultAtRestOptions {
   readonly ratePerSecond: number;
   /** Seconds of load in all (default 30). */
   readonly seconds?: number;
-  /** When, in the load, the restart starts (default 10 s: a settled site before it). */
+  /** When, in the load, the fault comes (default 10 s: a settled site before it). */
   readonly restartAfterMs?: number;
 }
 
 /**
- * Restarts MariaDB (`docker restart`, as the db-restart scenario does) under the scenario's
- * load with no execution running, so the latency the restart itself causes is measured in the
- * same run as the scenario it is the yardstick of. There is no system moment to wait for here,
- * so the restart comes after a fixed settle; the load then runs on until its end, and the
- * server is pinged until it answers, so the next scenario starts on a serving database.
+ * Injects a fault under the scenario's load with no execution running, so the latency the
+ * fault itself causes is measured in the same run as the scenario it is the yardstick of.
+ * There is no system moment to wait for here, so the fault comes after a fixed settle, and the
+ * load runs on until its end.
  */
-export async function restartDatabaseAtRest(
+async function faultAtRest<T>(
   stack: FaultStack,
   opts: FaultAtRestOptions,
-): Promise<FaultAtRest> {
+  fault: (seconds: number) => Promise<{ readonly injection: Omit<Injection, 'trigger'> } & T>,
+): Promise<{ readonly load: LoadResult; readonly injection: Injection } & Omit<T, 'injection'>> {
   const seconds = opts.seconds ?? 30;
   const load = startLoad({
     url: stack.siteUrl,
@@ -822,36 +822,73 @@ export async function restartDatabaseAtRest(
     strict: true,
   });
   await sleep(opts.restartAfterMs ?? 10_000);
-  const at = Date.now();
-  const tookMs = await dockerAction(['restart', stack.databaseContainer]);
-  let databaseBackMs: number | null = null;
-  const pingUntil = at + seconds * 1000;
-  while (Date.now() < pingUntil) {
-    const answered = await execFileP('docker', [
-      'exec',
-      stack.databaseContainer,
-      'mariadb-admin',
-      'ping',
-      '--silent',
-    ]).then(
-      () => true,
-      () => false,
-    );
-    if (answered) {
-      databaseBackMs = Date.now() - at;
-      break;
-    }
-    await sleep(100);
-  }
+  const { injection, ...rest } = await fault(seconds);
   return {
+    ...rest,
     load: await load.finished(),
     injection: {
-      kind: 'restart-database',
+      ...injection,
+      trigger: `${Math.round((opts.restartAfterMs ?? 10_000) / 1000)} s into a load with no release`,
+    },
+  };
+}
+
+/**
+ * Restarts MariaDB (`docker restart`, as the db-restart scenario does) at rest, then pings the
+ * server until it answers, so the next scenario starts on a serving database.
+ */
+export function restartDatabaseAtRest(
+  stack: FaultStack,
+  opts: FaultAtRestOptions,
+): Promise<FaultAtRest> {
+  return faultAtRest(stack, opts, async (seconds) => {
+    const at = Date.now();
+    const tookMs = await dockerAction(['restart', stack.databaseContainer]);
+    let databaseBackMs: number | null = null;
+    const pingUntil = at + seconds * 1000;
+    while (Date.now() < pingUntil) {
+      const answered = await execFileP('docker', [
+        'exec',
+        stack.databaseContainer,
+        'mariadb-admin',
+        'ping',
+        '--silent',
+      ]).then(
+        () => true,
+        () => false,
+      );
+      if (answered) {
+        databaseBackMs = Date.now() - at;
+        break;
+      }
+      await sleep(100);
+    }
+    const injection = {
+      kind: 'restart-database' as const,
       target: stack.databaseContainer,
       at,
       tookMs,
-      trigger: `${Math.round((opts.restartAfterMs ?? 10_000) / 1000)} s into a load with no release`,
-    },
-    databaseBackMs,
-  };
+    };
+    return { injection, databaseBackMs };
+  });
+}
+
+/**
+ * Kills one running task of the service (`docker kill`, as the kill-old scenario does) at
+ * rest. Local mode has no scheduler between commands, so the other task carries the load to
+ * the end of the window (ECS would start a replacement, serving only after its start and
+ * rise x interval, longer than the window); the caller brings the service back (`local up`).
+ */
+export function killTaskAtRest(stack: FaultStack, opts: FaultAtRestOptions): Promise<FaultAtRest> {
+  return faultAtRest(stack, opts, async () => {
+    const running = (await listTasks({ stateDir: stack.home, service: stack.service })).find(
+      (t) => t.lastStatus === 'RUNNING',
+    );
+    if (!running) throw new Error('no running task of the service to kill at rest');
+    const at = Date.now();
+    const tookMs = await dockerAction(['kill', running.name]);
+    return {
+      injection: { kind: 'kill-known-good-task' as const, target: running.name, at, tookMs },
+    };
+  });
 }

@@ -469,6 +469,54 @@ describe('sectionFromFaults', () => {
     );
   });
 
+  it('judges the kill-old p99 against the same task kill with no release as well as at rest', () => {
+    // Prepare: at rest p99 50 ms; one task killed at rest p99 2000 ms; during the release 7000 ms
+    const flat = (ms: number) =>
+      load({ samples: Array.from({ length: 100 }, (_, i) => ({ at: i, ms, ok: true })) });
+    const killRun = run({
+      scenario: 'kill-old',
+      label: 'known-good task killed mid-rollout',
+      load: flat(7000),
+    });
+    // Act
+    const section = sectionFromFaults({
+      service: 's',
+      fraction: 0.5,
+      capacity,
+      ratePerSecond: 6,
+      rest: flat(50),
+      taskKillAtRest: {
+        load: flat(2000),
+        injection: {
+          kind: 'kill-known-good-task',
+          target: 's-t1',
+          at: 10,
+          tookMs: 90,
+          trigger: 't',
+        },
+      },
+      runs: [killRun],
+      errors: [],
+    });
+    const byName = (n: string) => section.figures.find((f) => f.name.startsWith(n));
+    // Assess: 140× rest fails the plain rule; 3.5× the kill alone fails the fair one too
+    expect(byName('a task killed at rest at 6 req/s (no release): p99')).toMatchObject({
+      value: 2000,
+      ratio: 40,
+      met: null,
+    });
+    expect(byName('known-good task killed mid-rollout: p99 during the release')).toMatchObject({
+      ratio: 140,
+      met: false,
+    });
+    expect(
+      byName(
+        'known-good task killed mid-rollout: p99 during the release against the same task kill',
+      ),
+    ).toMatchObject({ ratio: 3.5, met: false, yardstick: { value: 2000 } });
+    expect(byName('MariaDB restarted at rest')).toBeUndefined();
+  });
+
   it('is not measured, with the reason, when the stack never came up', () => {
     // Prepare / Act
     const section = sectionFromFaults({
