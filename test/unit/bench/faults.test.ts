@@ -3,7 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readSiteSource } from '#local/site-source.ts';
-import { latencyPhases, plannedScenarios, sectionFromFaults } from '../../../bench/faults.ts';
+import {
+  type FaultsOutput,
+  latencyPhases,
+  plannedScenarios,
+  sectionFromFaults,
+} from '../../../bench/faults.ts';
 import {
   bracket,
   type CapacityResult,
@@ -426,31 +431,40 @@ describe('sectionFromFaults', () => {
     expect(md).toContain('SUCCEEDED / DIRTY ❌');
   });
 
-  it('judges the db-restart p99 against the same restart with no release as well as at rest', () => {
-    // Prepare: at rest p99 50 ms; the restart alone p99 1000 ms; during the release 1500 ms
-    const flat = (ms: number) =>
-      load({ samples: Array.from({ length: 100 }, (_, i) => ({ at: i, ms, ok: true })) });
-    const faultRun = run({
-      scenario: 'db-restart',
-      label: 'MariaDB restarted during the health gate',
-      load: flat(1500),
-    });
-    // Act
+  /** A load whose every request took `ms`. */
+  const flat = (ms: number) =>
+    load({ samples: Array.from({ length: 100 }, (_, i) => ({ at: i, ms, ok: true })) });
+  /** The figures of one scenario run whose requests took `releaseMs`, at rest 50 ms. */
+  const figuresWith = (
+    scenario: FaultRun['scenario'],
+    label: string,
+    releaseMs: number,
+    faultAtRest: Pick<FaultsOutput, 'databaseRestartAtRest' | 'taskKillAtRest'>,
+  ) => {
     const section = sectionFromFaults({
       service: 's',
       fraction: 0.5,
       capacity,
       ratePerSecond: 6,
       rest: flat(50),
-      databaseRestartAtRest: {
-        load: flat(1000),
-        injection: { kind: 'restart-database', target: 'db', at: 10, tookMs: 900, trigger: 't' },
-        databaseBackMs: 3200,
-      },
-      runs: [faultRun],
+      ...faultAtRest,
+      runs: [run({ scenario, label, load: flat(releaseMs) })],
       errors: [],
     });
-    const byName = (n: string) => section.figures.find((f) => f.name.startsWith(n));
+    return (n: string) => section.figures.find((f) => f.name.startsWith(n));
+  };
+
+  it('judges the db-restart p99 against the same restart with no release as well as at rest', () => {
+    // Prepare: the restart alone p99 1000 ms
+    const databaseRestartAtRest = {
+      load: flat(1000),
+      injection: { kind: 'restart-database', target: 'db', at: 10, tookMs: 900, trigger: 't' },
+      databaseBackMs: 3200,
+    } as const;
+    // Act: during the release 1500 ms
+    const byName = figuresWith('db-restart', 'MariaDB restarted during the health gate', 1500, {
+      databaseRestartAtRest,
+    });
     // Assess: 30× rest fails the plain rule; 1.5× the fault alone meets the fair one
     expect(byName('MariaDB restarted at rest at 6 req/s (no release): p99')).toMatchObject({
       value: 1000,
@@ -470,35 +484,15 @@ describe('sectionFromFaults', () => {
   });
 
   it('judges the kill-old p99 against the same task kill with no release as well as at rest', () => {
-    // Prepare: at rest p99 50 ms; one task killed at rest p99 2000 ms; during the release 7000 ms
-    const flat = (ms: number) =>
-      load({ samples: Array.from({ length: 100 }, (_, i) => ({ at: i, ms, ok: true })) });
-    const killRun = run({
-      scenario: 'kill-old',
-      label: 'known-good task killed mid-rollout',
-      load: flat(7000),
+    // Prepare: one task killed at rest p99 2000 ms
+    const taskKillAtRest = {
+      load: flat(2000),
+      injection: { kind: 'kill-known-good-task', target: 't1', at: 10, tookMs: 90, trigger: 't' },
+    } as const;
+    // Act: during the release 7000 ms
+    const byName = figuresWith('kill-old', 'known-good task killed mid-rollout', 7000, {
+      taskKillAtRest,
     });
-    // Act
-    const section = sectionFromFaults({
-      service: 's',
-      fraction: 0.5,
-      capacity,
-      ratePerSecond: 6,
-      rest: flat(50),
-      taskKillAtRest: {
-        load: flat(2000),
-        injection: {
-          kind: 'kill-known-good-task',
-          target: 's-t1',
-          at: 10,
-          tookMs: 90,
-          trigger: 't',
-        },
-      },
-      runs: [killRun],
-      errors: [],
-    });
-    const byName = (n: string) => section.figures.find((f) => f.name.startsWith(n));
     // Assess: 140× rest fails the plain rule; 3.5× the kill alone fails the fair one too
     expect(byName('a task killed at rest at 6 req/s (no release): p99')).toMatchObject({
       value: 2000,
@@ -510,9 +504,7 @@ describe('sectionFromFaults', () => {
       met: false,
     });
     expect(
-      byName(
-        'known-good task killed mid-rollout: p99 during the release against the same task kill',
-      ),
+      byName('known-good task killed mid-rollout: p99 during the release against the same task'),
     ).toMatchObject({ ratio: 3.5, met: false, yardstick: { value: 2000 } });
     expect(byName('MariaDB restarted at rest')).toBeUndefined();
   });
