@@ -13,7 +13,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { Connection, RowDataPacket } from 'mysql2/promise';
-import { connectDatabase, listTables } from '#commons/verify-data-sql.ts';
+import { connectDatabase, listTables, quoteIdentifier } from '#commons/verify-data-sql.ts';
 import { verifyData } from '#functions/verify-data/verify-data.ts';
 import {
   type DatabaseHandle,
@@ -41,9 +41,12 @@ if (sizes.some((n) => !Number.isFinite(n) || n <= 0)) {
  */
 async function readEverything(conn: Connection): Promise<void> {
   for (const table of await listTables(conn)) {
-    const [columns] = await conn.query<RowDataPacket[]>(`SHOW COLUMNS FROM \`${table}\``);
-    const lengths = columns.map((c) => `IFNULL(LENGTH(\`${String(c.Field)}\`), 0)`).join(' + ');
-    await conn.query(`SELECT COUNT(*), SUM(${lengths}) FROM \`${table}\``);
+    const name = quoteIdentifier(table);
+    const [columns] = await conn.query<RowDataPacket[]>(`SHOW COLUMNS FROM ${name}`);
+    const lengths = columns
+      .map((c) => `IFNULL(LENGTH(${quoteIdentifier(String(c.Field))}), 0)`)
+      .join(' + ');
+    await conn.query(`SELECT COUNT(*), SUM(${lengths}) FROM ${name}`);
   }
 }
 

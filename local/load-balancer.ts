@@ -763,7 +763,9 @@ export class LoadBalancer {
   async drainTarget(id: string, opts: { readonly timeoutMs?: number } = {}): Promise<number> {
     // A deregistering target leaves the fail-open set too (an ALB fails open to registered
     // targets only).
-    await this.command(`set server ${FAIL_OPEN_BACKEND}/${id} state drain`);
+    const leftFailOpen = await this.command(`set server ${FAIL_OPEN_BACKEND}/${id} state drain`);
+    if (leftFailOpen.trim() !== '' && !/No such server/i.test(leftFailOpen))
+      throw new LoadBalancerError(`drain ${id} (fail-open copy) failed: ${leftFailOpen.trim()}`);
     const out = await this.command(`set server ${BACKEND}/${id} state drain`);
     if (/No such server/i.test(out)) return 0;
     if (out.trim() !== '') throw new LoadBalancerError(`drain ${id} failed: ${out.trim()}`);

@@ -799,7 +799,7 @@ export interface FaultAtRestOptions {
   /** Seconds of load in all (default 30). */
   readonly seconds?: number;
   /** When, in the load, the fault comes (default 10 s: a settled site before it). */
-  readonly restartAfterMs?: number;
+  readonly faultAfterMs?: number;
 }
 
 /**
@@ -821,14 +821,14 @@ async function faultAtRest<T>(
     maxMs: seconds * 1000,
     strict: true,
   });
-  await sleep(opts.restartAfterMs ?? 10_000);
+  await sleep(opts.faultAfterMs ?? 10_000);
   const { injection, ...rest } = await fault(seconds);
   return {
     ...rest,
     load: await load.finished(),
     injection: {
       ...injection,
-      trigger: `${Math.round((opts.restartAfterMs ?? 10_000) / 1000)} s into a load with no release`,
+      trigger: `${Math.round((opts.faultAfterMs ?? 10_000) / 1000)} s into a load with no release`,
     },
   };
 }
