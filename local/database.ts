@@ -3,9 +3,17 @@ import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/p
 import { join } from 'node:path';
 import mysql from 'mysql2/promise';
 import { NamedError } from '#commons/errors.ts';
-import { connectDatabase, type DatabaseEndpoint, readSchema } from '#commons/verify-data-sql.ts';
+import { contentStats, withReaders } from '#commons/table-content.ts';
+import { CHECKSUM_METHOD, type ChecksumMethod } from '#commons/verify-data-checks.ts';
+import {
+  connectDatabase,
+  type DatabaseEndpoint,
+  listTables,
+  readSchema,
+} from '#commons/verify-data-sql.ts';
 import { pollUntil } from '#commons/wait.ts';
 import { type DatabaseSchema, DEFAULT_TABLE_PREFIX } from '#commons/wordpress-schema.ts';
+import { LIVE_READERS } from '#functions/record-snapshot-manifest/record-snapshot-manifest.ts';
 import { IMAGES_DIR } from './config.ts';
 import {
   buildImageOnce,
@@ -191,65 +199,38 @@ export function rootQuery(handle: Pick<DatabaseHandle, 'container'>, sql: string
   return exec(handle.container, ['mariadb', '--batch', '--skip-column-names'], { input: sql });
 }
 
-/** Per-table row count and `CHECKSUM TABLE` value, for proving a restore holds the same data. */
+/** Per-table row count and content checksum, for proving a restore holds the same data. */
 export interface TableManifestEntry {
   readonly table: string;
   readonly rows: number;
   readonly checksum: string | null;
 }
 
-/** Parses `CHECKSUM TABLE` batch output (`db.table<TAB>checksum` per line). Pure. */
-export function parseChecksumOutput(out: string): Map<string, string | null> {
-  const map = new Map<string, string | null>();
-  for (const line of out.split('\n')) {
-    if (!line.trim()) continue;
-    const [qualified = '', sum = ''] = line.split('\t');
-    const table = qualified.includes('.') ? qualified.slice(qualified.indexOf('.') + 1) : qualified;
-    map.set(table, sum === 'NULL' || sum === '' ? null : sum);
-  }
-  return map;
-}
-
-/** Parses `<table><TAB><count>` lines. Pure. */
-export function parseCountOutput(out: string): Map<string, number> {
-  const map = new Map<string, number>();
-  for (const line of out.split('\n')) {
-    if (!line.trim()) continue;
-    const [table = '', count = ''] = line.split('\t');
-    map.set(table, Number(count));
-  }
-  return map;
-}
-
-const quoteIdent = (s: string) => `\`${s.replace(/`/g, '``')}\``;
-const quoteString = (s: string) => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`;
-
-/** Row counts and checksums of every base table of the database, sorted by table name. */
+/**
+ * Row counts and content checksums of every base table of the database, sorted by table name:
+ * the Lambdas' `row-crc32` method and readers (table-content.ts), as the application user over
+ * 127.0.0.1, so a local manifest and an RDS one are computed alike.
+ */
 export async function tableManifest(
-  handle: Pick<DatabaseHandle, 'container' | 'database'>,
+  handle: Pick<DatabaseHandle, 'host' | 'port' | 'user' | 'passwordFile' | 'database'>,
 ): Promise<TableManifestEntry[]> {
-  const tablesOut = await rootQuery(
-    handle,
-    `SELECT table_name FROM information_schema.tables WHERE table_schema = ${quoteString(handle.database)} AND table_type = 'BASE TABLE' ORDER BY table_name;`,
-  );
-  const tables = tablesOut.split('\n').filter(Boolean);
-  if (tables.length === 0) return [];
-  const db = quoteIdent(handle.database);
-  const qualified = tables.map((t) => `${db}.${quoteIdent(t)}`);
-  const sums = parseChecksumOutput(
-    await rootQuery(handle, `CHECKSUM TABLE ${qualified.join(', ')};`),
-  );
-  const counts = parseCountOutput(
-    await rootQuery(
-      handle,
-      `${tables.map((t, i) => `SELECT ${quoteString(t)}, COUNT(*) FROM ${qualified[i]}`).join(' UNION ALL ')};`,
-    ),
-  );
-  return tables.map((table) => ({
-    table,
-    rows: counts.get(table) ?? 0,
-    checksum: sums.get(table) ?? null,
-  }));
+  const endpoint = await databaseEndpoint(handle);
+  const conn = await connectDatabase(endpoint);
+  try {
+    const tables = await listTables(conn);
+    const stats = await withReaders(
+      conn,
+      { openMore: () => connectDatabase(endpoint), parallelism: LIVE_READERS },
+      (readers) => contentStats(readers, tables),
+    );
+    return tables.map((table) => ({
+      table,
+      rows: stats[table]?.rows ?? 0,
+      checksum: stats[table]?.checksum ?? null,
+    }));
+  } finally {
+    await conn.end().catch(() => undefined);
+  }
 }
 
 /** Where and as whom to connect to the database over 127.0.0.1, its password read from its file. */
@@ -292,6 +273,8 @@ export interface SnapshotMetadata {
   readonly dumpFile: string;
   /** Taken under the same global read lock as the dump, so it describes exactly the dump. */
   readonly tables: readonly TableManifestEntry[];
+  /** How `tables` was checksummed; absent on snapshots taken with `CHECKSUM TABLE`. */
+  readonly checksumMethod?: ChecksumMethod;
   /**
    * The schema under the same lock (what CompareSchema compares the schema a release left
    * with); absent on snapshots taken before snapshots recorded it.
@@ -407,6 +390,7 @@ export async function snapshotDatabase(
     engine,
     dumpFile,
     tables,
+    checksumMethod: CHECKSUM_METHOD,
     schema,
     tags,
   };

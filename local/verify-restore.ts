@@ -93,6 +93,7 @@ export function manifestFromMetadata(meta: SnapshotMetadata): SnapshotManifest {
   return {
     snapshotId: meta.id,
     createdAt: meta.createdAt,
+    ...(meta.checksumMethod ? { checksumMethod: meta.checksumMethod } : {}),
     tables,
     ...(meta.schema ? { schema: meta.schema } : {}),
   };

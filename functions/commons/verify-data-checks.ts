@@ -28,10 +28,23 @@ export interface TableStat {
   readonly checksum: string | null;
 }
 
+/**
+ * How a manifest's checksums were computed, so a restore is checksummed the same way:
+ * `row-crc32` is the sum of every row's CRC32, read in key-range chunks over several
+ * connections (table-content.ts); `checksum-table` is MySQL's `CHECKSUM TABLE`, which manifests
+ * recorded before `checksumMethod` existed used (the field is absent in them).
+ */
+export type ChecksumMethod = 'row-crc32' | 'checksum-table';
+
+/** The method of manifests recorded now. */
+export const CHECKSUM_METHOD: ChecksumMethod = 'row-crc32';
+
 /** What was recorded when the snapshot was taken (S3 on AWS, snapshot metadata locally). */
 export interface SnapshotManifest {
   readonly snapshotId: string;
   readonly createdAt: string;
+  /** Absent: `checksum-table` (a manifest recorded before the field existed). */
+  readonly checksumMethod?: ChecksumMethod;
   readonly tables: Readonly<Record<string, TableStat>>;
   /**
    * The schema when the snapshot was taken (db_version, tables and their columns): what
@@ -226,7 +239,7 @@ function verdict(
   };
 }
 
-/** Builds a manifest from stats gathered on the live database at snapshot time. */
+/** Builds a manifest from stats gathered on the live database at snapshot time ({@link CHECKSUM_METHOD}). */
 export function buildManifest(
   snapshotId: string,
   createdAt: Date,
@@ -235,5 +248,11 @@ export function buildManifest(
 ): SnapshotManifest {
   const tables: Record<string, TableStat> = {};
   for (const name of Object.keys(stats).sort()) tables[name] = stats[name] as TableStat;
-  return { snapshotId, createdAt: createdAt.toISOString(), tables, ...(schema ? { schema } : {}) };
+  return {
+    snapshotId,
+    createdAt: createdAt.toISOString(),
+    checksumMethod: CHECKSUM_METHOD,
+    tables,
+    ...(schema ? { schema } : {}),
+  };
 }

@@ -1,10 +1,17 @@
 /**
- * The thin SQL side of VerifyData: gathers table names, row counts, `CHECKSUM TABLE` and
- * `CHECK TABLE` results from a MySQL/MariaDB database. No decisions here (see verify-data-checks.ts).
+ * The thin SQL side of VerifyData: gathers table names, row counts, checksums (by the method the
+ * manifest names: table-content.ts, or `CHECKSUM TABLE` for older manifests) and `CHECK TABLE`
+ * results from a MySQL/MariaDB database. No decisions here (see verify-data-checks.ts).
  */
 import type { Connection, ConnectionOptions, RowDataPacket } from 'mysql2/promise';
 import { createConnection } from 'mysql2/promise';
-import type { CheckTableResult, ObservedDatabase, TableStat } from './verify-data-checks.ts';
+import { contentStats, quoteIdentifier, runJobs } from './table-content.ts';
+import type {
+  ChecksumMethod,
+  CheckTableResult,
+  ObservedDatabase,
+  TableStat,
+} from './verify-data-checks.ts';
 import {
   type ColumnRow,
   type DatabaseSchema,
@@ -39,10 +46,7 @@ export function connectDatabase(
   });
 }
 
-/** Backtick-quotes an identifier for MySQL. */
-export function quoteIdentifier(name: string): string {
-  return `\`${name.replaceAll('`', '``')}\``;
-}
+export { quoteIdentifier };
 
 /** Every base table of the connection's current schema. */
 export async function listTables(conn: Connection): Promise<string[]> {
@@ -95,7 +99,51 @@ function bareName(qualified: string): string {
   return dot >= 0 ? qualified.slice(dot + 1) : qualified;
 }
 
-/** Row counts (exact `COUNT(*)`, not the estimate in information_schema) and checksums. */
+/** How row counts and checksums of some tables are read (see {@link observeDatabase}). */
+export type StatsReader = (
+  connections: readonly Connection[],
+  tables: readonly string[],
+) => Promise<Record<string, TableStat>>;
+
+function first(connections: readonly Connection[]): Connection {
+  const [conn] = connections;
+  if (!conn) throw new RangeError('no connection to read with');
+  return conn;
+}
+
+/** Exact row counts (`COUNT(*)`) without checksums: what a comparison with the live database needs. */
+export async function rowCounts(
+  connections: readonly Connection[],
+  tables: readonly string[],
+): Promise<Record<string, TableStat>> {
+  const counts = await runJobs(
+    connections,
+    tables.map((table) => async (conn: Connection) => {
+      const [counted] = await conn.query<RowDataPacket[]>(
+        `SELECT COUNT(*) AS n FROM ${quoteIdentifier(table)}`,
+      );
+      return Number(counted[0]?.n);
+    }),
+  );
+  return Object.fromEntries(
+    tables.map((table, i) => [table, { rows: counts[i] as number, checksum: null }]),
+  );
+}
+
+/**
+ * The reader of counts and checksums computed as `method` computes them: `row-crc32` shares the
+ * chunks among all the connections; `checksum-table` uses the first.
+ */
+export function statsReader(method: ChecksumMethod): StatsReader {
+  if (method === 'checksum-table')
+    return (connections, tables) => tableStats(first(connections), tables);
+  return contentStats;
+}
+
+/**
+ * Row counts (exact `COUNT(*)`, not the estimate in information_schema) and `CHECKSUM TABLE`
+ * values: the `checksum-table` method, which only manifests recorded before `row-crc32` use.
+ */
 export async function tableStats(
   conn: Connection,
   tables: readonly string[],
@@ -120,14 +168,20 @@ export async function tableStats(
 
 /** `CHECK TABLE` per table: OK only when the server's final status row says `OK`. */
 export async function checkTables(
-  conn: Connection,
+  connections: readonly Connection[],
   tables: readonly string[],
 ): Promise<Record<string, CheckTableResult>> {
   const results: Record<string, CheckTableResult> = {};
   if (tables.length === 0) return results;
-  const [rows] = await conn.query<RowDataPacket[]>(
-    `CHECK TABLE ${tables.map(quoteIdentifier).join(', ')}`,
+  // One statement per table, so the connections check several tables at once.
+  const answers = await runJobs(
+    connections,
+    tables.map((table) => async (conn: Connection) => {
+      const [rows] = await conn.query<RowDataPacket[]>(`CHECK TABLE ${quoteIdentifier(table)}`);
+      return rows;
+    }),
   );
+  const rows = answers.flat();
   const byTable = new Map<string, { type: string; text: string }[]>();
   for (const row of rows) {
     const name = bareName(String(row.Table));
@@ -145,19 +199,36 @@ export async function checkTables(
   return results;
 }
 
-/** Everything the decisions need about the named tables of the connected database. */
+/**
+ * Everything the decisions need about the named tables of the connected database, read with
+ * all the connections: their counts and checksums read by `readStats` (the manifest's method,
+ * or counts only against live).
+ */
 export async function observeDatabase(
-  conn: Connection,
+  connections: readonly Connection[],
   inspect: readonly string[],
+  readStats: StatsReader,
 ): Promise<ObservedDatabase> {
-  const tables = await listTables(conn);
+  const tables = await listTables(first(connections));
   const existing = new Set(tables);
   const present = inspect.filter((t) => existing.has(t));
-  const checks = await checkTables(conn, present);
-  // A damaged table can make COUNT/CHECKSUM error out; its CHECK TABLE failure already names it.
-  const stats = await tableStats(
-    conn,
-    present.filter((t) => checks[t]?.ok),
-  );
-  return { tables, stats, checks };
+  // Checks and reads share the connections: a table's read need not wait for every check.
+  const [checked, read] = await Promise.allSettled([
+    checkTables(connections, present),
+    readStats(connections, present),
+  ]);
+  if (checked.status === 'rejected') throw checked.reason;
+  const checks = checked.value;
+  const sound = present.filter((t) => checks[t]?.ok);
+  let stats: Record<string, TableStat>;
+  if (read.status === 'fulfilled') stats = read.value;
+  // A damaged table can make the read error out; its CHECK TABLE failure already names it, so
+  // the sound tables are read again without it.
+  else if (sound.length < present.length) stats = await readStats(connections, sound);
+  else throw read.reason;
+  return {
+    tables,
+    checks,
+    stats: Object.fromEntries(sound.flatMap((t) => (stats[t] ? [[t, stats[t]]] : []))),
+  };
 }

@@ -1,5 +1,5 @@
 /**
- * RecordSnapshotManifest: row counts and `CHECKSUM TABLE` values of the live database, and its
+ * RecordSnapshotManifest: row counts and content checksums of the live database, and its
  * schema (db_version, tables and columns, which CompareSchema later compares with), written
  * to the manifest bucket under `manifestKey(prefix, snapshotId)` just before the release's
  * CreateDBSnapshot, so VerifyData can later compare a restore of that snapshot with it.
@@ -28,6 +28,12 @@ export { LiveDatabaseError } from '#commons/live-database.ts';
 export class ManifestConflictError extends NamedError {
   override readonly name = 'ManifestConflictError';
 }
+
+/**
+ * Connections that read the live database at once for its checksums: half of what a scratch
+ * gets (VerifyData), since the live one is serving the site meanwhile.
+ */
+export const LIVE_READERS = 4;
 
 /** Where manifests go. */
 export interface ManifestSettings {
@@ -151,6 +157,9 @@ export function collectLiveManifest(
   tablePrefix: string,
 ): Promise<SnapshotManifest> {
   return withLiveDatabase(open, where, (conn) =>
-    collectManifest(conn, snapshotId, createdAt, tablePrefix),
+    collectManifest(conn, snapshotId, createdAt, tablePrefix, {
+      openMore: open,
+      parallelism: LIVE_READERS,
+    }),
   );
 }

@@ -4,6 +4,7 @@
  * three dependencies differ.
  */
 import type { Connection } from 'mysql2/promise';
+import { withReaders } from '#commons/table-content.ts';
 import {
   type DataVerdict,
   evaluateAgainstLive,
@@ -11,19 +12,26 @@ import {
   type SnapshotManifest,
   tablesToInspect,
 } from '#commons/verify-data-checks.ts';
-import { listTables, observeDatabase, tableStats } from '#commons/verify-data-sql.ts';
+import { listTables, observeDatabase, rowCounts, statsReader } from '#commons/verify-data-sql.ts';
 import { DataVerificationError, ScratchUnreachableError } from '#commons/verify-errors.ts';
 import { type VerifyDataOutput, verifyDataOutputSchema } from './schema.ts';
 
 /** Where VerifyData gets its facts. */
 export interface VerifyDataDeps {
-  /** Opens a connection to the restored (scratch) database. */
+  /** Opens a connection to the restored (scratch) database (up to {@link SCRATCH_READERS} at once). */
   openScratch(): Promise<Connection>;
   /** Opens a connection to the live database (only used when there is no manifest). */
   openLive(): Promise<Connection>;
   /** The manifest recorded for the snapshot, or undefined. */
   loadManifest(snapshotId: string): Promise<SnapshotManifest | undefined>;
 }
+
+/**
+ * Connections that read the restored data at once: the scratch serves nobody else, and a restored
+ * volume (read from S3 on first touch) or a local O_DIRECT one answers eight outstanding reads
+ * nearly as fast as one (bench/README.md, restore section).
+ */
+export const SCRATCH_READERS = 8;
 
 /** Tunables of VerifyData. */
 export interface VerifyDataSettings {
@@ -74,7 +82,13 @@ export async function verifyData(
   }
   const connectedAt = new Date().toISOString();
   const inspect = tablesToInspect(settings.tablePrefix, manifest);
-  const observed = await withConnection(scratch, (c) => observeDatabase(c, inspect));
+  // Checksums are compared only with a manifest, computed the way it computed its own.
+  const readStats = manifest ? statsReader(manifest.checksumMethod ?? 'checksum-table') : rowCounts;
+  const observed = await withConnection(scratch, (c) =>
+    withReaders(c, { openMore: deps.openScratch, parallelism: SCRATCH_READERS }, (readers) =>
+      observeDatabase(readers, inspect, readStats),
+    ),
+  );
   let verdict: DataVerdict;
   if (manifest) {
     verdict = evaluateAgainstManifest({
@@ -86,8 +100,8 @@ export async function verifyData(
   } else {
     const live = await withConnection(await deps.openLive(), async (c) => {
       const present = new Set(await listTables(c));
-      return tableStats(
-        c,
+      return rowCounts(
+        [c],
         inspect.filter((t) => present.has(t)),
       );
     });

@@ -4,8 +4,17 @@
  */
 import type { Connection } from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  chunkBoundaries,
+  chunkConditions,
+  chunkQuery,
+  contentStats,
+  readLayouts,
+  type TableLayout,
+  withReaders,
+} from '#commons/table-content.ts';
 import type { SnapshotManifest } from '#commons/verify-data-checks.ts';
-import { connectDatabase } from '#commons/verify-data-sql.ts';
+import { connectDatabase, tableStats } from '#commons/verify-data-sql.ts';
 import { DataVerificationError, ScratchUnreachableError } from '#commons/verify-errors.ts';
 import { collectManifest } from '#commons/verify-manifest.ts';
 import { verifyData } from '#functions/verify-data/verify-data.ts';
@@ -31,6 +40,14 @@ function verifyCopy(db: string, withManifest: SnapshotManifest | null = manifest
     openLive: () => connectDatabase(server.endpoint('wp_source')),
     loadManifest: async (id) => (withManifest && id === SNAPSHOT ? withManifest : undefined),
   });
+}
+
+/** `CHECKSUM TABLE` of one table of schema `db`, as a decimal string. */
+async function checksumTable(db: string, table: string): Promise<string | null> {
+  const conn = await connectFixture(server, db);
+  const stats = await tableStats(conn, [table]);
+  await conn.end();
+  return stats[table]?.checksum ?? null;
 }
 
 async function failuresOf(promise: Promise<unknown>): Promise<readonly string[]> {
@@ -65,6 +82,102 @@ describe('VerifyData against a real MariaDB', () => {
     expect(manifest.tables.wp_posts?.rows).toBe(SMALL_SITE.posts);
     expect(manifest.tables.wp_comments?.rows).toBe(SMALL_SITE.posts * SMALL_SITE.commentsPerPost);
     expect(manifest.tables.wp_options?.checksum).toMatch(/^[1-9][0-9]*$/);
+    expect(manifest.checksumMethod).toBe('row-crc32');
+  });
+
+  it('reads a table in key-range chunks that add up to one whole read', async () => {
+    // Prepare: wp_posts split into 7 ranges of its real key span
+    const conn = await connectFixture(server, 'wp_source');
+    const [layout] = await readLayouts(conn, ['wp_posts']);
+    const [[range]] = (await conn.query('SELECT MIN(ID) AS lo, MAX(ID) AS hi FROM wp_posts')) as [
+      { lo: string; hi: string }[],
+      unknown,
+    ];
+    const boundaries = chunkBoundaries(BigInt(range?.lo ?? 0), BigInt(range?.hi ?? 0), 7);
+    const read = async (condition: string) => {
+      const [[row]] = (await conn.query(chunkQuery(layout as TableLayout, condition))) as [
+        { n: string; s: string }[],
+        unknown,
+      ];
+      return { rows: BigInt(row?.n ?? -1), sum: BigInt(row?.s ?? -1) };
+    };
+    // Act
+    const whole = await read('');
+    const parts = await Promise.all(chunkConditions('ID', boundaries).map(read));
+    await conn.end();
+    // Assess
+    expect(layout?.chunkKey).toBe('ID');
+    expect(boundaries).toHaveLength(6);
+    expect(whole.rows).toBe(BigInt(SMALL_SITE.posts));
+    expect(parts.filter((p) => p.rows > 0n)).toHaveLength(7);
+    expect(parts.reduce((a, p) => a + p.rows, 0n)).toBe(whole.rows);
+    expect(parts.reduce((a, p) => a + p.sum, 0n)).toBe(whole.sum);
+    expect(manifest.tables.wp_posts?.checksum).toBe(whole.sum.toString());
+  });
+
+  it('gets the same counts and checksums over eight connections as over one', async () => {
+    // Prepare
+    const conn = await connectFixture(server, 'wp_source');
+    const tables = Object.keys(manifest.tables);
+    // Act
+    const alone = await contentStats([conn], tables);
+    const shared = await withReaders(
+      conn,
+      { openMore: () => connectFixture(server, 'wp_source'), parallelism: 8 },
+      (readers) => contentStats(readers, tables),
+    );
+    await conn.end();
+    // Assess
+    expect(shared).toEqual(alone);
+    expect(alone).toEqual(manifest.tables);
+  });
+
+  it('tells NULL from an empty string and a value from its neighbour', async () => {
+    // Prepare: four one-row tables that would read alike if the row were joined naively
+    await admin.query('CREATE DATABASE nulls');
+    const rows = ["(1, 'x', NULL)", "(1, NULL, 'x')", "(1, 'x', '')", "(1, 'x#', '')"];
+    for (const [i, row] of rows.entries()) {
+      await admin.query(
+        `CREATE TABLE nulls.t${i} (id INT PRIMARY KEY, a VARCHAR(8), b VARCHAR(8))`,
+      );
+      await admin.query(`INSERT INTO nulls.t${i} VALUES ${row}`);
+    }
+    const conn = await connectFixture(server, 'nulls');
+    // Act
+    const stats = await contentStats(
+      [conn],
+      rows.map((_, i) => `t${i}`),
+    );
+    await conn.end();
+    // Assess
+    const sums = Object.values(stats).map((s) => s.checksum);
+    expect(new Set(sums).size).toBe(rows.length);
+  });
+
+  it('still verifies against a manifest of CHECKSUM TABLE values (recorded before row-crc32)', async () => {
+    // Prepare: the manifest as it was recorded before it named its method
+    const source = await connectFixture(server, 'wp_source');
+    const older: SnapshotManifest = {
+      snapshotId: SNAPSHOT,
+      createdAt: manifest.createdAt,
+      tables: await tableStats(source, Object.keys(manifest.tables)),
+    };
+    await source.end();
+    await copySchema(admin, 'wp_source', 'restore_older');
+    await copySchema(admin, 'wp_source', 'restore_older_changed');
+    await admin.query(
+      "UPDATE restore_older_changed.wp_options SET option_value = 'defaced' WHERE option_name = 'blogname'",
+    );
+    // Act
+    const clean = await verifyCopy('restore_older', older);
+    const failures = await failuresOf(verifyCopy('restore_older_changed', older));
+    // Assess
+    expect(clean).toMatchObject({ passed: true, mode: 'manifest' });
+    expect(failures).toEqual([
+      `ChecksumMismatch:wp_options expected ${older.tables.wp_options?.checksum} got ${
+        (await checksumTable('restore_older_changed', 'wp_options')) ?? 'null'
+      }`,
+    ]);
   });
 
   it('passes a clean copy against the manifest', async () => {

@@ -30,6 +30,24 @@ export function fakeConnection(
       );
     if (sql.startsWith('SELECT TABLE_NAME AS name FROM information_schema.TABLES'))
       return names.map((name) => ({ name }));
+    if (sql.startsWith('SELECT TABLE_NAME AS t, COLUMN_NAME AS c FROM information_schema.COLUMNS'))
+      return names.flatMap((t) => (tables[t]?.columns ?? []).map((c) => ({ t, c })));
+    if (sql.startsWith('SELECT s.TABLE_NAME AS t, s.COLUMN_NAME AS c, c.DATA_TYPE AS type'))
+      return names.flatMap((t) => {
+        const key = tables[t]?.columns[0];
+        return key ? [{ t, c: key, type: 'bigint' }] : [];
+      });
+    if (
+      sql.startsWith('SELECT TABLE_NAME AS t, DATA_LENGTH AS bytes FROM information_schema.TABLES')
+    )
+      // Small tables: one chunk each (the chunked reads are tested on a real server).
+      return names.map((t) => ({ t, bytes: String(16_384) }));
+    const chunk =
+      /^SELECT COUNT\(\*\) AS n, COALESCE\(SUM\(CRC32\(.*\)\), 0\) AS s FROM `([^`]+)`$/.exec(sql);
+    if (chunk) {
+      const rows = tables[chunk[1] as string]?.rows ?? 0;
+      return [{ n: String(rows), s: String(rows * 2_147_483_647) }];
+    }
     if (sql.startsWith('CHECKSUM TABLE'))
       return names.map((table) => ({ Table: `${database}.${table}`, Checksum: '42' }));
     if (sql.startsWith('CHECK TABLE '))

@@ -2,7 +2,6 @@ import { chmod, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { parseChecksumOutput, parseCountOutput } from '#local/database.ts';
 import { ensureSecret, InsecureSecretFileError, readSecret, writeSecret } from '#local/secrets.ts';
 
 describe('secrets', () => {
@@ -40,25 +39,5 @@ describe('secrets', () => {
     // Assess
     expect(first).toMatch(/^[A-Za-z0-9_-]{32}$/);
     expect(second).toBe(first);
-  });
-});
-
-describe('database output parsers', () => {
-  it('reads CHECKSUM TABLE batch output, NULL for missing tables', () => {
-    expect(parseChecksumOutput('wordpress.wp_posts\t123\nwordpress.gone\tNULL\n')).toEqual(
-      new Map([
-        ['wp_posts', '123'],
-        ['gone', null],
-      ]),
-    );
-  });
-
-  it('reads table/count lines', () => {
-    expect(parseCountOutput('wp_posts\t3\nwp_options\t120\n')).toEqual(
-      new Map([
-        ['wp_posts', 3],
-        ['wp_options', 120],
-      ]),
-    );
   });
 });

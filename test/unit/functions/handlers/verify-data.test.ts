@@ -40,6 +40,7 @@ vi.mock('mysql2/promise', async (importOriginal) => ({
 }));
 
 const { handler } = await import('#functions/verify-data/handler.ts');
+const { SCRATCH_READERS } = await import('#functions/verify-data/verify-data.ts');
 const s3 = mockClient(S3Client);
 const secrets = mockClient(SecretsManagerClient);
 
@@ -50,8 +51,15 @@ const TABLES = coreTables('wp_');
 const event = { snapshotId: SNAPSHOT, scratch: { host: SCRATCH, port: 3306 } };
 const wordpress = (rows: Partial<Record<string, number>> = {}): Record<string, FakeTable> =>
   Object.fromEntries(TABLES.map((t) => [t, { columns: ['id'], rows: rows[t] ?? 12 }]));
-/** The manifest RecordSnapshotManifest wrote when the snapshot was taken. */
+/** The manifest RecordSnapshotManifest wrote when the snapshot was taken (the fake's CRC sums). */
 const manifest: SnapshotManifest = {
+  snapshotId: SNAPSHOT,
+  createdAt: '2026-02-01T03:10:00.000Z',
+  checksumMethod: 'row-crc32',
+  tables: Object.fromEntries(TABLES.map((t) => [t, { rows: 12, checksum: '25769803764' }])),
+};
+/** One recorded before manifests named their method: `CHECKSUM TABLE` values. */
+const olderManifest: SnapshotManifest = {
   snapshotId: SNAPSHOT,
   createdAt: '2026-02-01T03:10:00.000Z',
   tables: Object.fromEntries(TABLES.map((t) => [t, { rows: 12, checksum: '42' }])),
@@ -79,38 +87,47 @@ beforeEach(() => {
 });
 
 describe('VerifyData handler', () => {
-  it('returns the verdict of the checks on the scratch instance against the manifest', async () => {
-    // Prepare
-    s3.on(GetObjectCommand).resolves({
-      Body: { transformToString: async () => JSON.stringify(manifest) } as never,
-    });
-    const scratch = fakeConnection(wordpress());
-    databases.byHost.set(SCRATCH, scratch);
-    // Act
-    const out = await handler(event, lambdaContext('VerifyData'));
-    // Assess
-    expect(out).toEqual({
-      passed: true,
-      mode: 'manifest',
-      checkedTables: [...TABLES].sort(),
-      failures: [],
-      connectedAt: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/),
-    });
-    expect(s3).toHaveReceivedCommandWith(GetObjectCommand, {
-      Bucket: 'stepdeploy-manifests',
-      Key: `manifests/${SNAPSHOT}.json`,
-    });
-    expect(databases.opened).toEqual([
-      expect.objectContaining({
-        host: SCRATCH,
-        port: 3306,
-        user: 'admin',
-        password: PASSWORD,
-        database: 'wordpress',
-      }),
-    ]);
-    expect(scratch.ended).toBe(true);
-  });
+  it.each([
+    { name: 'row CRC32 sums read by every reader', recorded: manifest, statement: /CRC32/ },
+    { name: 'CHECKSUM TABLE (older)', recorded: olderManifest, statement: /^CHECKSUM TABLE / },
+  ])(
+    'returns the verdict of the checks on the scratch instance against the manifest: $name',
+    async ({ recorded, statement }) => {
+      // Prepare
+      s3.on(GetObjectCommand).resolves({
+        Body: { transformToString: async () => JSON.stringify(recorded) } as never,
+      });
+      const scratch = fakeConnection(wordpress());
+      databases.byHost.set(SCRATCH, scratch);
+      // Act
+      const out = await handler(event, lambdaContext('VerifyData'));
+      // Assess
+      expect(out).toEqual({
+        passed: true,
+        mode: 'manifest',
+        checkedTables: [...TABLES].sort(),
+        failures: [],
+        connectedAt: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/),
+      });
+      expect(s3).toHaveReceivedCommandWith(GetObjectCommand, {
+        Bucket: 'stepdeploy-manifests',
+        Key: `manifests/${SNAPSHOT}.json`,
+      });
+      expect(databases.opened).toEqual(
+        new Array(SCRATCH_READERS).fill(
+          expect.objectContaining({
+            host: SCRATCH,
+            port: 3306,
+            user: 'admin',
+            password: PASSWORD,
+            database: 'wordpress',
+          }),
+        ),
+      );
+      expect(scratch.sent.some((sql) => statement.test(sql))).toBe(true);
+      expect(scratch.ended).toBe(true);
+    },
+  );
 
   it('throws DataVerificationError naming the failed check, never a passing verdict', async () => {
     // Prepare: the restore lost every post
@@ -142,7 +159,10 @@ describe('VerifyData handler', () => {
     const out = await handler(event, lambdaContext('VerifyData'));
     // Assess
     expect(out).toMatchObject({ passed: true, mode: 'live', failures: [] });
-    expect(databases.opened.map((o) => o.host)).toEqual([SCRATCH, process.env.LIVE_DATABASE_HOST]);
+    expect(databases.opened.map((o) => o.host)).toEqual([
+      ...new Array(SCRATCH_READERS).fill(SCRATCH),
+      process.env.LIVE_DATABASE_HOST,
+    ]);
   });
 
   it('names an unreachable scratch instance ScratchUnreachableError (the ASL retries it)', async () => {

@@ -125,10 +125,12 @@ describe('collectManifest / parseManifest', () => {
     expect(recorded).toEqual({
       snapshotId: 'r-1',
       createdAt: '2026-02-01T10:00:00.000Z',
+      checksumMethod: 'row-crc32',
+      // The fake sums CRC32s to rows x 2147483647.
       tables: {
-        wp_options: { rows: 150, checksum: '42' },
-        wp_posts: { rows: 12, checksum: '42' },
-        wp_shop_log: { rows: 3, checksum: '42' },
+        wp_options: { rows: 150, checksum: '322122547050' },
+        wp_posts: { rows: 12, checksum: '25769803764' },
+        wp_shop_log: { rows: 3, checksum: '6442450941' },
       },
       schema: {
         dbVersion: '58975',
