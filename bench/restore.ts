@@ -1,7 +1,8 @@
 /**
  * Restore bench: for several sizes of generated WordPress content, the time of a plain local
  * restore (snapshot → scratch MariaDB container accepting logins) against restore + VerifyData
- * (schema, CHECK TABLE, row counts, checksums against the snapshot's manifest), so the
+ * (CHECK TABLE, row counts, content checksums against the snapshot's manifest, read over
+ * SCRATCH_READERS connections), so the
  * verification overhead is a ratio. Real containers on 127.0.0.1 only.
  *
  * Usage: npx tsx bench/restore.ts [--sizes 10,100,1000] (megabytes; default 10,100)
@@ -12,9 +13,10 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import type { Connection, RowDataPacket } from 'mysql2/promise';
+import type { Connection } from 'mysql2/promise';
+import { planChunks, runJobs, withReaders } from '#commons/table-content.ts';
 import { connectDatabase, listTables, quoteIdentifier } from '#commons/verify-data-sql.ts';
-import { verifyData } from '#functions/verify-data/verify-data.ts';
+import { SCRATCH_READERS, verifyData } from '#functions/verify-data/verify-data.ts';
 import {
   type DatabaseHandle,
   databaseEndpoint,
@@ -35,18 +37,32 @@ if (sizes.some((n) => !Number.isFinite(n) || n <= 0)) {
 }
 
 /**
- * One full read of every row and column of the restored database: the floor of any check that
- * proves its content (InnoDB reads through a 128 MB buffer pool with O_DIRECT, so a table
- * larger than the pool comes from disk, as a restored RDS volume does on first read).
+ * One full read of every row and column of the restored database, in the chunks VerifyData
+ * reads and over as many connections (SCRATCH_READERS), computing nothing but lengths: the
+ * floor of any check that proves the content at that parallelism (InnoDB reads through a
+ * 128 MB buffer pool with O_DIRECT, so a table larger than the pool comes from disk, as a
+ * restored RDS volume does on first read).
  */
-async function readEverything(conn: Connection): Promise<void> {
-  for (const table of await listTables(conn)) {
-    const name = quoteIdentifier(table);
-    const [columns] = await conn.query<RowDataPacket[]>(`SHOW COLUMNS FROM ${name}`);
-    const lengths = columns
-      .map((c) => `IFNULL(LENGTH(${quoteIdentifier(String(c.Field))}), 0)`)
-      .join(' + ');
-    await conn.query(`SELECT COUNT(*), SUM(${lengths}) FROM ${name}`);
+async function readEverything(open: () => Promise<Connection>): Promise<void> {
+  const conn = await open();
+  try {
+    await withReaders(conn, { openMore: open, parallelism: SCRATCH_READERS }, async (readers) => {
+      const chunks = await planChunks(readers, await listTables(conn));
+      await runJobs(
+        readers,
+        chunks.map(({ layout, condition }) => async (reader: Connection) => {
+          const lengths = layout.columns
+            .map((c) => `IFNULL(LENGTH(${quoteIdentifier(c)}), 0)`)
+            .join(' + ');
+          const where = condition ? ` ${condition}` : '';
+          await reader.query(
+            `SELECT COUNT(*), SUM(${lengths}) FROM ${quoteIdentifier(layout.table)}${where}`,
+          );
+        }),
+      );
+    });
+  } finally {
+    await conn.end();
   }
 }
 
@@ -63,7 +79,7 @@ interface Row {
   restoreSeconds: number;
   restoreAndVerifySeconds: number;
   verifySeconds: number;
-  /** One full read of the restored data, after the verification, on the same scratch. */
+  /** One full read of the restored data (VerifyData's chunks and readers), after the verification, on the same scratch. */
   readSeconds: number;
   ratio: number;
 }
@@ -120,12 +136,8 @@ try {
         ),
       );
       restoreAndVerifySeconds = (performance.now() - started) / 1000;
-      const reader = await connectDatabase(await databaseEndpoint(scratch));
-      try {
-        [readSeconds] = await timed(() => readEverything(reader));
-      } finally {
-        await reader.end();
-      }
+      const endpoint = await databaseEndpoint(scratch);
+      [readSeconds] = await timed(() => readEverything(() => connectDatabase(endpoint)));
     } finally {
       await removeDatabase(scratch);
     }

@@ -158,10 +158,7 @@ export async function readLayouts(
   }));
 }
 
-async function chunkPlan(
-  conn: Connection,
-  layout: TableLayout,
-): Promise<{ layout: TableLayout; condition: string }[]> {
+async function chunkPlan(conn: Connection, layout: TableLayout): Promise<Chunk[]> {
   const chunks = chunkCount(layout.dataBytes);
   if (!layout.chunkKey || chunks === 1) return [{ layout, condition: '' }];
   const key = quoteIdentifier(layout.chunkKey);
@@ -229,24 +226,40 @@ export async function runJobs<T>(
   return answers;
 }
 
+/** One key range of a table (`condition` empty: the whole table). */
+export interface Chunk {
+  readonly layout: TableLayout;
+  readonly condition: string;
+}
+
 /**
- * Row counts and content checksums of `tables`, read in key-range chunks shared among the
- * connections (the biggest tables first, so no connection starts a long chunk while the others
- * idle). One connection gives the same result, one chunk after another.
+ * The chunks `tables` are read in, the biggest tables first (so no connection starts a long
+ * chunk while the others idle); their key ranges are looked up over all the connections.
  */
-export async function contentStats(
+export async function planChunks(
   connections: readonly Connection[],
   tables: readonly string[],
-): Promise<Record<string, TableStat>> {
+): Promise<Chunk[]> {
   const [first] = connections;
-  if (!first) throw new RangeError('contentStats needs a connection');
+  if (!first) throw new RangeError('reading tables needs a connection');
   const layouts = await readLayouts(first, tables);
   const ordered = [...layouts].sort((a, b) => b.dataBytes - a.dataBytes);
   const plans = await runJobs(
     connections,
     ordered.map((layout) => (conn: Connection) => chunkPlan(conn, layout)),
   );
-  const chunks = plans.flat();
+  return plans.flat();
+}
+
+/**
+ * Row counts and content checksums of `tables`, read in key-range chunks shared among the
+ * connections. One connection gives the same result, one chunk after another.
+ */
+export async function contentStats(
+  connections: readonly Connection[],
+  tables: readonly string[],
+): Promise<Record<string, TableStat>> {
+  const chunks = await planChunks(connections, tables);
   const results = await runJobs(
     connections,
     chunks.map((chunk) => async (conn: Connection): Promise<ChunkResult> => {
