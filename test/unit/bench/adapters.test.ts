@@ -92,7 +92,10 @@ describe('restoreSection', () => {
     ).toMatchObject({
       value: 15,
       ratio: 1.25,
-      yardstick: { name: 'one full read of the restored data over the same 8 connections', value: 12 },
+      yardstick: {
+        name: 'one full read of the restored data over the same 8 connections',
+        value: 12,
+      },
     });
   });
 });
