@@ -192,13 +192,22 @@ async function excludeSmithyFlag(): Promise<boolean> {
  * NodejsFunction would, and returns esbuild's metafile. Put `outfile` under node_modules so
  * the bundle's external SDK packages resolve to the project's.
  */
-export async function bundleStep(
+export function bundleStep(
   step: string,
   settings: BundlingSettings,
   outfile: string,
 ): Promise<Metafile> {
+  return bundleEntry(join(ROOT, 'functions', step, 'handler.ts'), settings, outfile);
+}
+
+/** Bundles any entry file as {@link bundleStep} bundles a handler. */
+async function bundleEntry(
+  entry: string,
+  settings: BundlingSettings,
+  outfile: string,
+): Promise<Metafile> {
   const result = await build({
-    entryPoints: [join(ROOT, 'functions', step, 'handler.ts')],
+    entryPoints: [entry],
     bundle: true,
     platform: 'node',
     target: settings.target,
@@ -226,6 +235,28 @@ export async function constructBundling(): Promise<BundlingSettings> {
 const STAND_IN_IMPORTERS: Readonly<Record<string, RegExp>> = {
   semver: /node_modules\/aws-xray-sdk-core\/dist\/lib\/patchers\/aws_p\.js$/,
 };
+
+/** The functions/commons/clients modules among a bundle's inputs, sorted (`ecs`, `elbv2`). Pure. */
+export function commonsClients(inputs: readonly string[]): string[] {
+  const clients = inputs.flatMap((file) => {
+    const m = /(?:^|\/)functions\/commons\/clients\/([a-z0-9-]+)\.ts$/.exec(file);
+    return m ? [m[1] as string] : [];
+  });
+  return [...new Set(clients)].sort();
+}
+
+/**
+ * The entry of a floor module: Powertools' shared logger, metrics and tracer, and the named
+ * functions/commons/clients modules, re-exported so the bundler keeps them. Pure.
+ */
+export function floorEntry(root: string, clients: readonly string[]): string {
+  const from = (path: string) => JSON.stringify(join(root, 'functions/commons', path));
+  return [
+    `export { logger, metrics, tracer } from ${from('powertools.ts')};`,
+    ...clients.map((c, i) => `export * as client${i} from ${from(`clients/${c}.ts`)};`),
+    '',
+  ].join('\n');
+}
 
 const kib = (bytes: number) => Math.round((bytes / 1024) * 10) / 10;
 const sharesText = (shares: readonly InputShare[], n: number) =>
@@ -261,6 +292,9 @@ export async function runLambdaBundles(opts: { runs?: number } = {}): Promise<Se
     /** The runtime-provided packages the bundle requires (external `@aws-sdk/*`). */
     sdk: string[];
     sdkModule?: string;
+    /** The functions/commons/clients modules the bundle holds (`ecs`, `elbv2`, …). */
+    clients: string[];
+    floorKey?: string;
   }[] = [];
   const failed: { step: string; reason: string }[] = [];
   const standInProblems: string[] = [];
@@ -292,6 +326,7 @@ export async function runLambdaBundles(opts: { runs?: number } = {}): Promise<Se
         gzipBytes: gzipSync(code).length,
         buildMs,
         mysql: Object.keys(output.inputs).some((f) => /node_modules\/mysql2\//.test(f)),
+        clients: commonsClients(Object.keys(output.inputs)),
         shares: inputShares(output.inputs),
         sdk: [
           ...new Set(
@@ -322,6 +357,30 @@ export async function runLambdaBundles(opts: { runs?: number } = {}): Promise<Se
       sdkModules.set(key, file);
     }
     b.sdkModule = file;
+  }
+
+  // The floor of a step: what every step must load before its own code, bundled alike:
+  // Powertools' logger, metrics and tracer, and the SDK clients the step creates, each
+  // constructed and captured by the tracer as functions/commons/clients/ does.
+  const floors = new Map<string, { file: string; clients: string[] }>();
+  for (const b of bundles) {
+    const key = b.clients.join(' ') || 'no SDK client';
+    if (!floors.has(key)) {
+      const dir = join(OUT_DIR, `floor-${floors.size}`);
+      await mkdir(dir, { recursive: true });
+      await writeFile(join(dir, 'entry.ts'), floorEntry(ROOT, b.clients));
+      const file = join(dir, settings.format === 'esm' ? 'index.mjs' : 'index.js');
+      try {
+        await bundleEntry(join(dir, 'entry.ts'), settings, file);
+        floors.set(key, { file, clients: b.clients });
+      } catch (error) {
+        failed.push({
+          step: `floor ${key}`,
+          reason: error instanceof Error ? (error.message.split('\n')[0] ?? '') : String(error),
+        });
+      }
+    }
+    if (floors.has(key)) b.floorKey = key;
   }
 
   const baseEnv: NodeJS.ProcessEnv = {
@@ -359,8 +418,13 @@ export async function runLambdaBundles(opts: { runs?: number } = {}): Promise<Se
     await loadOnce(file, envOf());
     samples.set(file, []);
   }
+  for (const { file } of floors.values()) {
+    await loadOnce(file, envOf());
+    samples.set(file, []);
+  }
   await loadOnce(join(OUT_DIR, 'empty.js'), envOf());
   for (let i = 0; i < runs; i++) {
+    for (const { file } of floors.values()) samples.get(file)?.push(await loadOnce(file, envOf()));
     samples.get('(empty module)')?.push(await loadOnce(join(OUT_DIR, 'empty.js'), envOf()));
     for (const b of loadable) samples.get(b.step)?.push(await loadOnce(b.file, envOf(b)));
     for (const file of sdkModules.values()) samples.get(file)?.push(await loadOnce(file, envOf()));
@@ -389,6 +453,10 @@ export async function runLambdaBundles(opts: { runs?: number } = {}): Promise<Se
     const load = s && s.length > 0 ? summarize(s.map((x) => x.loadMs)) : undefined;
     const sdk = b.sdkModule ? samples.get(b.sdkModule) : undefined;
     const sdkWall = sdk && sdk.length > 0 ? median(sdk.map((x) => x.wallMs)) : null;
+    const floor = b.floorKey ? floors.get(b.floorKey) : undefined;
+    const floorSamples = floor ? samples.get(floor.file) : undefined;
+    const floorWall =
+      floorSamples && floorSamples.length > 0 ? median(floorSamples.map((x) => x.wallMs)) : null;
     return {
       step: b.step,
       mysql: b.mysql,
@@ -404,6 +472,10 @@ export async function runLambdaBundles(opts: { runs?: number } = {}): Promise<Se
       sdk: b.sdk,
       sdkOnlyProcessMedianMs: sdkWall !== null ? round(sdkWall, 4) : null,
       sdkOnlyRatioToEmpty: sdkWall !== null ? round(sdkWall / emptyWall, 4) : null,
+      clients: b.clients,
+      floorProcessMedianMs: floorWall !== null ? round(floorWall, 4) : null,
+      floorRatioToEmpty: floorWall !== null ? round(floorWall / emptyWall, 4) : null,
+      ratioToFloor: floorWall !== null && wall ? round(wall.median / floorWall, 4) : null,
       topInputs: b.shares.slice(0, 12).map((x) => ({ input: x.input, kib: kib(x.bytes) })),
     };
   });
@@ -436,6 +508,19 @@ export async function runLambdaBundles(opts: { runs?: number } = {}): Promise<Se
       }),
     );
   }
+  for (const [key, floor] of floors) {
+    const s = samples.get(floor.file) ?? [];
+    if (s.length === 0) continue;
+    figures.push(
+      figure({
+        name: `floor: Powertools and the SDK clients alone (${key}) cold module load`,
+        value: round(median(s.map((x) => x.wallMs)), 4),
+        unit: 'ms',
+        yardstick,
+        note: `logger, metrics and tracer, and ${floor.clients.length > 0 ? `the ${floor.clients.join(', ')} client(s) constructed and captured by the tracer` : 'no SDK client'}, bundled with the steps' settings: what any step holding these clients loads before its own code`,
+      }),
+    );
+  }
   for (const r of rows) {
     const mysqlNote = r.mysql ? 'speaks MySQL (mysql2): measured, no target; ' : '';
     figures.push(
@@ -459,7 +544,10 @@ export async function runLambdaBundles(opts: { runs?: number } = {}): Promise<Se
           `${mysqlNote}require ${r.requireMedianMs} ms` +
           (r.sdkOnlyProcessMedianMs !== null
             ? `; the runtime-provided SDK alone (${r.sdk.join(' ')}): ${r.sdkOnlyProcessMedianMs} ms (x${r.sdkOnlyRatioToEmpty})`
-            : '; requires no SDK package'),
+            : '; requires no SDK package') +
+          (r.floorProcessMedianMs !== null
+            ? `; its floor (Powertools + ${r.clients.join(' ') || 'no'} SDK clients): ${r.floorProcessMedianMs} ms (x${r.floorRatioToEmpty}), the step x${r.ratioToFloor} its floor`
+            : ''),
       }),
     );
   }
@@ -484,7 +572,8 @@ export async function runLambdaBundles(opts: { runs?: number } = {}): Promise<Se
       `Cold module load = wall time of a fresh \`node\` process (NODE_OPTIONS=${settings.nodeOptions ?? ''}) that requires the bundle, ` +
       `which creates the SDK clients, logger, metrics and tracer at module scope as in Lambda (nothing is deferred to the first ` +
       `invocation); median of ${runs} runs interleaved with the yardstick (the same process requiring an empty module) and with a ` +
-      `module that requires only the bundle's runtime-provided SDK packages. Environment variables the handler reads at cold start ` +
+      `module that requires only the bundle's runtime-provided SDK packages, and with each step's floor: Powertools' logger, ` +
+      `metrics and tracer and the SDK clients the step holds (functions/commons/clients), constructed and captured, bundled alike. Environment variables the handler reads at cold start ` +
       `get stand-in values; the AWS SDK comes from the project's node_modules as the Lambda runtime provides its own. ` +
       `Targets (issue 14): every step that does not speak MySQL at most ${BUNDLE_TARGET_KIB} KiB minified and at most ` +
       `${LOAD_TARGET_RATIO}x the empty module's load; the steps that speak MySQL are measured without a target.`,
@@ -501,6 +590,8 @@ export async function runLambdaBundles(opts: { runs?: number } = {}): Promise<Se
           'load ms',
           'ratio',
           'SDK alone ms (ratio)',
+          'floor ms (ratio)',
+          'step / floor',
           'top inputs (KiB)',
         ],
         rows: rows.map((r) => [
@@ -513,6 +604,10 @@ export async function runLambdaBundles(opts: { runs?: number } = {}): Promise<Se
           r.sdkOnlyProcessMedianMs !== null
             ? `${r.sdkOnlyProcessMedianMs.toFixed(0)} (x${(r.sdkOnlyRatioToEmpty ?? 0).toFixed(2)})`
             : 'none',
+          r.floorProcessMedianMs !== null
+            ? `${r.floorProcessMedianMs.toFixed(0)} (x${(r.floorRatioToEmpty ?? 0).toFixed(2)})`
+            : '—',
+          r.ratioToFloor !== null ? `x${r.ratioToFloor.toFixed(2)}` : '—',
           sharesText(bundles.find((b) => b.step === r.step)?.shares ?? [], 6),
         ]),
       },

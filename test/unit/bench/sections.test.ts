@@ -10,7 +10,9 @@ import {
 } from '../../../bench/failure-detection.ts';
 import {
   bundlingFromConstruct,
+  commonsClients,
   envFromSchema,
+  floorEntry,
   inputShares,
 } from '../../../bench/lambda-bundles.ts';
 import type { LocalScenarios, ScenarioRun } from '../../../bench/lib/local-scenarios.ts';
@@ -106,6 +108,35 @@ describe('inputShares', () => {
       { input: 'zod', bytes: 500 },
       { input: '@aws-lambda-powertools/logger', bytes: 400 },
       { input: 'functions/commons', bytes: 75 },
+    ]);
+  });
+});
+
+describe('a step floor: Powertools and its SDK clients', () => {
+  it('names the functions/commons/clients modules a bundle holds, once each, sorted', () => {
+    // Prepare: metafile input paths as esbuild writes them
+    const inputs = [
+      'functions/commons/clients/elbv2.ts',
+      'functions/commons/clients/ecs.ts',
+      'functions/commons/powertools.ts',
+      'functions/check-health/check-health.ts',
+      '../main/functions/commons/clients/ecs.ts',
+      'node_modules/@aws-sdk/client-ecs/dist-es/ECSClient.js',
+    ];
+    // Act / Assess
+    expect(commonsClients(inputs)).toEqual(['ecs', 'elbv2']);
+    expect(commonsClients(['functions/commons/env.ts'])).toEqual([]);
+  });
+
+  it('re-exports the shared Powertools objects and each client module, so none is dropped', () => {
+    // Prepare / Act
+    const entry = floorEntry('/p', ['ecs', 'elbv2']);
+    // Assess
+    expect(entry.split('\n')).toEqual([
+      'export { logger, metrics, tracer } from "/p/functions/commons/powertools.ts";',
+      'export * as client0 from "/p/functions/commons/clients/ecs.ts";',
+      'export * as client1 from "/p/functions/commons/clients/elbv2.ts";',
+      '',
     ]);
   });
 });
