@@ -14,9 +14,9 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { Connection } from 'mysql2/promise';
-import { planChunks, runJobs, withReaders } from '#commons/table-content.ts';
+import { planChunks, runJobs, SCRATCH_READERS, withReaders } from '#commons/table-content.ts';
 import { connectDatabase, listTables, quoteIdentifier } from '#commons/verify-data-sql.ts';
-import { SCRATCH_READERS, verifyData } from '#functions/verify-data/verify-data.ts';
+import { verifyData } from '#functions/verify-data/verify-data.ts';
 import {
   type DatabaseHandle,
   databaseEndpoint,

@@ -3,7 +3,7 @@ import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/p
 import { join } from 'node:path';
 import mysql from 'mysql2/promise';
 import { NamedError } from '#commons/errors.ts';
-import { contentStats, withReaders } from '#commons/table-content.ts';
+import { contentStats, LIVE_READERS, withReaders } from '#commons/table-content.ts';
 import { CHECKSUM_METHOD, type ChecksumMethod } from '#commons/verify-data-checks.ts';
 import {
   connectDatabase,
@@ -13,7 +13,6 @@ import {
 } from '#commons/verify-data-sql.ts';
 import { pollUntil } from '#commons/wait.ts';
 import { type DatabaseSchema, DEFAULT_TABLE_PREFIX } from '#commons/wordpress-schema.ts';
-import { LIVE_READERS } from '#functions/record-snapshot-manifest/record-snapshot-manifest.ts';
 import { IMAGES_DIR } from './config.ts';
 import {
   buildImageOnce,

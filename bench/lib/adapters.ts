@@ -3,7 +3,7 @@
  * bench/restore.ts, bench/transitions.ts, bench/local-release.ts) to report sections. Each
  * refuses a shape it does not know rather than guessing a number.
  */
-import { SCRATCH_READERS } from '#functions/verify-data/verify-data.ts';
+import { SCRATCH_READERS } from '#commons/table-content.ts';
 import { type Figure, figure, notMeasured, type SectionResult, type Target } from './figures.ts';
 
 const isObj = (v: unknown): v is Record<string, unknown> =>

@@ -22,7 +22,7 @@ export const WORDPRESS_CORE_TABLES = [
   'links',
 ] as const;
 
-/** Row count and `CHECKSUM TABLE` value of one table (checksum as a decimal string: it is 64-bit). */
+/** Row count and checksum of one table, by the manifest's {@link ChecksumMethod} (a decimal string: it can exceed 2^53). */
 export interface TableStat {
   readonly rows: number;
   readonly checksum: string | null;

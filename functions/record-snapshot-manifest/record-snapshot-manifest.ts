@@ -17,6 +17,7 @@ import type { Connection } from 'mysql2/promise';
 import { s3Client } from '#commons/clients/s3.ts';
 import { classifyAws, NamedError, TransientAwsError } from '#commons/errors.ts';
 import { withLiveDatabase } from '#commons/live-database.ts';
+import { LIVE_READERS } from '#commons/table-content.ts';
 import type { SnapshotManifest } from '#commons/verify-data-checks.ts';
 import { collectManifest, manifestKey } from '#commons/verify-manifest.ts';
 import type { RecordSnapshotManifestInput, RecordSnapshotManifestOutput } from './schema.ts';
@@ -28,12 +29,6 @@ export { LiveDatabaseError } from '#commons/live-database.ts';
 export class ManifestConflictError extends NamedError {
   override readonly name = 'ManifestConflictError';
 }
-
-/**
- * Connections that read the live database at once for its checksums: half of what a scratch
- * gets (VerifyData), since the live one is serving the site meanwhile.
- */
-export const LIVE_READERS = 4;
 
 /** Where manifests go. */
 export interface ManifestSettings {

@@ -4,7 +4,7 @@
  * three dependencies differ.
  */
 import type { Connection } from 'mysql2/promise';
-import { withReaders } from '#commons/table-content.ts';
+import { SCRATCH_READERS, withReaders } from '#commons/table-content.ts';
 import {
   type DataVerdict,
   evaluateAgainstLive,
@@ -25,13 +25,6 @@ export interface VerifyDataDeps {
   /** The manifest recorded for the snapshot, or undefined. */
   loadManifest(snapshotId: string): Promise<SnapshotManifest | undefined>;
 }
-
-/**
- * Connections that read the restored data at once: the scratch serves nobody else, and a restored
- * volume (read from S3 on first touch) or a local O_DIRECT one answers eight outstanding reads
- * nearly as fast as one (bench/README.md, restore section).
- */
-export const SCRATCH_READERS = 8;
 
 /** Tunables of VerifyData. */
 export interface VerifyDataSettings {

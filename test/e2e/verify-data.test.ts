@@ -115,6 +115,21 @@ describe('VerifyData against a real MariaDB', () => {
     expect(manifest.tables.wp_posts?.checksum).toBe(whole.sum.toString());
   });
 
+  it('reads TIMESTAMP columns alike whatever time zone the server or session is in', async () => {
+    // Prepare: the same row read in a session at UTC and in one at +05:30
+    await admin.query('CREATE DATABASE zones');
+    await admin.query('CREATE TABLE zones.t (id INT PRIMARY KEY, at TIMESTAMP NULL)');
+    await admin.query("INSERT INTO zones.t VALUES (1, '2026-12-07 03:00:00')");
+    const utc = await connectFixture(server, 'zones');
+    const india = await connectFixture(server, 'zones');
+    await india.query("SET time_zone = '+05:30'");
+    // Act
+    const [inUtc, inIndia] = [await contentStats([utc], ['t']), await contentStats([india], ['t'])];
+    await Promise.all([utc.end(), india.end()]);
+    // Assess
+    expect(inIndia).toEqual(inUtc);
+  });
+
   it('gets the same counts and checksums over eight connections as over one', async () => {
     // Prepare
     const conn = await connectFixture(server, 'wp_source');
@@ -133,9 +148,15 @@ describe('VerifyData against a real MariaDB', () => {
   });
 
   it('tells NULL from an empty string and a value from its neighbour', async () => {
-    // Prepare: four one-row tables that would read alike if the row were joined naively
+    // Prepare: one-row tables that would read alike if the row's text were joined naively
     await admin.query('CREATE DATABASE nulls');
-    const rows = ["(1, 'x', NULL)", "(1, NULL, 'x')", "(1, 'x', '')", "(1, 'x#', '')"];
+    const rows = [
+      "(1, 'x', NULL)",
+      "(1, NULL, 'x')",
+      "(1, 'x', '')",
+      "(1, 'a#', 'b')",
+      "(1, 'a', '#b')",
+    ];
     for (const [i, row] of rows.entries()) {
       await admin.query(
         `CREATE TABLE nulls.t${i} (id INT PRIMARY KEY, a VARCHAR(8), b VARCHAR(8))`,

@@ -66,12 +66,12 @@ describe('chunkConditions', () => {
 });
 
 describe('rowChecksumExpression / chunkQuery', () => {
-  it('casts every column to bytes and appends which are NULL', () => {
+  it("joins each column's CRC32 and appends which columns are NULL", () => {
     // Prepare / Act
     const expression = rowChecksumExpression(['ID', 'post_content']);
     // Assess
     expect(expression).toBe(
-      "CRC32(CONCAT_WS('#', CAST(`ID` AS BINARY), CAST(`post_content` AS BINARY), CONCAT(ISNULL(`ID`), ISNULL(`post_content`))))",
+      "CRC32(CONCAT_WS('#', CRC32(`ID`), CRC32(`post_content`), CONCAT(ISNULL(`ID`), ISNULL(`post_content`))))",
     );
   });
 
@@ -83,7 +83,7 @@ describe('rowChecksumExpression / chunkQuery', () => {
     );
     // Assess
     expect(sql).toBe(
-      "SELECT COUNT(*) AS n, COALESCE(SUM(CRC32(CONCAT_WS('#', CAST(`a``b` AS BINARY), CONCAT(ISNULL(`a``b`))))), 0) AS s FROM `wp_``odd``` WHERE `a``b` < 5",
+      "SELECT COUNT(*) AS n, COALESCE(SUM(CRC32(CONCAT_WS('#', CRC32(`a``b`), CONCAT(ISNULL(`a``b`))))), 0) AS s FROM `wp_``odd``` WHERE `a``b` < 5",
     );
   });
 
@@ -202,7 +202,7 @@ describe('withReaders', () => {
     expect(given.ended).toBe(false);
   });
 
-  it('closes what it opened when the work fails, or when opening the next one fails', async () => {
+  it('reads with the connections it got when the server refuses more (Too many connections)', async () => {
     // Prepare
     const opened: ReturnType<typeof recordingConnection>[] = [];
     const openMore = async () => {
@@ -212,13 +212,34 @@ describe('withReaders', () => {
       return asConnection(conn);
     };
     // Act
-    const failed = withReaders(
+    const ids = await withReaders(
       asConnection(recordingConnection(0)),
       { openMore, parallelism: 8 },
-      async () => 'unreached',
+      async (all) => all.map(idOf),
     );
     // Assess
-    await expect(failed).rejects.toThrow('Too many connections');
+    expect(ids).toEqual([0, 1, 2]);
+    expect(opened.map((c) => c.ended)).toEqual([true, true]);
+  });
+
+  it('closes what it opened when the work fails', async () => {
+    // Prepare
+    const opened: ReturnType<typeof recordingConnection>[] = [];
+    const openMore = async () => {
+      const conn = recordingConnection(opened.length + 1);
+      opened.push(conn);
+      return asConnection(conn);
+    };
+    // Act
+    const failed = withReaders(
+      asConnection(recordingConnection(0)),
+      { openMore, parallelism: 3 },
+      async () => {
+        throw new Error('Lost connection to server during query');
+      },
+    );
+    // Assess
+    await expect(failed).rejects.toThrow('Lost connection');
     expect(opened.map((c) => c.ended)).toEqual([true, true]);
   });
 

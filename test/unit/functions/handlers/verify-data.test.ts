@@ -40,7 +40,7 @@ vi.mock('mysql2/promise', async (importOriginal) => ({
 }));
 
 const { handler } = await import('#functions/verify-data/handler.ts');
-const { SCRATCH_READERS } = await import('#functions/verify-data/verify-data.ts');
+const { SCRATCH_READERS } = await import('#commons/table-content.ts');
 const s3 = mockClient(S3Client);
 const secrets = mockClient(SecretsManagerClient);
 
