@@ -123,7 +123,9 @@ export function restoreSection(json: unknown): SectionResult {
     isObj(json) && Array.isArray(json.rows) ? (json.rows as unknown[]).filter(isObj) : [];
   const figures: Figure[] = rows.flatMap((r) => {
     const size = num(r.sizeMb);
-    const plain = num(r.restoreSeconds);
+    const alone = num(r.restoreSeconds);
+    // Its own restore when recorded (older results hold only the separate run's).
+    const plain = num(r.scratchRestoreSeconds) ?? alone;
     const both = num(r.restoreAndVerifySeconds);
     const verify = num(r.verifySeconds);
     const read = num(r.readSeconds);
@@ -133,9 +135,16 @@ export function restoreSection(json: unknown): SectionResult {
         name: `${size} MB of WordPress content: restore + verify`,
         value: both,
         unit: 's',
-        yardstick: { name: 'plain restore', value: plain, unit: 's' },
+        yardstick: {
+          name:
+            r.scratchRestoreSeconds !== undefined
+              ? 'plain restore (the verified scratch, same run)'
+              : 'plain restore',
+          value: plain,
+          unit: 's',
+        },
         ...(size === RESTORE_TARGET_MB ? { target: RESTORE_TARGET } : {}),
-        note: `verify alone ${verify ?? '?'} s; dump ${((num(r.dumpBytes) ?? 0) / 1e6).toFixed(1)} MB`,
+        note: `verify alone ${verify ?? '?'} s; a plain restore in a run of its own ${alone ?? '?'} s; dump ${((num(r.dumpBytes) ?? 0) / 1e6).toFixed(1)} MB`,
       }),
       ...(verify !== undefined && read !== undefined
         ? [
@@ -158,7 +167,7 @@ export function restoreSection(json: unknown): SectionResult {
     title: 'Restore verification',
     status: figures.length > 0 ? 'measured' : 'not measured',
     ...(figures.length === 0 ? { reason: 'restore.json holds no complete row' } : {}),
-    method: `bench/restore.ts: a snapshot of generated WordPress content restored into a scratch MariaDB container (plain), against restore + VerifyData (CHECK TABLE, row counts and content checksums against the manifest: every row's CRC32, read in primary-key chunks over ${SCRATCH_READERS} connections), timed to the verdict (removing the scratch is left out of both). Target (issue 14): restore + verify at most 1.2× the plain restore at 1 GB. Verify alone is also set against one full read of every row and column of the restored data on the same scratch right after it, in the same chunks over as many connections (a SUM of every column's LENGTH): the floor of any check that proves the content, since the scratch reads through a 128 MB buffer pool with O_DIRECT, from disk once the data outgrows it.`,
+    method: `bench/restore.ts: a snapshot of generated WordPress content restored into a scratch MariaDB container (plain), against restore + VerifyData (CHECK TABLE, row counts and content checksums against the manifest: every row's CRC32, read in primary-key chunks over ${SCRATCH_READERS} connections), timed to the verdict (removing the scratch is left out of both). Target (issue 14): restore + verify at most 1.2× the plain restore at 1 GB. The plain restore it is set against is the verified scratch's own restore, timed in the same run (restore + verify = that restore, then VerifyData): two restores of the same dump on this machine differ by up to a quarter (disk writes), more than the verification costs, so a restore timed in another run would judge the disk, not the verification; that separate run is in the notes. Verify alone is also set against one full read of every row and column of the restored data on the same scratch right after it, in the same chunks over as many connections (a SUM of every column's LENGTH): the floor of any check that proves the content, since the scratch reads through a 128 MB buffer pool with O_DIRECT, from disk once the data outgrows it.`,
     figures,
     details: json,
   };

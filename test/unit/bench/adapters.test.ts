@@ -72,6 +72,33 @@ describe('restoreSection', () => {
     expect(s.figures[0]).toMatchObject({ value: 11, ratio: 1.1, unit: 's' });
   });
 
+  it('sets restore + verify against the verified scratch own restore when the run timed it', () => {
+    // Prepare: the separate plain restore ran slow (40 s), the verified scratch's took 36 s
+    const json = {
+      rows: [
+        {
+          sizeMb: 1000,
+          restoreSeconds: 40,
+          scratchRestoreSeconds: 36,
+          restoreAndVerifySeconds: 42,
+          verifySeconds: 6,
+          readSeconds: 6,
+          dumpBytes: 1e9,
+        },
+      ],
+    };
+    // Act
+    const [both] = restoreSection(json).figures;
+    // Assess
+    expect(both).toMatchObject({
+      value: 42,
+      yardstick: { name: 'plain restore (the verified scratch, same run)', value: 36 },
+      met: true,
+    });
+    expect(both?.ratio).toBeCloseTo(1.167, 3);
+    expect(both?.note).toContain('a plain restore in a run of its own 40 s');
+  });
+
   it("judges 1 GB by the issue's 1.2x and sets verify against one full read of the data", () => {
     // Prepare
     const row = { restoreSeconds: 40, verifySeconds: 15, readSeconds: 12, dumpBytes: 1e9 };
