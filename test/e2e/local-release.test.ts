@@ -215,7 +215,15 @@ function lastNotification(): { subject: string; message: string } {
 }
 
 async function status(): Promise<StatusJson> {
-  return json<StatusJson>(await cli(['status', '--json']));
+  const run = await cli(['status', '--json']);
+  const answer = json<StatusJson & { error?: unknown }>(run);
+  // `status` must answer while releases run; when it does not, say what it said.
+  if (answer.error !== undefined || !answer.lock) {
+    throw new Error(
+      `local status --json failed (exit ${run.code}): ${run.stdout.slice(0, 2000)}\n--- stderr ---\n${run.stderr.slice(-2000)}`,
+    );
+  }
+  return answer;
 }
 
 afterAll(async () => {
