@@ -3,14 +3,10 @@ import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/p
 import { join } from 'node:path';
 import mysql from 'mysql2/promise';
 import { NamedError } from '#commons/errors.ts';
-import { contentStats, LIVE_READERS, withReaders } from '#commons/table-content.ts';
-import { CHECKSUM_METHOD, type ChecksumMethod } from '#commons/verify-data-checks.ts';
-import {
-  connectDatabase,
-  type DatabaseEndpoint,
-  listTables,
-  readSchema,
-} from '#commons/verify-data-sql.ts';
+import { LIVE_READERS } from '#commons/table-content.ts';
+import type { ChecksumMethod, SnapshotManifest } from '#commons/verify-data-checks.ts';
+import { connectDatabase, type DatabaseEndpoint, readSchema } from '#commons/verify-data-sql.ts';
+import { collectManifest } from '#commons/verify-manifest.ts';
 import { pollUntil } from '#commons/wait.ts';
 import { type DatabaseSchema, DEFAULT_TABLE_PREFIX } from '#commons/wordpress-schema.ts';
 import { IMAGES_DIR } from './config.ts';
@@ -206,30 +202,38 @@ export interface TableManifestEntry {
 }
 
 /**
- * Row counts and content checksums of every base table of the database, sorted by table name:
- * the Lambdas' `row-crc32` method and readers (table-content.ts), as the application user over
- * 127.0.0.1, so a local manifest and an RDS one are computed alike.
+ * The manifest of the database as RecordSnapshotManifest records it on RDS (the same
+ * `collectManifest`, with its readers), read as the application user over 127.0.0.1.
  */
-export async function tableManifest(
+async function liveManifest(
   handle: Pick<DatabaseHandle, 'host' | 'port' | 'user' | 'passwordFile' | 'database'>,
-): Promise<TableManifestEntry[]> {
+  snapshotId: string,
+  tablePrefix: string,
+): Promise<SnapshotManifest> {
   const endpoint = await databaseEndpoint(handle);
   const conn = await connectDatabase(endpoint);
   try {
-    const tables = await listTables(conn);
-    const stats = await withReaders(
-      conn,
-      { openMore: () => connectDatabase(endpoint), parallelism: LIVE_READERS },
-      (readers) => contentStats(readers, tables),
-    );
-    return tables.map((table) => ({
-      table,
-      rows: stats[table]?.rows ?? 0,
-      checksum: stats[table]?.checksum ?? null,
-    }));
+    return await collectManifest(conn, snapshotId, new Date(), tablePrefix, {
+      openMore: () => connectDatabase(endpoint),
+      parallelism: LIVE_READERS,
+    });
   } finally {
     await conn.end().catch(() => undefined);
   }
+}
+
+/** A manifest's tables as snapshot metadata lists them, sorted by table name. Pure. */
+function manifestEntries(manifest: SnapshotManifest): TableManifestEntry[] {
+  return Object.entries(manifest.tables)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([table, stat]) => ({ table, rows: stat.rows, checksum: stat.checksum }));
+}
+
+/** Row counts and content checksums of every base table of the database, sorted by table name. */
+export async function tableManifest(
+  handle: Pick<DatabaseHandle, 'host' | 'port' | 'user' | 'passwordFile' | 'database'>,
+): Promise<TableManifestEntry[]> {
+  return manifestEntries(await liveManifest(handle, 'table-manifest', DEFAULT_TABLE_PREFIX));
 }
 
 /** Where and as whom to connect to the database over 127.0.0.1, its password read from its file. */
@@ -356,7 +360,7 @@ export async function snapshotDatabase(
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const dumpFile = join(dir, 'dump.sql');
   const partial = `${dumpFile}.partial`;
-  const { tables, engine, schema } = await withGlobalReadLock(handle.container, async () => {
+  const { manifest, engine } = await withGlobalReadLock(handle.container, async () => {
     await dockerToFile(
       [
         'exec',
@@ -374,11 +378,7 @@ export async function snapshotDatabase(
     );
     const engine = (await rootQuery(handle, 'SELECT VERSION();')).trim();
     // Reads only: they do not wait on the global read lock another session holds.
-    return {
-      tables: await tableManifest(handle),
-      engine,
-      schema: await liveSchema(handle, tablePrefix),
-    };
+    return { manifest: await liveManifest(handle, snapshotId, tablePrefix), engine };
   });
   await rename(partial, dumpFile);
   const meta: SnapshotMetadata = {
@@ -388,9 +388,9 @@ export async function snapshotDatabase(
     source: { name: handle.name, container: handle.container, database: handle.database },
     engine,
     dumpFile,
-    tables,
-    checksumMethod: CHECKSUM_METHOD,
-    schema,
+    tables: manifestEntries(manifest),
+    ...(manifest.checksumMethod ? { checksumMethod: manifest.checksumMethod } : {}),
+    ...(manifest.schema ? { schema: manifest.schema } : {}),
     tags,
   };
   // metadata.json is written last: its presence marks the snapshot complete.
